@@ -1,0 +1,227 @@
+//! Load generator for the omnisock benchmarks.
+//!
+//! Each subcommand runs one scenario against a WebSocket server on the loopback
+//! range and prints its result as one JSON line on stdout (`idle` prints a
+//! `ready` line first). `--pid` names the server process so that its CPU time
+//! (utime + stime from /proc) is measured over exactly the measurement window.
+
+mod conn;
+mod echo;
+mod frame;
+mod fanout;
+mod hist;
+mod idle;
+mod sys;
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use serde_json::{Map, Value};
+
+use conn::Target;
+
+#[derive(Parser)]
+#[command(name = "omnisock-loadgen", about = "WebSocket load generator for the omnisock benchmarks")]
+struct Cli {
+    /// Runtime worker threads; 1 runs everything on one current-thread runtime.
+    #[arg(long, global = true, default_value_t = 1)]
+    threads: usize,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Args)]
+struct Common {
+    /// Server base URL, e.g. ws://127.0.0.1:9001 (loopback only).
+    #[arg(long)]
+    url: String,
+    /// Server process id, to measure its CPU time over the measurement window.
+    #[arg(long)]
+    pid: Option<u32>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Pipelined echo of small messages: msgs/s and round-trip percentiles.
+    Echo {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long, default_value = "/echo")]
+        path: String,
+        #[arg(long, default_value_t = 50)]
+        conns: usize,
+        /// Message size in bytes.
+        #[arg(long, default_value_t = 64)]
+        size: usize,
+        /// Messages outstanding per connection.
+        #[arg(long, default_value_t = 16)]
+        inflight: usize,
+        /// Send binary messages instead of text.
+        #[arg(long)]
+        binary: bool,
+        /// Seconds of traffic before measuring.
+        #[arg(long, default_value_t = 1.0)]
+        warmup: f64,
+        /// Seconds measured.
+        #[arg(long, default_value_t = 10.0)]
+        duration: f64,
+    },
+    /// Pipelined echo of large binary messages: MiB/s.
+    EchoLarge {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long, default_value = "/echo")]
+        path: String,
+        #[arg(long, default_value_t = 4)]
+        conns: usize,
+        /// Message size in bytes (default 1 MiB).
+        #[arg(long, default_value_t = 1 << 20)]
+        size: usize,
+        #[arg(long, default_value_t = 2)]
+        inflight: usize,
+        #[arg(long, default_value_t = 1.0)]
+        warmup: f64,
+        #[arg(long, default_value_t = 10.0)]
+        duration: f64,
+    },
+    /// One publisher, many subscribers on the relay path: deliveries/s, latency, loss.
+    Fanout {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long, default_value = "/ws/camera")]
+        path: String,
+        #[arg(long, default_value_t = 1000)]
+        subs: usize,
+        /// Messages per second; 0 publishes as fast as the window allows.
+        #[arg(long, default_value_t = 200.0)]
+        rate: f64,
+        /// Seconds of publishing.
+        #[arg(long, default_value_t = 10.0)]
+        duration: f64,
+        /// Upper bound on messages published.
+        #[arg(long, default_value_t = 1_000_000)]
+        max_msgs: u64,
+        /// Saturated mode: messages outstanding per subscriber (on average) before the publisher waits.
+        #[arg(long, default_value_t = 32)]
+        window: u64,
+        /// Message size in bytes (at least 17).
+        #[arg(long, default_value_t = 64)]
+        size: usize,
+        /// Seconds to wait for late deliveries after publishing.
+        #[arg(long, default_value_t = 5.0)]
+        drain: f64,
+    },
+    /// Open and hold idle connections.
+    Idle {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long, default_value = "/echo")]
+        path: String,
+        #[arg(long, default_value_t = 5000)]
+        conns: usize,
+        /// Handshakes in flight at once.
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        /// Local IP to connect from (e.g. 127.0.0.2), to spread ephemeral ports.
+        #[arg(long)]
+        source_ip: Option<IpAddr>,
+        /// Seconds allowed for each connect + handshake.
+        #[arg(long, default_value_t = 3.0)]
+        timeout: f64,
+        /// Stop opening connections after this many failures.
+        #[arg(long, default_value_t = 64)]
+        max_failures: u64,
+        /// Seconds to hold the connections (upper bound with --wait-stdin).
+        #[arg(long, default_value_t = 10.0)]
+        hold: f64,
+        /// Hold until a line or EOF on stdin.
+        #[arg(long)]
+        wait_stdin: bool,
+    },
+}
+
+fn secs(s: f64) -> Duration {
+    Duration::from_secs_f64(s.max(0.0))
+}
+
+fn target(common: &Common, path: &str) -> Result<Target, String> {
+    Ok(Target::parse(common.url.trim_end_matches('/'))?.with_path(path))
+}
+
+async fn run(cmd: Cmd) -> Result<Map<String, Value>, String> {
+    let mut out = match cmd {
+        Cmd::Echo { common, path, conns, size, inflight, binary, warmup, duration } => {
+            let p = echo::EchoParams {
+                target: target(&common, &path)?,
+                conns,
+                size,
+                inflight,
+                binary,
+                warmup: secs(warmup),
+                duration: secs(duration),
+                pid: common.pid,
+            };
+            echo::run(p).await
+        }
+        Cmd::EchoLarge { common, path, conns, size, inflight, warmup, duration } => {
+            let p = echo::EchoParams {
+                target: target(&common, &path)?,
+                conns,
+                size,
+                inflight,
+                binary: true,
+                warmup: secs(warmup),
+                duration: secs(duration),
+                pid: common.pid,
+            };
+            echo::run(p).await
+        }
+        Cmd::Fanout { common, path, subs, rate, duration, max_msgs, window, size, drain } => {
+            let p = fanout::FanoutParams {
+                target: target(&common, &path)?,
+                subs,
+                rate,
+                duration: secs(duration),
+                max_msgs,
+                window,
+                size,
+                drain: secs(drain),
+                pid: common.pid,
+            };
+            fanout::run(p).await
+        }
+        Cmd::Idle { common, path, conns, concurrency, source_ip, timeout, max_failures, hold, wait_stdin } => {
+            let p = idle::IdleParams {
+                target: target(&common, &path)?,
+                conns,
+                concurrency,
+                source_ip,
+                timeout: secs(timeout),
+                max_failures,
+                hold: secs(hold),
+                wait_stdin,
+            };
+            idle::run(p).await
+        }
+    };
+    out.insert("ok".into(), out.get("error").map_or(true, Value::is_null).into());
+    Ok(out)
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let rt = if cli.threads <= 1 {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(cli.threads).enable_all().build()
+    }
+    .expect("tokio runtime");
+    match rt.block_on(run(cli.cmd)) {
+        Ok(out) => println!("{}", Value::Object(out)),
+        Err(e) => {
+            println!("{}", serde_json::json!({ "ok": false, "error": e }));
+            std::process::exit(2);
+        }
+    }
+}

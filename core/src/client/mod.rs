@@ -1,0 +1,210 @@
+//! The client runtime: one WebSocket client connection (ws or wss) owned by the core.
+//!
+//! [`Client::connect`] returns at once; a task on the internal runtime connects, keeps the
+//! connection alive (ping + pong timeout), reconnects by policy and reports everything as
+//! [`Event`](crate::Event)s on [`Client::events`]. [`Client::send_text`] and
+//! [`Client::send_binary`] only enqueue (bounded in bytes) and never block on the network.
+
+mod lines;
+mod session;
+
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use tokio::sync::{mpsc, Notify};
+use tungstenite::Message;
+
+use crate::config::ClientConfig;
+use crate::error::{Error, ErrorCode, Result};
+use crate::event::{EventQueue, Utf8Bytes};
+use crate::ws;
+
+pub use lines::LineSplitter;
+
+/// Where a client is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ClientState {
+    /// Connecting, or waiting to reconnect.
+    Connecting = 0,
+    /// Open: messages flow.
+    Open = 1,
+    /// `close` was called; the closing handshake is under way.
+    Closing = 2,
+    /// Closed for good.
+    Closed = 3,
+}
+
+impl ClientState {
+    fn from_u8(v: u8) -> Self {
+        match v {
+            0 => ClientState::Connecting,
+            1 => ClientState::Open,
+            2 => ClientState::Closing,
+            _ => ClientState::Closed,
+        }
+    }
+}
+
+/// A request to the connection task.
+#[derive(Debug)]
+enum Command {
+    /// Send this message; `len` bytes are counted in the send queue.
+    Send(Message, usize),
+    /// Start the closing handshake.
+    Close(u16, String),
+}
+
+/// State shared by the handle and the connection task.
+struct Shared {
+    config: ClientConfig,
+    events: EventQueue,
+    state: AtomicU8,
+    queued_bytes: AtomicUsize,
+    user_closed: AtomicBool,
+    closing: Notify,
+    tx: mpsc::UnboundedSender<Command>,
+}
+
+impl Shared {
+    fn set_state(&self, s: ClientState) {
+        self.state.store(s as u8, Ordering::Release);
+    }
+    fn state(&self) -> ClientState {
+        ClientState::from_u8(self.state.load(Ordering::Acquire))
+    }
+}
+
+/// A WebSocket client. Cheap to clone; every clone is the same connection. Dropping the last
+/// handle does not stop the connection: call [`Client::close`] (or [`Client::abort`]).
+#[derive(Clone)]
+pub struct Client {
+    shared: Arc<Shared>,
+    task: Arc<tokio::task::AbortHandle>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").field("url", &self.shared.config.url).field("state", &self.state()).finish()
+    }
+}
+
+impl Client {
+    /// Checks `config` and starts connecting in the background. Fails at once on a bad URL,
+    /// bad TLS material or a shut-down runtime; network errors arrive later as events.
+    pub fn connect(config: ClientConfig) -> Result<Client> {
+        let target = session::Target::parse(&config)?;
+        let handle = crate::runtime::handle()?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let events = EventQueue::new(config.event_limits)
+            .map_err(|e| Error::new(ErrorCode::Io, format!("cannot create the event queue: {e}")))?;
+        let shared = Arc::new(Shared {
+            config,
+            events,
+            state: AtomicU8::new(ClientState::Connecting as u8),
+            queued_bytes: AtomicUsize::new(0),
+            user_closed: AtomicBool::new(false),
+            closing: Notify::new(),
+            tx,
+        });
+        let task = handle.spawn(session::run(shared.clone(), target, rx)).abort_handle();
+        Ok(Client { shared, task: Arc::new(task) })
+    }
+
+    /// The event queue of this client.
+    pub fn events(&self) -> &EventQueue {
+        &self.shared.events
+    }
+
+    /// The configuration the client was started with.
+    pub fn config(&self) -> &ClientConfig {
+        &self.shared.config
+    }
+
+    /// Current state.
+    pub fn state(&self) -> ClientState {
+        self.shared.state()
+    }
+
+    /// Bytes waiting in the send queue.
+    pub fn queued_bytes(&self) -> usize {
+        self.shared.queued_bytes.load(Ordering::Acquire)
+    }
+
+    /// Queues a text message. In line-framing mode a `"\n"` is appended unless present.
+    pub fn send_text(&self, text: &str) -> Result<()> {
+        let data: Utf8Bytes = if self.shared.config.line_framing && !text.ends_with('\n') {
+            let mut s = String::with_capacity(text.len() + 1);
+            s.push_str(text);
+            s.push('\n');
+            s.into()
+        } else {
+            text.into()
+        };
+        let len = data.len();
+        self.enqueue(Message::Text(data), len)
+    }
+
+    /// Queues a text message given as bytes, checking UTF-8 first.
+    pub fn send_text_bytes(&self, bytes: &[u8]) -> Result<()> {
+        let text = std::str::from_utf8(bytes).map_err(|e| {
+            Error::new(ErrorCode::InvalidUtf8, format!("text message is not valid UTF-8 ({e}); send it as binary instead"))
+        })?;
+        self.send_text(text)
+    }
+
+    /// Queues a binary message.
+    pub fn send_binary(&self, data: impl Into<Bytes>) -> Result<()> {
+        let data = data.into();
+        let len = data.len();
+        self.enqueue(Message::Binary(data), len)
+    }
+
+    fn enqueue(&self, msg: Message, len: usize) -> Result<()> {
+        match self.state() {
+            ClientState::Closing | ClientState::Closed => {
+                return Err(Error::new(ErrorCode::Closed, "cannot send: the connection is closed or closing"))
+            }
+            _ => {}
+        }
+        let limit = self.shared.config.send_queue_limit;
+        let reserved = self.shared.queued_bytes.fetch_update(Ordering::AcqRel, Ordering::Acquire, |q| {
+            // One message larger than the whole queue still goes when the queue is empty.
+            (q == 0 || q.checked_add(len)? <= limit).then(|| q + len)
+        });
+        if let Err(q) = reserved {
+            return Err(Error::new(
+                ErrorCode::QueueFull,
+                format!("send queue full: {q} bytes queued, {len} more would exceed the limit of {limit}; nothing was queued, retry when queued_bytes() drops"),
+            ));
+        }
+        if self.shared.tx.send(Command::Send(msg, len)).is_err() {
+            self.shared.queued_bytes.fetch_sub(len, Ordering::AcqRel);
+            return Err(Error::new(ErrorCode::Closed, "cannot send: the connection is closed"));
+        }
+        Ok(())
+    }
+
+    /// Starts the closing handshake after the queued messages are sent. A client that is still
+    /// connecting or waiting to reconnect stops at once. Fails if already closing or closed.
+    pub fn close(&self, code: u16, reason: &str) -> Result<()> {
+        ws::validate_close(code, reason)?;
+        if self.shared.user_closed.swap(true, Ordering::AcqRel) || self.state() == ClientState::Closed {
+            return Err(Error::new(ErrorCode::Closed, "close: the connection is already closing or closed"));
+        }
+        self.shared.set_state(ClientState::Closing);
+        let _ = self.shared.tx.send(Command::Close(code, reason.to_string()));
+        self.shared.closing.notify_one();
+        Ok(())
+    }
+
+    /// Drops the connection at once without a closing handshake. Idempotent.
+    pub fn abort(&self) {
+        if self.state() != ClientState::Closed {
+            self.task.abort();
+            self.shared.set_state(ClientState::Closed);
+            self.shared.queued_bytes.store(0, Ordering::Release);
+        }
+    }
+}

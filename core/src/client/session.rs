@@ -1,0 +1,342 @@
+//! The connection task of a client: connect, run, keep alive, reconnect.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, Mutex as AsyncMutex};
+use tokio::time::{sleep, sleep_until, timeout, Instant};
+use tokio_tungstenite::WebSocketStream;
+use tungstenite::client::IntoClientRequest;
+use tungstenite::handshake::client::Request;
+use tungstenite::http::{HeaderName, HeaderValue};
+use tungstenite::Message;
+
+use super::{ClientState, Command, LineSplitter, Shared};
+use crate::error::{Error, ErrorCode, Result};
+use crate::event::{Event, OpenInfo, Payload};
+use crate::io::BoxedIo;
+use crate::ws;
+
+/// Most bytes written between two flushes when coalescing queued messages.
+const COALESCE_BYTES: usize = 256 << 10;
+
+/// The parsed destination of a client.
+pub(super) struct Target {
+    request: Request,
+    host: String,
+    port: u16,
+    tls: Option<(Arc<rustls::ClientConfig>, rustls_pki_types::ServerName<'static>)>,
+}
+
+impl Target {
+    /// Validates the URL, headers, subprotocols and TLS material of `config`.
+    pub(super) fn parse(config: &crate::ClientConfig) -> Result<Target> {
+        let mut request = config
+            .url
+            .as_str()
+            .into_client_request()
+            .map_err(|e| Error::invalid(format!("invalid WebSocket URL {:?}: {e}", config.url)))?;
+        let uri = request.uri().clone();
+        let secure = match uri.scheme_str() {
+            Some("ws") => false,
+            Some("wss") => true,
+            other => return Err(Error::invalid(format!("URL {:?}: scheme must be ws or wss, not {other:?}", config.url))),
+        };
+        let host = uri.host().filter(|h| !h.is_empty()).ok_or_else(|| Error::invalid(format!("URL {:?} has no host", config.url)))?.to_string();
+        let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
+        for (name, value) in &config.headers {
+            let n = HeaderName::from_bytes(name.as_bytes()).map_err(|_| Error::invalid(format!("invalid header name {name:?}")))?;
+            let v = HeaderValue::from_str(value).map_err(|_| Error::invalid(format!("invalid value for header {name:?}")))?;
+            request.headers_mut().append(n, v);
+        }
+        if !config.subprotocols.is_empty() {
+            for p in &config.subprotocols {
+                if p.is_empty() || p.bytes().any(|b| !b.is_ascii_graphic() || b == b',') {
+                    return Err(Error::invalid(format!("invalid subprotocol {p:?}")));
+                }
+            }
+            let v = HeaderValue::from_str(&config.subprotocols.join(", ")).map_err(|_| Error::invalid("invalid subprotocols"))?;
+            request.headers_mut().insert("sec-websocket-protocol", v);
+        }
+        let tls = if secure {
+            Some((crate::tls::client_config(&config.tls, false)?, crate::tls::server_name(&host)?))
+        } else {
+            None
+        };
+        Ok(Target { request, host, port, tls })
+    }
+}
+
+type Ws = WebSocketStream<BoxedIo>;
+
+/// How a connection ended.
+struct End {
+    code: u16,
+    reason: String,
+    clean: bool,
+}
+
+/// Runs the client until it is closed for good.
+pub(super) async fn run(shared: Arc<Shared>, target: Target, rx: mpsc::UnboundedReceiver<Command>) {
+    let rx = Arc::new(AsyncMutex::new(rx));
+    let policy = shared.config.reconnect.clone();
+    let mut attempt: u32 = 0;
+    let end = loop {
+        if shared.user_closed.load(Ordering::Acquire) {
+            break End { code: ws::CLOSE_NORMAL, reason: "closed before the connection opened".into(), clean: false };
+        }
+        let lost = tokio::select! {
+            r = timeout(shared.config.connect_timeout, connect(&shared, &target)) => match r {
+                Ok(Ok((socket, info))) => {
+                    attempt = 0;
+                    if !shared.user_closed.load(Ordering::Acquire) {
+                        shared.set_state(ClientState::Open);
+                    }
+                    shared.events.push_now(Event::Open(Box::new(info)));
+                    let end = session(&shared, socket, &rx).await;
+                    if shared.user_closed.load(Ordering::Acquire) || !policy.enabled() {
+                        break end;
+                    }
+                    format!("connection lost ({} {})", end.code, end.reason)
+                }
+                Ok(Err(e)) => {
+                    shared.events.push_now(Event::Error { conn: 0, code: e.code(), message: e.message().to_string() });
+                    if !policy.enabled() {
+                        break End { code: ws::CLOSE_ABNORMAL, reason: e.message().to_string(), clean: false };
+                    }
+                    e.message().to_string()
+                }
+                Err(_) => {
+                    let msg = format!("connect timed out after {:?} ({})", shared.config.connect_timeout, shared.config.url);
+                    shared.events.push_now(Event::Error { conn: 0, code: ErrorCode::Timeout, message: msg.clone() });
+                    if !policy.enabled() {
+                        break End { code: ws::CLOSE_ABNORMAL, reason: msg, clean: false };
+                    }
+                    msg
+                }
+            },
+            _ = shared.closing.notified() => {
+                break End { code: ws::CLOSE_NORMAL, reason: "closed before the connection opened".into(), clean: false };
+            }
+        };
+        attempt += 1;
+        if attempt > policy.max_attempts {
+            break End {
+                code: ws::CLOSE_ABNORMAL,
+                reason: format!("gave up reconnecting after {} attempts; last error: {lost}", policy.max_attempts),
+                clean: false,
+            };
+        }
+        let delay = policy.delay(attempt);
+        shared.set_state(ClientState::Connecting);
+        shared.events.push_now(Event::Reconnecting { attempt, delay, reason: lost });
+        tokio::select! {
+            _ = sleep(delay) => {}
+            _ = shared.closing.notified() => {}
+        }
+    };
+    shared.set_state(ClientState::Closed);
+    // Whatever is still queued will never be sent: the Close event tells the host so.
+    rx.lock().await.close();
+    shared.queued_bytes.store(0, Ordering::Release);
+    shared.events.push_now(Event::Close { conn: 0, code: end.code, reason: end.reason, clean: end.clean });
+}
+
+/// TCP connect (+ TLS) + WebSocket handshake.
+async fn connect(shared: &Shared, target: &Target) -> Result<(Ws, OpenInfo)> {
+    let url = &shared.config.url;
+    let tcp = TcpStream::connect((target.host.as_str(), target.port))
+        .await
+        .map_err(|e| Error::new(ErrorCode::Connect, format!("cannot connect to {url}: {e}")))?;
+    let _ = tcp.set_nodelay(true);
+    let remote = tcp.peer_addr().map(|a| a.to_string()).unwrap_or_default();
+    let io: BoxedIo = match &target.tls {
+        None => Box::new(tcp),
+        Some((config, name)) => {
+            let tls = tokio_rustls::TlsConnector::from(config.clone()).connect(name.clone(), tcp).await.map_err(|e| {
+                Error::new(ErrorCode::Tls, format!("TLS handshake with {url} failed: {e}"))
+            })?;
+            Box::new(tls)
+        }
+    };
+    let wscfg = ws::config(64 << 10, 64 << 10, shared.config.max_message_size);
+    let (socket, response) = tokio_tungstenite::client_async_with_config(target.request.clone(), io, Some(wscfg))
+        .await
+        .map_err(|e| match e {
+            tungstenite::Error::Http(resp) => Error::new(
+                ErrorCode::Connect,
+                format!("WebSocket handshake with {url} refused: server answered HTTP {}", resp.status()),
+            ),
+            other => Error::new(ErrorCode::Connect, format!("WebSocket handshake with {url} failed: {other}")),
+        })?;
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
+    let protocol = response.headers().get("sec-websocket-protocol").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let uri = target.request.uri();
+    let info = OpenInfo {
+        conn: 0,
+        path: uri.path().to_string(),
+        query: uri.query().unwrap_or("").to_string(),
+        remote,
+        headers,
+        protocol,
+    };
+    Ok((socket, info))
+}
+
+/// Control messages from the reader to the writer.
+enum Ctl {
+    Ping,
+    Close(u16, String),
+}
+
+/// Runs one open connection until it ends.
+async fn session(shared: &Arc<Shared>, socket: Ws, rx: &Arc<AsyncMutex<mpsc::UnboundedReceiver<Command>>>) -> End {
+    let (sink, mut stream) = socket.split();
+    let (ctl_tx, ctl_rx) = mpsc::unbounded_channel();
+    let writer = tokio::spawn(writer(shared.clone(), sink, rx.clone().lock_owned().await, ctl_rx));
+    let mut writer_done = false;
+    let cfg = &shared.config;
+    let mut lines = cfg.line_framing.then(LineSplitter::default);
+    let mut next_ping = cfg.ping_interval.map(|i| Instant::now() + i);
+    let mut pong_deadline: Option<Instant> = None;
+    let mut close_deadline: Option<Instant> = None;
+    let mut peer_close: Option<(u16, String)> = None;
+    let far = Instant::now() + Duration::from_secs(86400 * 365);
+    let mut writer = writer;
+    let end = loop {
+        let timer = [pong_deadline, next_ping, close_deadline].into_iter().flatten().min().unwrap_or(far);
+        tokio::select! {
+            msg = stream.next() => {
+                pong_deadline = None;
+                next_ping = cfg.ping_interval.map(|i| Instant::now() + i);
+                match msg {
+                    Some(Ok(Message::Text(t))) => match lines.as_mut() {
+                        Some(splitter) => {
+                            for line in splitter.feed(&t) {
+                                shared.events.push(Event::Message { conn: 0, data: Payload::Text(line.into()) }).await;
+                            }
+                        }
+                        None => shared.events.push(Event::Message { conn: 0, data: Payload::Text(t) }).await,
+                    },
+                    Some(Ok(Message::Binary(b))) => shared.events.push(Event::Message { conn: 0, data: Payload::Binary(b) }).await,
+                    Some(Ok(Message::Close(frame))) => {
+                        peer_close = Some(frame.map(|f| (u16::from(f.code), f.reason.to_string())).unwrap_or((1005, String::new())));
+                        close_deadline.get_or_insert(Instant::now() + cfg.close_timeout);
+                    }
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => {
+                        let (code, kind, message) = ws::classify_read_error(&e);
+                        if let Some((c, r)) = peer_close.take() {
+                            break End { code: c, reason: r, clean: true };
+                        }
+                        if kind != ErrorCode::Closed && kind != ErrorCode::Io {
+                            shared.events.push_now(Event::Error { conn: 0, code: kind, message: message.clone() });
+                        }
+                        if let Some(code) = code {
+                            let _ = ctl_tx.send(Ctl::Close(code, message.clone()));
+                            // Give the writer a moment to put the close frame on the wire.
+                            let _ = timeout(Duration::from_millis(500), &mut writer).await;
+                            writer_done = true;
+                            break End { code, reason: message, clean: false };
+                        }
+                        break End { code: ws::CLOSE_ABNORMAL, reason: message, clean: false };
+                    }
+                    None => {
+                        break match peer_close.take() {
+                            Some((c, r)) => End { code: c, reason: r, clean: true },
+                            None => End { code: ws::CLOSE_ABNORMAL, reason: "connection closed without a close frame".into(), clean: false },
+                        };
+                    }
+                }
+            }
+            w = &mut writer, if !writer_done => {
+                writer_done = true;
+                match w {
+                    Ok(Ok(())) => { close_deadline.get_or_insert(Instant::now() + cfg.close_timeout); }
+                    Ok(Err(msg)) => break End { code: ws::CLOSE_ABNORMAL, reason: msg, clean: false },
+                    Err(_) => break End { code: ws::CLOSE_ABNORMAL, reason: "writer stopped".into(), clean: false },
+                }
+            }
+            _ = sleep_until(timer) => {
+                let now = Instant::now();
+                if close_deadline.is_some_and(|d| now >= d) {
+                    let (code, reason) = peer_close.take().unwrap_or((ws::CLOSE_ABNORMAL, format!("no close frame from the peer within {:?}", cfg.close_timeout)));
+                    break End { code, reason, clean: false };
+                }
+                if pong_deadline.is_some_and(|d| now >= d) {
+                    let reason = format!("keepalive timeout: no pong within {:?}", cfg.pong_timeout);
+                    shared.events.push_now(Event::Error { conn: 0, code: ErrorCode::Timeout, message: reason.clone() });
+                    break End { code: ws::CLOSE_ABNORMAL, reason, clean: false };
+                }
+                if next_ping.is_some_and(|d| now >= d) {
+                    let _ = ctl_tx.send(Ctl::Ping);
+                    next_ping = None;
+                    pong_deadline = Some(now + cfg.pong_timeout);
+                }
+            }
+        }
+    };
+    if let Some(splitter) = lines.as_mut() {
+        if let Some(tail) = splitter.finish() {
+            shared.events.push_now(Event::Message { conn: 0, data: Payload::Text(tail.into()) });
+        }
+    }
+    if !writer_done {
+        writer.abort();
+    }
+    end
+}
+
+/// Writes queued messages, coalescing many into one flush. Returns Ok after sending a close
+/// frame, Err(reason) when writing failed.
+async fn writer(
+    shared: Arc<Shared>,
+    mut sink: futures_util::stream::SplitSink<Ws, Message>,
+    mut rx: tokio::sync::OwnedMutexGuard<mpsc::UnboundedReceiver<Command>>,
+    mut ctl: mpsc::UnboundedReceiver<Ctl>,
+) -> std::result::Result<(), String> {
+    let io_err = |e: tungstenite::Error| format!("send failed: {e}");
+    loop {
+        let first = tokio::select! {
+            biased;
+            c = ctl.recv() => match c {
+                Some(Ctl::Ping) => { sink.send(Message::Ping(Default::default())).await.map_err(io_err)?; continue; }
+                Some(Ctl::Close(code, reason)) => {
+                    let _ = sink.send(Message::Close(Some(ws::close_frame(code, &reason)))).await;
+                    return Ok(());
+                }
+                None => return Ok(()),
+            },
+            c = rx.recv() => match c {
+                Some(c) => c,
+                None => return Ok(()),
+            },
+        };
+        let mut next = Some(first);
+        let mut written = 0usize;
+        while let Some(cmd) = next.take() {
+            match cmd {
+                Command::Send(msg, len) => {
+                    shared.queued_bytes.fetch_sub(len, Ordering::AcqRel);
+                    sink.feed(msg).await.map_err(io_err)?;
+                    written += len;
+                }
+                Command::Close(code, reason) => {
+                    sink.send(Message::Close(Some(ws::close_frame(code, &reason)))).await.map_err(io_err)?;
+                    return Ok(());
+                }
+            }
+            if written < COALESCE_BYTES {
+                next = rx.try_recv().ok();
+            }
+        }
+        sink.flush().await.map_err(io_err)?;
+    }
+}

@@ -1,0 +1,472 @@
+//! Client and hub configuration, with the TOML and `.mdf` readers.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// Default maximum incoming message size: 16 MiB.
+pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 16 << 20;
+
+/// How a client reconnects after losing its connection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReconnectPolicy {
+    /// Retries after a lost connection (0 = reconnect off).
+    pub max_attempts: u32,
+    /// Delay before the first retry.
+    pub initial_delay: Duration,
+    /// Upper bound of the delay.
+    pub max_delay: Duration,
+    /// Growth factor per attempt.
+    pub multiplier: f64,
+    /// Random part of each delay, 0.0..=1.0 (0.5 = the delay is scaled by 0.5..1.0 at random).
+    pub jitter: f64,
+}
+
+impl ReconnectPolicy {
+    /// No reconnecting: a lost connection is final.
+    pub fn off() -> Self {
+        ReconnectPolicy { max_attempts: 0, ..Self::backoff(0) }
+    }
+    /// Exponential backoff with jitter: 250 ms doubling up to 10 s, for `max_attempts` retries.
+    pub fn backoff(max_attempts: u32) -> Self {
+        ReconnectPolicy {
+            max_attempts,
+            initial_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(10),
+            multiplier: 2.0,
+            jitter: 0.5,
+        }
+    }
+    /// Whether reconnecting is on.
+    pub fn enabled(&self) -> bool {
+        self.max_attempts > 0
+    }
+    /// The delay before retry number `attempt` (1-based), jitter included.
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let base = self.initial_delay.as_secs_f64() * self.multiplier.max(1.0).powi(attempt.saturating_sub(1).min(64) as i32);
+        let capped = base.min(self.max_delay.as_secs_f64());
+        let jitter = self.jitter.clamp(0.0, 1.0);
+        let scale = 1.0 - jitter * rand::random::<f64>();
+        Duration::from_secs_f64(capped * scale)
+    }
+}
+
+/// TLS options of a client.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ClientTls {
+    /// Extra trusted CA certificates (PEM), added to the webpki roots.
+    pub extra_ca_pem: Vec<u8>,
+    /// Accept any server certificate. DANGEROUS: disables all authentication of the server.
+    pub danger_accept_invalid_certs: bool,
+}
+
+/// Everything a client needs to connect.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientConfig {
+    /// `ws://` or `wss://` URL.
+    pub url: String,
+    /// Extra request headers.
+    pub headers: Vec<(String, String)>,
+    /// Subprotocols to offer, in preference order.
+    pub subprotocols: Vec<String>,
+    /// Limit for TCP connect + TLS + WebSocket handshake.
+    pub connect_timeout: Duration,
+    /// Interval between keepalive pings (`None` = no pings).
+    pub ping_interval: Option<Duration>,
+    /// Time to wait for any data (a pong at the latest) after a ping before the peer is dead.
+    pub pong_timeout: Duration,
+    /// Time to wait for the peer's close frame after sending one.
+    pub close_timeout: Duration,
+    /// Reconnect policy.
+    pub reconnect: ReconnectPolicy,
+    /// Bytes that may wait in the send queue; `send` fails beyond it.
+    pub send_queue_limit: usize,
+    /// Largest accepted incoming message; bigger closes with 1009.
+    pub max_message_size: usize,
+    /// MMDAgent-EX line framing: one event per received `"\n"`-terminated line, `"\n"` appended on send.
+    pub line_framing: bool,
+    /// TLS options.
+    pub tls: ClientTls,
+    /// Limits of the event queue.
+    pub event_limits: crate::event::QueueLimits,
+}
+
+impl ClientConfig {
+    /// A configuration for `url` with the defaults: 10 s connect timeout, ping every 20 s with a
+    /// 20 s pong timeout, no reconnect, 16 MiB send queue and max message size, no line framing.
+    pub fn new(url: impl Into<String>) -> Self {
+        ClientConfig {
+            url: url.into(),
+            headers: Vec::new(),
+            subprotocols: Vec::new(),
+            connect_timeout: Duration::from_secs(10),
+            ping_interval: Some(Duration::from_secs(20)),
+            pong_timeout: Duration::from_secs(20),
+            close_timeout: Duration::from_secs(5),
+            reconnect: ReconnectPolicy::off(),
+            send_queue_limit: 16 << 20,
+            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+            line_framing: false,
+            tls: ClientTls::default(),
+            event_limits: Default::default(),
+        }
+    }
+
+    /// Reads an MMDAgent-EX `.mdf` text: `Plugin_Remote_Websocket_Host`, `_Port` and
+    /// `_Directory` give the URL (port 443 means `wss://`, any other `ws://`), and line framing is
+    /// turned on. Other keys are ignored; `#` starts a comment line.
+    pub fn from_mdf(text: &str) -> Result<Self> {
+        let (mut host, mut port, mut dir) = (None, None, None);
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let Some((key, value)) = line.split_once('=') else { continue };
+            let value = value.trim().to_string();
+            match key.trim() {
+                "Plugin_Remote_Websocket_Host" => host = Some(value),
+                "Plugin_Remote_Websocket_Port" => {
+                    port = Some(value.parse::<u16>().map_err(|_| {
+                        Error::config(format!("mdf line {}: Plugin_Remote_Websocket_Port must be a port number, got {value:?}", n + 1))
+                    })?)
+                }
+                "Plugin_Remote_Websocket_Directory" => dir = Some(value),
+                _ => {}
+            }
+        }
+        let host = host.filter(|h| !h.is_empty()).ok_or_else(|| Error::config("mdf: Plugin_Remote_Websocket_Host is missing"))?;
+        let port = port.ok_or_else(|| Error::config("mdf: Plugin_Remote_Websocket_Port is missing"))?;
+        let dir = dir.unwrap_or_default();
+        let dir = if dir.starts_with('/') { dir } else { format!("/{dir}") };
+        let scheme = if port == 443 { "wss" } else { "ws" };
+        let mut cfg = ClientConfig::new(format!("{scheme}://{host}:{port}{dir}"));
+        cfg.line_framing = true;
+        Ok(cfg)
+    }
+}
+
+/// What a hub route does with incoming messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RouteKind {
+    /// Send each message back to its sender.
+    Echo,
+    /// Send each message to every connection on the route, the sender included.
+    Broadcast,
+    /// Send each message to every connection on the route but the sender.
+    Relay,
+    /// Deliver open/message/close events to the host program.
+    Host,
+}
+
+impl RouteKind {
+    /// Parses `echo`, `broadcast`, `relay` or `host`.
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "echo" => Ok(RouteKind::Echo),
+            "broadcast" => Ok(RouteKind::Broadcast),
+            "relay" => Ok(RouteKind::Relay),
+            "host" => Ok(RouteKind::Host),
+            _ => Err(Error::config(format!("unknown route kind {s:?} (expected echo, broadcast, relay or host)"))),
+        }
+    }
+    /// The lowercase name.
+    pub fn name(self) -> &'static str {
+        match self {
+            RouteKind::Echo => "echo",
+            RouteKind::Broadcast => "broadcast",
+            RouteKind::Relay => "relay",
+            RouteKind::Host => "host",
+        }
+    }
+}
+
+/// What happens when a connection's outbound queue is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OverflowPolicy {
+    /// Close the slow connection with 1008.
+    Close,
+    /// Drop the oldest queued messages to make room.
+    DropOldest,
+    /// Drop the new message.
+    DropNewest,
+}
+
+impl OverflowPolicy {
+    /// Parses `close`, `drop_oldest` or `drop_newest`.
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "close" => Ok(OverflowPolicy::Close),
+            "drop_oldest" => Ok(OverflowPolicy::DropOldest),
+            "drop_newest" => Ok(OverflowPolicy::DropNewest),
+            _ => Err(Error::config(format!("unknown overflow policy {s:?} (expected close, drop_oldest or drop_newest)"))),
+        }
+    }
+    /// The snake_case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            OverflowPolicy::Close => "close",
+            OverflowPolicy::DropOldest => "drop_oldest",
+            OverflowPolicy::DropNewest => "drop_newest",
+        }
+    }
+}
+
+/// One route of a hub.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RouteConfig {
+    /// Exact request path, starting with `/`.
+    pub path: String,
+    /// What the route does.
+    pub kind: RouteKind,
+    /// Per-connection outbound queue limit in bytes.
+    pub queue_limit: usize,
+    /// What to do when that limit is reached.
+    pub on_overflow: OverflowPolicy,
+}
+
+impl RouteConfig {
+    /// A route with a 1 MiB queue that closes slow consumers.
+    pub fn new(path: impl Into<String>, kind: RouteKind) -> Self {
+        RouteConfig { path: path.into(), kind, queue_limit: 1 << 20, on_overflow: OverflowPolicy::Close }
+    }
+}
+
+/// TLS files of a hub (PEM).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HubTls {
+    /// Certificate chain file.
+    pub cert: PathBuf,
+    /// Private key file.
+    pub key: PathBuf,
+}
+
+/// Everything a hub needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HubConfig {
+    /// Listen address, `ip:port` (port 0 picks a free one).
+    pub listen: String,
+    /// Routes by path.
+    pub routes: Vec<RouteConfig>,
+    /// Most connections held at once; more get HTTP 503.
+    pub max_connections: usize,
+    /// Largest accepted incoming message; bigger closes with 1009.
+    pub max_message_size: usize,
+    /// Allowed `Origin` header values (empty = any origin, and requests without one).
+    pub origins: Vec<String>,
+    /// Required `token` query parameter or `Authorization: Bearer` value (None = no check).
+    pub token: Option<String>,
+    /// Directory served for plain GET requests that match no route.
+    pub static_dir: Option<PathBuf>,
+    /// Serve the built-in demo page at `/` (the default config does).
+    pub demo_page: bool,
+    /// wss: certificate and key.
+    pub tls: Option<HubTls>,
+    /// Time a graceful shutdown waits for connections to finish closing.
+    pub shutdown_timeout: Duration,
+    /// Limits of the host event queue.
+    pub event_limits: crate::event::QueueLimits,
+}
+
+impl HubConfig {
+    /// An empty hub on `listen` with no routes.
+    pub fn new(listen: impl Into<String>) -> Self {
+        HubConfig {
+            listen: listen.into(),
+            routes: Vec::new(),
+            max_connections: 100_000,
+            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+            origins: Vec::new(),
+            token: None,
+            static_dir: None,
+            demo_page: false,
+            tls: None,
+            shutdown_timeout: Duration::from_secs(5),
+            event_limits: Default::default(),
+        }
+    }
+
+    /// The embedded default: 127.0.0.1:9001 with `/echo` (echo), `/chat` (broadcast),
+    /// `/ws/camera` (relay) and the demo page at `/`.
+    pub fn default_hub() -> Self {
+        let mut cfg = HubConfig::new("127.0.0.1:9001");
+        cfg.routes = vec![
+            RouteConfig::new("/echo", RouteKind::Echo),
+            RouteConfig::new("/chat", RouteKind::Broadcast),
+            RouteConfig::new("/ws/camera", RouteKind::Relay),
+        ];
+        cfg.demo_page = true;
+        cfg
+    }
+
+    /// Parses the TOML form (see the README); unknown keys are errors.
+    pub fn from_toml(text: &str) -> Result<Self> {
+        let file: HubFile = toml::from_str(text).map_err(|e| Error::config(format!("hub config: {e}")))?;
+        let mut cfg = HubConfig::new(file.listen.unwrap_or_else(|| "127.0.0.1:9001".into()));
+        if let Some(n) = file.max_connections {
+            cfg.max_connections = n;
+        }
+        if let Some(s) = file.max_message_size {
+            cfg.max_message_size = parse_size(&s)?;
+        }
+        cfg.origins = file.origins.unwrap_or_default();
+        cfg.token = file.token;
+        cfg.static_dir = file.static_dir;
+        cfg.demo_page = file.demo_page.unwrap_or(false);
+        if let Some(t) = file.tls {
+            cfg.tls = Some(HubTls { cert: t.cert, key: t.key });
+        }
+        for r in file.route {
+            let mut route = RouteConfig::new(r.path, r.kind);
+            if let Some(q) = r.queue_limit {
+                route.queue_limit = parse_size(&q)?;
+            }
+            if let Some(p) = r.on_overflow {
+                route.on_overflow = p;
+            }
+            cfg.routes.push(route);
+        }
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Checks paths, duplicates and limits.
+    pub fn validate(&self) -> Result<()> {
+        let mut seen = std::collections::HashSet::new();
+        for r in &self.routes {
+            if !r.path.starts_with('/') {
+                return Err(Error::config(format!("route path {:?} must start with '/'", r.path)));
+            }
+            if r.path.starts_with("/_omnisock/") || r.path == "/metrics" {
+                return Err(Error::config(format!("route path {:?} is reserved for status and metrics", r.path)));
+            }
+            if !seen.insert(r.path.as_str()) {
+                return Err(Error::config(format!("route path {:?} is defined twice", r.path)));
+            }
+            if r.queue_limit == 0 {
+                return Err(Error::config(format!("route {:?}: queue_limit must be > 0", r.path)));
+            }
+        }
+        if self.max_message_size == 0 {
+            return Err(Error::config("max_message_size must be > 0"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HubFile {
+    listen: Option<String>,
+    max_connections: Option<usize>,
+    max_message_size: Option<SizeValue>,
+    origins: Option<Vec<String>>,
+    token: Option<String>,
+    static_dir: Option<PathBuf>,
+    demo_page: Option<bool>,
+    tls: Option<TlsFile>,
+    #[serde(default)]
+    route: Vec<RouteFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TlsFile {
+    cert: PathBuf,
+    key: PathBuf,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RouteFile {
+    path: String,
+    kind: RouteKind,
+    queue_limit: Option<SizeValue>,
+    on_overflow: Option<OverflowPolicy>,
+}
+
+/// A size written as a number of bytes or a string like `"1MiB"`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum SizeValue {
+    Bytes(u64),
+    Text(String),
+}
+
+fn parse_size(v: &SizeValue) -> Result<usize> {
+    match v {
+        SizeValue::Bytes(n) => Ok(*n as usize),
+        SizeValue::Text(s) => parse_size_str(s),
+    }
+}
+
+/// Parses `"512"`, `"64KiB"`, `"1MiB"`, `"1GiB"`, `"10kB"`, `"1MB"` into bytes.
+pub fn parse_size_str(s: &str) -> Result<usize> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: usize = num.parse().map_err(|_| Error::config(format!("size {s:?}: expected a number followed by B, KiB, MiB or GiB")))?;
+    let mult = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" | "K" => 1 << 10,
+        "MiB" | "M" => 1 << 20,
+        "GiB" | "G" => 1 << 30,
+        "kB" | "KB" => 1000,
+        "MB" => 1_000_000,
+        "GB" => 1_000_000_000,
+        u => return Err(Error::config(format!("size {s:?}: unknown unit {u:?} (use B, KiB, MiB, GiB, kB, MB, GB)"))),
+    };
+    n.checked_mul(mult).ok_or_else(|| Error::config(format!("size {s:?} is too large")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mdf_443_is_wss_and_turns_line_framing_on() {
+        let cfg = ClientConfig::from_mdf("# comment\nPlugin_Remote_Websocket_Host=foo.bar.com\nPlugin_Remote_Websocket_Port=443\nPlugin_Remote_Websocket_Directory=/channel\n").unwrap();
+        assert_eq!(cfg.url, "wss://foo.bar.com:443/channel");
+        assert!(cfg.line_framing);
+        let cfg = ClientConfig::from_mdf("Plugin_Remote_Websocket_Host=localhost\r\nPlugin_Remote_Websocket_Port=9001\r\nPlugin_Remote_Websocket_Directory=chat\r\n").unwrap();
+        assert_eq!(cfg.url, "ws://localhost:9001/chat");
+    }
+
+    #[test]
+    fn mdf_errors_name_the_key() {
+        let e = ClientConfig::from_mdf("Plugin_Remote_Websocket_Port=80").unwrap_err();
+        assert!(e.message().contains("Plugin_Remote_Websocket_Host"), "{e}");
+        let e = ClientConfig::from_mdf("Plugin_Remote_Websocket_Host=a\nPlugin_Remote_Websocket_Port=http").unwrap_err();
+        assert!(e.message().contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn toml_routes_and_sizes() {
+        let cfg = HubConfig::from_toml("listen = \"127.0.0.1:0\"\n[[route]]\npath = \"/chat\"\nkind = \"broadcast\"\nqueue_limit = \"1MiB\"\non_overflow = \"drop_oldest\"\n").unwrap();
+        assert_eq!(cfg.routes[0].queue_limit, 1 << 20);
+        assert_eq!(cfg.routes[0].on_overflow, OverflowPolicy::DropOldest);
+        assert!(HubConfig::from_toml("bogus = 1").unwrap_err().message().contains("bogus"));
+        assert!(HubConfig::from_toml("[[route]]\npath = \"x\"\nkind = \"echo\"").is_err());
+        assert!(parse_size_str("12 parsecs").is_err());
+        assert_eq!(parse_size_str("64KiB").unwrap(), 65536);
+    }
+
+    #[test]
+    fn backoff_grows_and_caps() {
+        let mut p = ReconnectPolicy::backoff(5);
+        p.jitter = 0.0;
+        assert_eq!(p.delay(1), Duration::from_millis(250));
+        assert_eq!(p.delay(2), Duration::from_millis(500));
+        assert_eq!(p.delay(40), Duration::from_secs(10));
+        p.jitter = 0.5;
+        for _ in 0..100 {
+            let d = p.delay(3);
+            assert!(d >= Duration::from_millis(500) && d <= Duration::from_millis(1000));
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! Errors shared by every binding.
+//!
+//! Each [`Error`] maps to a stable [`ErrorCode`]; the C ABI returns these numbers, the Java and
+//! Python layers map them to typed exceptions. Numbers are never reused.
+
+use std::fmt;
+
+/// Stable, numbered error kinds. `0` is success and is not a variant here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(i32)]
+pub enum ErrorCode {
+    /// An argument was invalid (null pointer, bad URL, bad option value, ...).
+    InvalidArgument = 1,
+    /// The handle is zero, stale, freed, or belongs to another object type.
+    InvalidHandle = 2,
+    /// Text was not valid UTF-8.
+    InvalidUtf8 = 3,
+    /// The operation needs an open connection, and it is closed (or closing).
+    Closed = 4,
+    /// The bounded send queue has no room for this message; nothing was queued.
+    QueueFull = 5,
+    /// The message is larger than the configured maximum.
+    MessageTooBig = 6,
+    /// Connecting or the opening handshake failed.
+    Connect = 7,
+    /// TLS configuration or certificate verification failed.
+    Tls = 8,
+    /// An operation did not finish in time.
+    Timeout = 9,
+    /// Binding the listen address or another I/O step failed.
+    Io = 10,
+    /// Configuration text (TOML, .mdf) could not be parsed.
+    Config = 11,
+    /// The connection id, group or route is not known.
+    NotFound = 12,
+    /// The runtime or hub has been shut down.
+    Shutdown = 13,
+    /// A panic was caught at the FFI boundary (a bug in omnisock; the process keeps running).
+    Panic = 14,
+    /// An output buffer was too small; the required size was reported.
+    BufferTooSmall = 15,
+    /// The WebSocket peer violated the protocol.
+    Protocol = 16,
+}
+
+impl ErrorCode {
+    /// Short lowercase name of the code, as used in logs and error messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidArgument => "invalid argument",
+            ErrorCode::InvalidHandle => "invalid handle",
+            ErrorCode::InvalidUtf8 => "invalid UTF-8",
+            ErrorCode::Closed => "connection closed",
+            ErrorCode::QueueFull => "send queue full",
+            ErrorCode::MessageTooBig => "message too big",
+            ErrorCode::Connect => "connect failed",
+            ErrorCode::Tls => "TLS error",
+            ErrorCode::Timeout => "timeout",
+            ErrorCode::Io => "I/O error",
+            ErrorCode::Config => "configuration error",
+            ErrorCode::NotFound => "not found",
+            ErrorCode::Shutdown => "shut down",
+            ErrorCode::Panic => "internal panic",
+            ErrorCode::BufferTooSmall => "buffer too small",
+            ErrorCode::Protocol => "protocol error",
+        }
+    }
+}
+
+/// An error with a stable code and a human-readable message that says what failed and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    code: ErrorCode,
+    message: String,
+}
+
+impl Error {
+    /// Creates an error from a code and a message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Error { code, message: message.into() }
+    }
+    /// The stable code of this error.
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+    /// The message, without the code name.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+    /// Shorthand for [`ErrorCode::InvalidArgument`].
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Error::new(ErrorCode::InvalidArgument, message)
+    }
+    /// Shorthand for [`ErrorCode::Config`].
+    pub fn config(message: impl Into<String>) -> Self {
+        Error::new(ErrorCode::Config, message)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.name(), self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Result alias used across the core.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

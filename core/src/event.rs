@@ -1,0 +1,304 @@
+//! Events that leave the core, and the bounded queue hosts drain them from.
+//!
+//! Core threads never call into a host language to deliver data. Each client and each hub owns
+//! one [`EventQueue`]; the host drains it in batches ([`EventQueue::poll`]), blocks on it
+//! ([`EventQueue::wait`]), or watches its wake fd ([`EventQueue::wake_fd`]) from an event loop.
+//! The queue is bounded: when the host falls behind, the connection tasks stop reading from
+//! their sockets (TCP back-pressure) instead of dropping events.
+
+use std::collections::VecDeque;
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::net::UnixStream;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use tokio::sync::Notify;
+pub use tungstenite::Utf8Bytes;
+
+use crate::error::ErrorCode;
+
+/// A connection id in a hub (unique per hub, never reused). Client events use 0.
+pub type ConnId = u64;
+
+/// The data of one WebSocket message. Cloning shares the bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Payload {
+    /// A text message: valid UTF-8, checked once in the core.
+    Text(Utf8Bytes),
+    /// A binary message.
+    Binary(Bytes),
+}
+
+impl Payload {
+    /// The raw bytes of the message.
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            Payload::Text(t) => t.as_bytes(),
+            Payload::Binary(b) => b,
+        }
+    }
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.as_bytes().len()
+    }
+    /// Whether the message is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Whether this is a text message.
+    pub fn is_text(&self) -> bool {
+        matches!(self, Payload::Text(_))
+    }
+}
+
+/// What is known about a connection when it opens.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpenInfo {
+    /// Hub: the connection id. Client: 0.
+    pub conn: ConnId,
+    /// Request path without the query (hub), or the URL path (client).
+    pub path: String,
+    /// Query string without `?` (may be empty).
+    pub query: String,
+    /// Peer address as `ip:port`.
+    pub remote: String,
+    /// Request headers (hub) or response headers (client), in order.
+    pub headers: Vec<(String, String)>,
+    /// The negotiated subprotocol, if any.
+    pub protocol: Option<String>,
+}
+
+/// One event for the host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// The connection is open (a client also gets this again after each successful reconnect).
+    Open(Box<OpenInfo>),
+    /// A message arrived. In line-framing mode, one event per line (without the `"\n"`).
+    Message {
+        /// Hub connection id, 0 for a client.
+        conn: ConnId,
+        /// The message.
+        data: Payload,
+    },
+    /// The connection closed. For a client this is final unless a `Reconnecting` follows.
+    Close {
+        /// Hub connection id, 0 for a client.
+        conn: ConnId,
+        /// Close code (1006 when no close frame was received).
+        code: u16,
+        /// Close reason (or why the connection was lost).
+        reason: String,
+        /// Whether the closing handshake completed.
+        clean: bool,
+    },
+    /// Something failed; a `Close` follows when the connection is gone.
+    Error {
+        /// Hub connection id, 0 for a client.
+        conn: ConnId,
+        /// The error kind.
+        code: ErrorCode,
+        /// What happened.
+        message: String,
+    },
+    /// A client lost its connection and will try again after `delay`.
+    Reconnecting {
+        /// 1 for the first retry.
+        attempt: u32,
+        /// Wait before this attempt.
+        delay: Duration,
+        /// Why the previous connection ended.
+        reason: String,
+    },
+}
+
+impl Event {
+    /// Approximate memory weight used to bound the queue.
+    fn weight(&self) -> usize {
+        match self {
+            Event::Message { data, .. } => data.len() + 64,
+            _ => 128,
+        }
+    }
+}
+
+/// Limits of an [`EventQueue`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueLimits {
+    /// Queued message bytes above which producers wait (one event is always admitted).
+    pub max_bytes: usize,
+    /// Queued events above which producers wait.
+    pub max_events: usize,
+}
+
+impl Default for QueueLimits {
+    fn default() -> Self {
+        QueueLimits { max_bytes: 64 << 20, max_events: 1 << 16 }
+    }
+}
+
+/// A callback run (on a core thread) when the queue goes from empty to non-empty.
+pub type WakeCallback = Arc<dyn Fn() + Send + Sync>;
+
+struct Inner {
+    events: VecDeque<Event>,
+    bytes: usize,
+    /// A byte is pending on the wake socket.
+    signaled: bool,
+}
+
+/// Bounded multi-producer queue of [`Event`]s with batch poll, blocking wait and a wake fd.
+pub struct EventQueue {
+    inner: Mutex<Inner>,
+    ready: Condvar,
+    space: Notify,
+    limits: QueueLimits,
+    wake_tx: UnixStream,
+    wake_rx: UnixStream,
+    callback: Mutex<Option<WakeCallback>>,
+}
+
+impl EventQueue {
+    /// Creates a queue with the given limits.
+    pub fn new(limits: QueueLimits) -> std::io::Result<Self> {
+        let (wake_tx, wake_rx) = UnixStream::pair()?;
+        wake_tx.set_nonblocking(true)?;
+        wake_rx.set_nonblocking(true)?;
+        Ok(EventQueue {
+            inner: Mutex::new(Inner { events: VecDeque::new(), bytes: 0, signaled: false }),
+            ready: Condvar::new(),
+            space: Notify::new(),
+            limits,
+            wake_tx,
+            wake_rx,
+            callback: Mutex::new(None),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn is_full(&self, inner: &Inner) -> bool {
+        !inner.events.is_empty()
+            && (inner.bytes >= self.limits.max_bytes || inner.events.len() >= self.limits.max_events)
+    }
+
+    /// Pushes an event, waiting while the queue is full (the caller stops reading its socket).
+    pub async fn push(&self, event: Event) {
+        loop {
+            let notified = self.space.notified();
+            {
+                let inner = self.lock();
+                if !self.is_full(&inner) {
+                    drop(inner);
+                    self.push_now(event);
+                    return;
+                }
+            }
+            notified.await;
+        }
+    }
+
+    /// Pushes an event without waiting for room (used for the few control events).
+    pub fn push_now(&self, event: Event) {
+        let wake = {
+            let mut inner = self.lock();
+            inner.bytes += event.weight();
+            inner.events.push_back(event);
+            let wake = !inner.signaled;
+            if wake {
+                inner.signaled = true;
+                let _ = (&self.wake_tx).write(&[1u8]);
+            }
+            wake
+        };
+        self.ready.notify_all();
+        if wake {
+            let cb = self.callback.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            if let Some(cb) = cb {
+                cb();
+            }
+        }
+    }
+
+    /// Removes up to `max` events, oldest first. Never blocks.
+    pub fn poll(&self, max: usize) -> Vec<Event> {
+        let mut out = Vec::new();
+        self.poll_into(&mut out, max);
+        out
+    }
+
+    /// Like [`poll`](Self::poll) but appends to `out`; returns how many were added.
+    pub fn poll_into(&self, out: &mut Vec<Event>, max: usize) -> usize {
+        let n;
+        {
+            let mut inner = self.lock();
+            n = max.min(inner.events.len());
+            for _ in 0..n {
+                let e = inner.events.pop_front().expect("length checked");
+                inner.bytes -= e.weight();
+                out.push(e);
+            }
+            if inner.events.is_empty() && inner.signaled {
+                let mut buf = [0u8; 64];
+                while matches!((&self.wake_rx).read(&mut buf), Ok(k) if k > 0) {}
+                inner.signaled = false;
+            }
+        }
+        if n > 0 {
+            self.space.notify_waiters();
+        }
+        n
+    }
+
+    /// Blocks up to `timeout` until at least one event is queued; returns whether one is.
+    pub fn wait(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut inner = self.lock();
+        while inner.events.is_empty() {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            inner = self.ready.wait_timeout(inner, deadline - now).unwrap_or_else(|e| e.into_inner()).0;
+        }
+        true
+    }
+
+    /// Number of queued events.
+    pub fn len(&self) -> usize {
+        self.lock().events.len()
+    }
+
+    /// Whether no event is queued.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A file descriptor that is readable while events are queued (level-triggered: it stays
+    /// readable until a poll empties the queue). Do not read from or close it; it lives as long
+    /// as the queue.
+    pub fn wake_fd(&self) -> RawFd {
+        self.wake_rx.as_raw_fd()
+    }
+
+    /// Sets (or clears) the callback run on a core thread when the queue becomes non-empty.
+    /// The callback should only signal the host (and must not block); the host then polls.
+    pub fn set_callback(&self, callback: Option<WakeCallback>) {
+        *self.callback.lock().unwrap_or_else(|e| e.into_inner()) = callback;
+        if !self.is_empty() {
+            let cb = self.callback.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            if let Some(cb) = cb {
+                cb();
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for EventQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventQueue").field("len", &self.len()).finish()
+    }
+}

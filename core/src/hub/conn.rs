@@ -1,0 +1,364 @@
+//! Accepting sockets and running one WebSocket connection of the hub.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
+use tokio::time::{sleep_until, timeout, Instant};
+use tokio_tungstenite::WebSocketStream;
+use tungstenite::protocol::Role;
+use tungstenite::Message;
+
+use super::http::{self, HeadError, Request};
+use super::outbox::{Batch, Outbox};
+use super::{reports_to_host, to_message, Conn, HubInner, Route};
+use crate::backplane::Topic;
+use crate::config::RouteKind;
+use crate::error::ErrorCode;
+use crate::event::{Event, OpenInfo, Payload};
+use crate::io::BoxedIo;
+use crate::ws;
+
+/// Time allowed for the TLS handshake and the request head.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Time allowed for the peer's close frame after the hub sent one.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+type Ws = WebSocketStream<BoxedIo>;
+
+/// Accepts sockets until shutdown.
+pub(super) async fn accept_loop(inner: Arc<HubInner>, listener: TcpListener) {
+    loop {
+        tokio::select! {
+            r = listener.accept() => match r {
+                Ok((tcp, addr)) => {
+                    tokio::spawn(handle_socket(inner.clone(), tcp, addr));
+                }
+                Err(_) => {
+                    // Out of file descriptors or similar: back off briefly instead of spinning.
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            },
+            _ = inner.stop_accepting.notified() => break,
+        }
+    }
+}
+
+/// Releases a `live` slot when dropped.
+struct LiveSlot<'a>(&'a HubInner);
+impl Drop for LiveSlot<'_> {
+    fn drop(&mut self) {
+        self.0.live.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+async fn handle_socket(inner: Arc<HubInner>, tcp: TcpStream, remote: SocketAddr) {
+    let _ = tcp.set_nodelay(true);
+    let mut io: BoxedIo = match &inner.tls {
+        None => Box::new(tcp),
+        Some(acceptor) => match timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+            Ok(Ok(tls)) => Box::new(tls),
+            _ => return,
+        },
+    };
+    let req = match timeout(HANDSHAKE_TIMEOUT, http::read_request(&mut io)).await {
+        Ok(Ok(req)) => req,
+        Ok(Err(HeadError::Bad(msg))) => {
+            inner.counters.rejected_bad_request.inc();
+            http::respond_error(&mut io, 400, &msg).await;
+            return;
+        }
+        _ => return,
+    };
+    if req.is_upgrade() {
+        upgrade(inner, io, req, remote).await;
+    } else {
+        inner.counters.http_requests.inc();
+        serve_http(&inner, &mut io, &req).await;
+    }
+}
+
+async fn serve_http(inner: &HubInner, io: &mut BoxedIo, req: &Request) {
+    let head_only = req.method == "HEAD";
+    if req.method != "GET" && !head_only {
+        http::respond_error(io, 405, "only GET and HEAD are served here").await;
+        return;
+    }
+    match req.path.as_str() {
+        "/_omnisock/status" => {
+            let body = super::status::status_json(inner);
+            http::respond(io, 200, "application/json", &[("Access-Control-Allow-Origin", "*")], body.as_bytes(), head_only).await;
+        }
+        "/metrics" => {
+            let body = super::status::metrics_text(inner);
+            http::respond(io, 200, "text/plain; version=0.0.4; charset=utf-8", &[], body.as_bytes(), head_only).await;
+        }
+        "/" | "/index.html" if inner.config.demo_page => {
+            http::respond(io, 200, "text/html; charset=utf-8", &[], super::status::DEMO_PAGE.as_bytes(), head_only).await;
+        }
+        path => {
+            if inner.routes.contains_key(path) {
+                http::respond(io, 426, "text/plain; charset=utf-8", &[("Upgrade", "websocket")], b"426 Upgrade Required: this path is a WebSocket route\n", head_only).await;
+                return;
+            }
+            if let Some(root) = &inner.config.static_dir {
+                if let Some(file) = http::static_path(root, path) {
+                    if let Ok(body) = tokio::fs::read(&file).await {
+                        http::respond(io, 200, http::content_type(&file), &[], &body, head_only).await;
+                        return;
+                    }
+                }
+            }
+            http::respond_error(io, 404, &format!("nothing at {path}")).await;
+        }
+    }
+}
+
+/// Checks the upgrade request, answers it, and runs the connection.
+async fn upgrade(inner: Arc<HubInner>, mut io: BoxedIo, req: Request, remote: SocketAddr) {
+    let c = &inner.counters;
+    let Some(route) = inner.routes.get(&req.path).cloned() else {
+        c.rejected_no_route.inc();
+        http::respond_error(&mut io, 404, &format!("no WebSocket route at {}", req.path)).await;
+        return;
+    };
+    if req.method != "GET" {
+        c.rejected_bad_request.inc();
+        http::respond_error(&mut io, 400, "a WebSocket handshake must use GET").await;
+        return;
+    }
+    if req.header("sec-websocket-version").map(str::trim) != Some("13") {
+        c.rejected_bad_request.inc();
+        http::respond(&mut io, 426, "text/plain", &[("Sec-WebSocket-Version", "13")], b"426 Upgrade Required: WebSocket version 13 only\n", false).await;
+        return;
+    }
+    let Some(key) = req.header("sec-websocket-key").map(str::to_string) else {
+        c.rejected_bad_request.inc();
+        http::respond_error(&mut io, 400, "missing Sec-WebSocket-Key").await;
+        return;
+    };
+    if !inner.config.origins.is_empty() && !req.header("origin").is_some_and(|o| inner.config.origins.iter().any(|a| a == o)) {
+        c.rejected_origin.inc();
+        http::respond_error(&mut io, 403, "origin not allowed").await;
+        return;
+    }
+    if let Some(token) = &inner.config.token {
+        let bearer = req.header("authorization").and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
+        if req.query_param("token") != Some(token.as_str()) && bearer != Some(token.as_str()) {
+            c.rejected_auth.inc();
+            http::respond_error(&mut io, 401, "missing or wrong token").await;
+            return;
+        }
+    }
+    if inner.is_stopping() {
+        http::respond_error(&mut io, 503, "hub shutting down").await;
+        return;
+    }
+    if inner.live.fetch_add(1, Ordering::AcqRel) >= inner.config.max_connections {
+        inner.live.fetch_sub(1, Ordering::AcqRel);
+        c.rejected_connection_limit.inc();
+        http::respond_error(&mut io, 503, "connection limit reached").await;
+        return;
+    }
+    let _slot = LiveSlot(&inner);
+    if io.write_all(http::upgrade_response(&key, None).as_bytes()).await.is_err() || io.flush().await.is_err() {
+        return;
+    }
+    let id = inner.next_conn_id();
+    c.connections_total.inc();
+    let socket = WebSocketStream::from_partially_read(io, req.rest, Role::Server, Some(inner.ws_config)).await;
+    let info = OpenInfo {
+        conn: id,
+        path: req.path,
+        query: req.query,
+        remote: remote.to_string(),
+        headers: req.headers,
+        protocol: None,
+    };
+    run_connection(&inner, route, info, socket).await;
+}
+
+/// Runs one connection from open to close.
+async fn run_connection(inner: &Arc<HubInner>, route: Arc<Route>, info: OpenInfo, socket: Ws) {
+    let id = info.conn;
+    let outbox = Arc::new(Outbox::new(route.config.queue_limit, route.config.on_overflow, inner.counters.clone()));
+    let conn = Arc::new(Conn {
+        id,
+        route: route.clone(),
+        outbox: outbox.clone(),
+        groups: Mutex::new(HashSet::new()),
+        kill: Notify::new(),
+    });
+    inner.conns.write().unwrap_or_else(|e| e.into_inner()).insert(id, conn.clone());
+    route.members.write().unwrap_or_else(|e| e.into_inner()).insert(id, outbox.clone());
+    // A shutdown that began while this connection was in its handshake still reaches it.
+    if inner.is_stopping() {
+        outbox.request_close(ws::CLOSE_GOING_AWAY, "hub shutting down", false);
+    }
+    let host = reports_to_host(route.config.kind);
+    if host {
+        inner.events.push_now(Event::Open(Box::new(info)));
+    }
+    let (sink, stream) = socket.split();
+    let writer = tokio::spawn(write_loop(sink, outbox.clone()));
+    let (code, reason, clean) = read_loop(inner, &conn, stream, writer).await;
+    outbox.finish();
+    inner.remove_conn(&conn);
+    if host {
+        inner.events.push_now(Event::Close { conn: id, code, reason, clean });
+    }
+}
+
+/// Reads messages and dispatches them by route kind until the connection ends.
+/// Returns the close code, reason and whether the closing handshake completed.
+async fn read_loop(
+    inner: &Arc<HubInner>,
+    conn: &Conn,
+    mut stream: SplitStream<Ws>,
+    mut writer: tokio::task::JoinHandle<bool>,
+) -> (u16, String, bool) {
+    let c = &inner.counters;
+    let kind = conn.route.config.kind;
+    let mut writer_done = false;
+    let mut close_deadline: Option<Instant> = None;
+    let mut peer_close: Option<(u16, String)> = None;
+    let far = Instant::now() + Duration::from_secs(86400 * 365);
+    let result = loop {
+        tokio::select! {
+            msg = stream.next() => match msg {
+                Some(Ok(Message::Text(t))) => {
+                    c.messages_in.inc();
+                    c.bytes_in.add(t.len() as u64);
+                    dispatch(inner, conn, kind, Payload::Text(t)).await;
+                }
+                Some(Ok(Message::Binary(b))) => {
+                    c.messages_in.inc();
+                    c.bytes_in.add(b.len() as u64);
+                    dispatch(inner, conn, kind, Payload::Binary(b)).await;
+                }
+                Some(Ok(Message::Close(frame))) => {
+                    peer_close = Some(frame.map(|f| (u16::from(f.code), f.reason.to_string())).unwrap_or((1005, String::new())));
+                    close_deadline.get_or_insert(Instant::now() + CLOSE_TIMEOUT);
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => {
+                    if let Some((code, reason)) = peer_close.take() {
+                        break (code, reason, true);
+                    }
+                    let (code, kind, message) = ws::classify_read_error(&e);
+                    match code {
+                        Some(code) => {
+                            match kind {
+                                ErrorCode::MessageTooBig => c.oversize_closes.inc(),
+                                ErrorCode::InvalidUtf8 => c.invalid_utf8_closes.inc(),
+                                _ => c.protocol_error_closes.inc(),
+                            }
+                            if reports_to_host(conn.route.config.kind) {
+                                inner.events.push_now(Event::Error { conn: conn.id, code: kind, message: message.clone() });
+                            }
+                            conn.outbox.request_close(code, &message, true);
+                            // Let the writer put the close frame on the wire, briefly.
+                            if !writer_done {
+                                let _ = timeout(Duration::from_millis(500), &mut writer).await;
+                                writer_done = true;
+                            }
+                            break (code, message, false);
+                        }
+                        None => break (ws::CLOSE_ABNORMAL, message, false),
+                    }
+                }
+                None => {
+                    break match peer_close.take() {
+                        Some((code, reason)) => (code, reason, true),
+                        None => (ws::CLOSE_ABNORMAL, "connection closed without a close frame".into(), false),
+                    };
+                }
+            },
+            w = &mut writer, if !writer_done => {
+                writer_done = true;
+                match w {
+                    // A close frame went out: wait for the peer's answer.
+                    Ok(true) => { close_deadline.get_or_insert(Instant::now() + CLOSE_TIMEOUT); }
+                    _ => {
+                        let (code, reason) = conn.outbox.close_requested().unwrap_or((ws::CLOSE_ABNORMAL, "write failed".into()));
+                        break (code, reason, false);
+                    }
+                }
+            }
+            _ = sleep_until(close_deadline.unwrap_or(far)) => {
+                let (code, reason) = peer_close.take()
+                    .or_else(|| conn.outbox.close_requested())
+                    .unwrap_or((ws::CLOSE_ABNORMAL, "close timeout".into()));
+                break (code, reason, false);
+            }
+            _ = conn.kill.notified() => {
+                let (code, reason) = conn.outbox.close_requested().unwrap_or((ws::CLOSE_GOING_AWAY, "hub shutting down".into()));
+                break (code, reason, false);
+            }
+        }
+    };
+    if !writer_done {
+        writer.abort();
+    }
+    // When the hub started the close and the peer answered, report the hub's code.
+    match (conn.outbox.close_requested(), result) {
+        (Some((code, reason)), (_, _, true)) => (code, reason, true),
+        (_, r) => r,
+    }
+}
+
+/// Handles one incoming message according to the route kind.
+async fn dispatch(inner: &Arc<HubInner>, conn: &Conn, kind: RouteKind, payload: Payload) {
+    match kind {
+        RouteKind::Echo => {
+            conn.outbox.push(to_message(&payload));
+        }
+        RouteKind::Broadcast => {
+            inner.backplane.publish(&Topic::Route(conn.route.config.path.clone()), &payload, None);
+        }
+        RouteKind::Relay => {
+            inner.backplane.publish(&Topic::Route(conn.route.config.path.clone()), &payload, Some(conn.id));
+        }
+        RouteKind::Host => inner.events.push(Event::Message { conn: conn.id, data: payload }).await,
+    }
+}
+
+/// Writes queued messages in batches (one flush each). Returns true after a close frame was
+/// sent, false when writing failed or the connection finished.
+async fn write_loop(mut sink: SplitSink<Ws, Message>, outbox: Arc<Outbox>) -> bool {
+    loop {
+        match outbox.next().await {
+            Batch::Messages(batch) => {
+                let write = async {
+                    for m in batch {
+                        sink.feed(m).await?;
+                    }
+                    sink.flush().await
+                };
+                tokio::select! {
+                    r = write => if r.is_err() { return false; },
+                    // A close was requested while the socket is slow: stop writing data.
+                    _ = outbox.close_wanted() => {
+                        if let Some((code, reason)) = outbox.close_requested() {
+                            return send_close(&mut sink, code, &reason).await;
+                        }
+                        return false;
+                    }
+                }
+            }
+            Batch::Close(code, reason) => return send_close(&mut sink, code, &reason).await,
+            Batch::Finished => return false,
+        }
+    }
+}
+
+async fn send_close(sink: &mut SplitSink<Ws, Message>, code: u16, reason: &str) -> bool {
+    matches!(timeout(CLOSE_TIMEOUT, sink.send(Message::Close(Some(ws::close_frame(code, reason))))).await, Ok(Ok(())))
+}

@@ -1,0 +1,197 @@
+//! The HTTP side of the hub port: reading a request head, WebSocket upgrade checks, and the
+//! plain responses (status, metrics, demo page, static files, errors).
+
+use std::path::{Component, Path, PathBuf};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::io::BoxedIo;
+
+/// Largest request head accepted.
+const MAX_HEAD: usize = 16 << 10;
+
+/// A parsed request head.
+#[derive(Debug)]
+pub(crate) struct Request {
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    pub headers: Vec<(String, String)>,
+    /// Bytes read after the head (the start of the WebSocket stream, normally empty).
+    pub rest: Vec<u8>,
+}
+
+impl Request {
+    /// First value of a header (case-insensitive name).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+    /// Whether a comma-separated header contains `token` (case-insensitive).
+    pub fn header_has(&self, name: &str, token: &str) -> bool {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .any(|(_, v)| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+    }
+    /// Whether this asks for a WebSocket upgrade.
+    pub fn is_upgrade(&self) -> bool {
+        self.header_has("upgrade", "websocket")
+    }
+    /// A query parameter value (no percent-decoding beyond `+`; tokens are plain).
+    pub fn query_param(&self, key: &str) -> Option<&str> {
+        self.query.split('&').filter_map(|kv| kv.split_once('=')).find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+}
+
+/// Why a request head could not be read.
+#[derive(Debug)]
+pub(crate) enum HeadError {
+    /// The peer closed or the socket failed before a full head.
+    Io,
+    /// Not HTTP, or too large.
+    Bad(String),
+}
+
+/// Reads and parses one request head.
+pub(crate) async fn read_request(io: &mut BoxedIo) -> Result<Request, HeadError> {
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 1024];
+    loop {
+        let n = io.read(&mut chunk).await.map_err(|_| HeadError::Io)?;
+        if n == 0 {
+            return Err(HeadError::Io);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        let mut headers = [httparse::EMPTY_HEADER; 64];
+        let mut req = httparse::Request::new(&mut headers);
+        match req.parse(&buf) {
+            Ok(httparse::Status::Complete(len)) => {
+                let target = req.path.unwrap_or("/");
+                let (path, query) = target.split_once('?').unwrap_or((target, ""));
+                let headers = req
+                    .headers
+                    .iter()
+                    .map(|h| (h.name.to_string(), String::from_utf8_lossy(h.value).into_owned()))
+                    .collect();
+                return Ok(Request {
+                    method: req.method.unwrap_or("").to_string(),
+                    path: path.to_string(),
+                    query: query.to_string(),
+                    headers,
+                    rest: buf[len..].to_vec(),
+                });
+            }
+            Ok(httparse::Status::Partial) if buf.len() < MAX_HEAD => continue,
+            Ok(httparse::Status::Partial) => return Err(HeadError::Bad(format!("request head larger than {MAX_HEAD} bytes"))),
+            Err(e) => return Err(HeadError::Bad(format!("malformed HTTP request: {e}"))),
+        }
+    }
+}
+
+/// Writes a complete response and closes the write side.
+pub(crate) async fn respond(io: &mut BoxedIo, status: u16, content_type: &str, extra: &[(&str, &str)], body: &[u8], head_only: bool) {
+    let mut head = format!(
+        "HTTP/1.1 {status} {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\nCache-Control: no-store\r\n",
+        reason(status),
+        body.len()
+    );
+    for (k, v) in extra {
+        head.push_str(k);
+        head.push_str(": ");
+        head.push_str(v);
+        head.push_str("\r\n");
+    }
+    head.push_str("\r\n");
+    let _ = io.write_all(head.as_bytes()).await;
+    if !head_only {
+        let _ = io.write_all(body).await;
+    }
+    let _ = io.flush().await;
+    let _ = io.shutdown().await;
+}
+
+/// Writes a plain-text error response.
+pub(crate) async fn respond_error(io: &mut BoxedIo, status: u16, message: &str) {
+    let body = format!("{status} {}: {message}\n", reason(status));
+    respond(io, status, "text/plain; charset=utf-8", &[], body.as_bytes(), false).await;
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        101 => "Switching Protocols",
+        200 => "OK",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        426 => "Upgrade Required",
+        503 => "Service Unavailable",
+        _ => "Error",
+    }
+}
+
+/// The `101 Switching Protocols` response for a key.
+pub(crate) fn upgrade_response(key: &str, protocol: Option<&str>) -> String {
+    let accept = tungstenite::handshake::derive_accept_key(key.trim().as_bytes());
+    let mut s = format!("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n");
+    if let Some(p) = protocol {
+        s.push_str("Sec-WebSocket-Protocol: ");
+        s.push_str(p);
+        s.push_str("\r\n");
+    }
+    s.push_str("\r\n");
+    s
+}
+
+/// Resolves a URL path inside `root`, refusing anything that would leave it.
+pub(crate) fn static_path(root: &Path, url_path: &str) -> Option<PathBuf> {
+    let decoded = url_path.trim_start_matches('/');
+    let mut out = root.to_path_buf();
+    for comp in Path::new(decoded).components() {
+        match comp {
+            Component::Normal(c) => out.push(c),
+            Component::CurDir => {}
+            _ => return None,
+        }
+    }
+    if out.is_dir() {
+        out.push("index.html");
+    }
+    Some(out)
+}
+
+/// A content type from a file extension.
+pub(crate) fn content_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "html" | "htm" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "json" => "application/json",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "svg" => "image/svg+xml",
+        "wasm" => "application/wasm",
+        "txt" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn static_paths_stay_inside_the_root() {
+        let root = Path::new("/srv/www");
+        assert_eq!(static_path(root, "/a/b.txt"), Some(PathBuf::from("/srv/www/a/b.txt")));
+        assert_eq!(static_path(root, "/../etc/passwd"), None);
+        assert_eq!(static_path(root, "/a/../../x"), None);
+    }
+
+    #[test]
+    fn accept_key_matches_rfc_example() {
+        assert!(upgrade_response("dGhlIHNhbXBsZSBub25jZQ==", None).contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
+    }
+}

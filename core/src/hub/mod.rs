@@ -1,0 +1,404 @@
+//! The hub runtime: a WebSocket server with routes, groups, bounded per-connection queues,
+//! limits, and status/metrics over HTTP on the same port.
+//!
+//! [`Hub::start`] binds at once (so a busy port is an immediate error) and serves on the
+//! internal runtime. Routes of kind `echo`, `broadcast` and `relay` need no host code; `host`
+//! routes report [`Event`](crate::Event)s on [`Hub::events`] and the host answers with
+//! [`Hub::send`], [`Hub::publish`], [`Hub::join`], [`Hub::close`]…
+
+mod conn;
+mod http;
+pub mod metrics;
+mod outbox;
+mod status;
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::{Duration, Instant};
+
+use tokio::net::TcpSocket;
+use tokio::sync::Notify;
+use tungstenite::protocol::WebSocketConfig;
+use tungstenite::Message;
+
+use crate::backplane::{Backplane, LocalBackplane, LocalDelivery, Topic};
+use crate::config::{HubConfig, RouteConfig, RouteKind};
+use crate::error::{Error, ErrorCode, Result};
+use crate::event::{ConnId, EventQueue, Payload};
+use crate::ws;
+use metrics::Counters;
+use outbox::{Outbox, Pushed};
+
+/// Read buffer per hub connection: small, because idle connections dominate memory.
+const READ_BUFFER: usize = 1024;
+/// Bytes the writer collects before writing to the socket (it always flushes a batch).
+const WRITE_BUFFER: usize = 16 << 10;
+
+/// Members of a topic on this node.
+type Members = RwLock<HashMap<ConnId, Arc<Outbox>>>;
+
+/// A configured route and who is connected to it.
+pub(crate) struct Route {
+    pub(crate) config: RouteConfig,
+    pub(crate) members: Members,
+}
+
+/// A live connection.
+pub(crate) struct Conn {
+    pub(crate) id: ConnId,
+    pub(crate) route: Arc<Route>,
+    pub(crate) outbox: Arc<Outbox>,
+    pub(crate) groups: Mutex<HashSet<String>>,
+    /// Woken to drop the connection at once (end of a graceful shutdown).
+    pub(crate) kill: Notify,
+}
+
+/// Everything the hub's tasks share.
+pub(crate) struct HubInner {
+    pub(crate) config: HubConfig,
+    pub(crate) routes: HashMap<String, Arc<Route>>,
+    pub(crate) conns: RwLock<HashMap<ConnId, Arc<Conn>>>,
+    pub(crate) groups: RwLock<HashMap<String, HashMap<ConnId, Arc<Outbox>>>>,
+    pub(crate) counters: Arc<Counters>,
+    pub(crate) events: EventQueue,
+    pub(crate) backplane: Arc<dyn Backplane>,
+    pub(crate) ws_config: WebSocketConfig,
+    pub(crate) tls: Option<tokio_rustls::TlsAcceptor>,
+    pub(crate) local_addr: SocketAddr,
+    pub(crate) started: Instant,
+    /// Connections open or in their handshake, checked against `max_connections`.
+    pub(crate) live: AtomicUsize,
+    next_id: AtomicU64,
+    stopping: AtomicBool,
+    stop_accepting: Notify,
+}
+
+impl HubInner {
+    fn lookup(&self, conn: ConnId) -> Result<Arc<Conn>> {
+        self.conns
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&conn)
+            .cloned()
+            .ok_or_else(|| Error::new(ErrorCode::NotFound, format!("no open connection with id {conn}")))
+    }
+
+    pub(crate) fn next_conn_id(&self) -> ConnId {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(crate) fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::Acquire)
+    }
+
+    /// Removes a connection from every table (called once, when it ends).
+    pub(crate) fn remove_conn(&self, conn: &Conn) {
+        conn.route.members.write().unwrap_or_else(|e| e.into_inner()).remove(&conn.id);
+        let groups = std::mem::take(&mut *conn.groups.lock().unwrap_or_else(|e| e.into_inner()));
+        if !groups.is_empty() {
+            let mut table = self.groups.write().unwrap_or_else(|e| e.into_inner());
+            for g in groups {
+                if let Some(members) = table.get_mut(&g) {
+                    members.remove(&conn.id);
+                    if members.is_empty() {
+                        table.remove(&g);
+                    }
+                }
+            }
+        }
+        self.conns.write().unwrap_or_else(|e| e.into_inner()).remove(&conn.id);
+    }
+}
+
+impl LocalDelivery for HubInner {
+    fn deliver(&self, topic: &Topic, payload: &Payload, except: Option<ConnId>) -> usize {
+        let msg = to_message(payload);
+        let fan_out = |members: &HashMap<ConnId, Arc<Outbox>>| {
+            members
+                .iter()
+                .filter(|(id, _)| Some(**id) != except)
+                .filter(|(_, outbox)| outbox.push(msg.clone()) == Pushed::Queued)
+                .count()
+        };
+        match topic {
+            Topic::Route(path) => match self.routes.get(path) {
+                Some(route) => fan_out(&route.members.read().unwrap_or_else(|e| e.into_inner())),
+                None => 0,
+            },
+            Topic::Group(name) => match self.groups.read().unwrap_or_else(|e| e.into_inner()).get(name) {
+                Some(members) => fan_out(members),
+                None => 0,
+            },
+        }
+    }
+}
+
+/// A message for the wire; shares the payload bytes.
+pub(crate) fn to_message(p: &Payload) -> Message {
+    match p {
+        Payload::Text(t) => Message::Text(t.clone()),
+        Payload::Binary(b) => Message::Binary(b.clone()),
+    }
+}
+
+/// A running hub. Cheap to clone; all clones are the same hub. Dropping handles does not stop
+/// it: call [`Hub::shutdown`].
+#[derive(Clone)]
+pub struct Hub {
+    inner: Arc<HubInner>,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub").field("local_addr", &self.inner.local_addr).finish()
+    }
+}
+
+impl Hub {
+    /// Validates `config`, binds the listen address and starts serving.
+    pub fn start(config: HubConfig) -> Result<Hub> {
+        config.validate()?;
+        let handle = crate::runtime::handle()?;
+        let addr: SocketAddr = config
+            .listen
+            .parse()
+            .map_err(|_| Error::invalid(format!("listen address {:?} must be ip:port, e.g. 127.0.0.1:9001", config.listen)))?;
+        let tls = match &config.tls {
+            Some(t) => Some(tokio_rustls::TlsAcceptor::from(crate::tls::server_config(t)?)),
+            None => None,
+        };
+        let listener = {
+            let _guard = handle.enter();
+            let bind_err = |e: std::io::Error| Error::new(ErrorCode::Io, format!("cannot listen on {addr}: {e}"));
+            let socket = if addr.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() }.map_err(bind_err)?;
+            socket.set_reuseaddr(true).map_err(bind_err)?;
+            socket.bind(addr).map_err(bind_err)?;
+            socket.listen(4096).map_err(bind_err)?
+        };
+        let local_addr = listener.local_addr().map_err(|e| Error::new(ErrorCode::Io, e.to_string()))?;
+        let events = EventQueue::new(config.event_limits)
+            .map_err(|e| Error::new(ErrorCode::Io, format!("cannot create the event queue: {e}")))?;
+        let routes = config
+            .routes
+            .iter()
+            .map(|r| (r.path.clone(), Arc::new(Route { config: r.clone(), members: RwLock::new(HashMap::new()) })))
+            .collect();
+        let ws_config = ws::config(READ_BUFFER, WRITE_BUFFER, config.max_message_size);
+        let inner = Arc::new_cyclic(|weak: &Weak<HubInner>| {
+            let local: Weak<dyn LocalDelivery> = weak.clone();
+            HubInner {
+                config,
+                routes,
+                conns: RwLock::new(HashMap::new()),
+                groups: RwLock::new(HashMap::new()),
+                counters: Arc::new(Counters::default()),
+                events,
+                backplane: Arc::new(LocalBackplane::new(local)),
+                ws_config,
+                tls,
+                local_addr,
+                started: Instant::now(),
+                live: AtomicUsize::new(0),
+                next_id: AtomicU64::new(1),
+                stopping: AtomicBool::new(false),
+                stop_accepting: Notify::new(),
+            }
+        });
+        handle.spawn(conn::accept_loop(inner.clone(), listener));
+        Ok(Hub { inner })
+    }
+
+    /// The address the hub listens on (with the real port when the config said 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.inner.local_addr
+    }
+
+    /// The configuration the hub runs with.
+    pub fn config(&self) -> &HubConfig {
+        &self.inner.config
+    }
+
+    /// Events of `host` routes: open, message, close.
+    pub fn events(&self) -> &EventQueue {
+        &self.inner.events
+    }
+
+    /// Counters since start.
+    pub fn counters(&self) -> &Counters {
+        &self.inner.counters
+    }
+
+    /// Number of open WebSocket connections.
+    pub fn connection_count(&self) -> usize {
+        self.inner.conns.read().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// Queues a message to one connection. A message dropped by the route's `drop_newest`
+    /// policy is reported as [`ErrorCode::QueueFull`].
+    pub fn send(&self, conn: ConnId, payload: Payload) -> Result<()> {
+        let c = self.inner.lookup(conn)?;
+        match c.outbox.push(to_message(&payload)) {
+            Pushed::Queued => Ok(()),
+            Pushed::Dropped => Err(Error::new(
+                ErrorCode::QueueFull,
+                format!("connection {conn}: outbound queue full, message dropped (drop_newest policy)"),
+            )),
+            Pushed::Closed => Err(Error::new(ErrorCode::Closed, format!("connection {conn} is closing"))),
+        }
+    }
+
+    /// Closes one connection with `code` and `reason` after its queued messages.
+    pub fn close(&self, conn: ConnId, code: u16, reason: &str) -> Result<()> {
+        ws::validate_close(code, reason)?;
+        let c = self.inner.lookup(conn)?;
+        if c.outbox.request_close(code, reason, false) {
+            Ok(())
+        } else {
+            Err(Error::new(ErrorCode::Closed, format!("connection {conn} is already closing")))
+        }
+    }
+
+    /// Adds a connection to a group (idempotent).
+    pub fn join(&self, conn: ConnId, group: &str) -> Result<()> {
+        check_group(group)?;
+        let c = self.inner.lookup(conn)?;
+        let mut mine = c.groups.lock().unwrap_or_else(|e| e.into_inner());
+        self.inner
+            .groups
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(group.to_string())
+            .or_default()
+            .insert(conn, c.outbox.clone());
+        mine.insert(group.to_string());
+        Ok(())
+    }
+
+    /// Removes a connection from a group; returns whether it was a member.
+    pub fn leave(&self, conn: ConnId, group: &str) -> Result<bool> {
+        check_group(group)?;
+        let c = self.inner.lookup(conn)?;
+        let mut mine = c.groups.lock().unwrap_or_else(|e| e.into_inner());
+        let was = mine.remove(group);
+        let mut table = self.inner.groups.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(members) = table.get_mut(group) {
+            members.remove(&conn);
+            if members.is_empty() {
+                table.remove(group);
+            }
+        }
+        Ok(was)
+    }
+
+    /// Publishes to every member of `group` except `except`; returns the local recipients.
+    pub fn publish(&self, group: &str, payload: Payload, except: Option<ConnId>) -> Result<usize> {
+        check_group(group)?;
+        self.check_running()?;
+        Ok(self.inner.backplane.publish(&Topic::Group(group.to_string()), &payload, except))
+    }
+
+    /// Sends to everyone connected to the route at `path` except `except`.
+    pub fn broadcast(&self, path: &str, payload: Payload, except: Option<ConnId>) -> Result<usize> {
+        if !self.inner.routes.contains_key(path) {
+            return Err(Error::new(ErrorCode::NotFound, format!("no route with path {path:?}")));
+        }
+        self.check_running()?;
+        Ok(self.inner.backplane.publish(&Topic::Route(path.to_string()), &payload, except))
+    }
+
+    /// Members of a group on this node.
+    pub fn group_size(&self, group: &str) -> usize {
+        self.inner.groups.read().unwrap_or_else(|e| e.into_inner()).get(group).map_or(0, |m| m.len())
+    }
+
+    /// Bytes waiting in a connection's outbound queue.
+    pub fn queued_bytes(&self, conn: ConnId) -> Result<usize> {
+        Ok(self.inner.lookup(conn)?.outbox.queued_bytes())
+    }
+
+    /// The status document served at `/_omnisock/status`.
+    pub fn status_json(&self) -> String {
+        status::status_json(&self.inner)
+    }
+
+    /// The Prometheus text served at `/metrics`.
+    pub fn metrics_text(&self) -> String {
+        status::metrics_text(&self.inner)
+    }
+
+    /// Whether [`shutdown`](Self::shutdown) has started.
+    pub fn is_shut_down(&self) -> bool {
+        self.inner.is_stopping()
+    }
+
+    fn check_running(&self) -> Result<()> {
+        if self.inner.is_stopping() {
+            Err(Error::new(ErrorCode::Shutdown, "the hub has been shut down"))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Graceful shutdown: stops accepting, sends close 1001 to every connection after its queued
+    /// messages, waits up to the configured `shutdown_timeout` for them to finish, then drops
+    /// the rest. Blocks the calling thread (when called on a runtime thread it does not wait).
+    /// Idempotent.
+    pub fn shutdown(&self) {
+        if self.begin_shutdown() {
+            return;
+        }
+        let deadline = Instant::now() + self.inner.config.shutdown_timeout;
+        if tokio::runtime::Handle::try_current().is_err() {
+            while self.connection_count() > 0 && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+        self.kill_all();
+    }
+
+    /// The async form of [`shutdown`](Self::shutdown).
+    pub async fn shutdown_async(&self) {
+        if self.begin_shutdown() {
+            return;
+        }
+        let deadline = Instant::now() + self.inner.config.shutdown_timeout;
+        while self.connection_count() > 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        self.kill_all();
+    }
+
+    /// Returns true if shutdown had already begun.
+    fn begin_shutdown(&self) -> bool {
+        if self.inner.stopping.swap(true, Ordering::AcqRel) {
+            return true;
+        }
+        self.inner.stop_accepting.notify_one();
+        let conns: Vec<_> = self.inner.conns.read().unwrap_or_else(|e| e.into_inner()).values().cloned().collect();
+        for c in conns {
+            c.outbox.request_close(ws::CLOSE_GOING_AWAY, "hub shutting down", false);
+        }
+        false
+    }
+
+    fn kill_all(&self) {
+        let conns: Vec<_> = self.inner.conns.read().unwrap_or_else(|e| e.into_inner()).values().cloned().collect();
+        for c in conns {
+            c.kill.notify_one();
+        }
+    }
+}
+
+fn check_group(group: &str) -> Result<()> {
+    if group.is_empty() || group.len() > 255 {
+        return Err(Error::invalid("group name must be 1 to 255 bytes"));
+    }
+    Ok(())
+}
+
+/// The route kinds whose connections report events to the host.
+pub(crate) fn reports_to_host(kind: RouteKind) -> bool {
+    kind == RouteKind::Host
+}

@@ -1,0 +1,210 @@
+//! The bounded outbound queue of one hub connection, with its overflow policy.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::Notify;
+use tungstenite::Message;
+
+use super::metrics::Counters;
+use crate::config::OverflowPolicy;
+use crate::ws;
+
+/// Most bytes the writer takes out of the queue at once (one flush).
+const BATCH_BYTES: usize = 256 << 10;
+
+/// What the writer should do next.
+pub(crate) enum Batch {
+    /// Write these messages, then flush.
+    Messages(Vec<Message>),
+    /// Send a close frame with this code and reason, then stop writing.
+    Close(u16, String),
+    /// Stop: the connection is gone.
+    Finished,
+}
+
+struct Inner {
+    queue: VecDeque<Message>,
+    bytes: usize,
+    close: Option<(u16, String)>,
+    /// The close must not wait for queued data (slow consumer, protocol error).
+    urgent: bool,
+    finished: bool,
+}
+
+/// Outbound queue of one connection. Producers (fan-out, echo, host sends) push; the
+/// connection's writer task drains it in batches.
+pub(crate) struct Outbox {
+    limit: usize,
+    policy: OverflowPolicy,
+    inner: Mutex<Inner>,
+    notify: Notify,
+    /// Woken when a close is requested (the writer may be stuck on a slow socket).
+    close_notify: Notify,
+    counters: Arc<Counters>,
+}
+
+/// Outcome of [`Outbox::push`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pushed {
+    /// Queued (possibly after dropping older messages).
+    Queued,
+    /// Not queued: the new message was dropped (`drop_newest`).
+    Dropped,
+    /// Not queued: the connection is closing or closed.
+    Closed,
+}
+
+fn size(m: &Message) -> usize {
+    m.len()
+}
+
+impl Outbox {
+    pub(crate) fn new(limit: usize, policy: OverflowPolicy, counters: Arc<Counters>) -> Self {
+        Outbox {
+            limit,
+            policy,
+            inner: Mutex::new(Inner { queue: VecDeque::new(), bytes: 0, close: None, urgent: false, finished: false }),
+            notify: Notify::new(),
+            close_notify: Notify::new(),
+            counters,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues a message, applying the overflow policy when the byte limit is reached. A single
+    /// message larger than the limit is accepted into an empty queue.
+    pub(crate) fn push(&self, msg: Message) -> Pushed {
+        let len = size(&msg);
+        let mut inner = self.lock();
+        if inner.close.is_some() || inner.finished {
+            return Pushed::Closed;
+        }
+        if inner.bytes + len > self.limit && !inner.queue.is_empty() {
+            match self.policy {
+                OverflowPolicy::DropNewest => {
+                    self.counters.dropped_newest.inc();
+                    return Pushed::Dropped;
+                }
+                OverflowPolicy::DropOldest => {
+                    while inner.bytes + len > self.limit {
+                        let Some(old) = inner.queue.pop_front() else { break };
+                        inner.bytes -= size(&old);
+                        self.counters.dropped_oldest.inc();
+                    }
+                }
+                OverflowPolicy::Close => {
+                    let dropped = inner.queue.len() as u64 + 1;
+                    inner.queue.clear();
+                    inner.bytes = 0;
+                    inner.urgent = true;
+                    inner.close = Some((
+                        ws::CLOSE_POLICY,
+                        format!("slow consumer: outbound queue over {} bytes", self.limit),
+                    ));
+                    self.counters.slow_consumer_closes.inc();
+                    self.counters.dropped_on_close.add(dropped);
+                    drop(inner);
+                    self.notify.notify_one();
+                    self.close_notify.notify_waiters();
+                    return Pushed::Closed;
+                }
+            }
+        }
+        inner.bytes += len;
+        inner.queue.push_back(msg);
+        let was_empty = inner.queue.len() == 1;
+        drop(inner);
+        self.counters.messages_out.inc();
+        self.counters.bytes_out.add(len as u64);
+        if was_empty {
+            self.notify.notify_one();
+        }
+        Pushed::Queued
+    }
+
+    /// Asks the writer to send a close frame after the messages already queued (or at once,
+    /// dropping them, when `discard` is set). Returns false if a close was already requested.
+    pub(crate) fn request_close(&self, code: u16, reason: &str, discard: bool) -> bool {
+        let mut inner = self.lock();
+        if inner.close.is_some() || inner.finished {
+            return false;
+        }
+        if discard {
+            inner.queue.clear();
+            inner.bytes = 0;
+            inner.urgent = true;
+        }
+        inner.close = Some((code, reason.to_string()));
+        drop(inner);
+        self.notify.notify_one();
+        self.close_notify.notify_waiters();
+        true
+    }
+
+    /// Marks the connection gone: the writer stops and pushes are refused.
+    pub(crate) fn finish(&self) {
+        let mut inner = self.lock();
+        inner.finished = true;
+        inner.queue.clear();
+        inner.bytes = 0;
+        drop(inner);
+        self.notify.notify_one();
+        self.close_notify.notify_waiters();
+    }
+
+    /// Whether a close was requested by the hub.
+    pub(crate) fn close_requested(&self) -> Option<(u16, String)> {
+        self.lock().close.clone()
+    }
+
+    /// Resolves once an urgent close has been requested (or the connection is finished).
+    pub(crate) async fn close_wanted(&self) {
+        loop {
+            let notified = self.close_notify.notified();
+            {
+                let inner = self.lock();
+                if inner.urgent || inner.finished {
+                    return;
+                }
+            }
+            notified.await;
+        }
+    }
+
+    /// Bytes waiting in the queue.
+    pub(crate) fn queued_bytes(&self) -> usize {
+        self.lock().bytes
+    }
+
+    /// Waits for the next batch for the writer.
+    pub(crate) async fn next(&self) -> Batch {
+        loop {
+            let notified = self.notify.notified();
+            {
+                let mut inner = self.lock();
+                if inner.finished {
+                    return Batch::Finished;
+                }
+                if !inner.queue.is_empty() {
+                    let mut out = Vec::with_capacity(inner.queue.len().min(64));
+                    let mut taken = 0;
+                    while taken < BATCH_BYTES {
+                        let Some(m) = inner.queue.pop_front() else { break };
+                        taken += size(&m);
+                        out.push(m);
+                    }
+                    inner.bytes -= taken;
+                    return Batch::Messages(out);
+                }
+                if let Some((code, reason)) = inner.close.clone() {
+                    return Batch::Close(code, reason);
+                }
+            }
+            notified.await;
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! omnisock core: one WebSocket engine for every host language.
+//!
+//! The core owns all sockets on one internal tokio [`runtime`]. It offers two runtimes:
+//! - the [`Client`] (ws/wss, keepalive, reconnect, bounded send queue, line framing), and
+//! - the [`Hub`] (routes `echo`/`broadcast`/`relay`/`host`, groups, bounded per-connection
+//!   queues with overflow policies, limits, status and metrics).
+//!
+//! Both report to the host through an [`EventQueue`] that is drained in batches, so bindings
+//! (C, JNI, Python) only convert arguments and events. This crate has no `unsafe` and no FFI.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod backplane;
+pub mod client;
+pub mod config;
+pub mod error;
+pub mod event;
+pub mod hub;
+pub mod io;
+pub mod runtime;
+pub mod tls;
+pub mod ws;
+
+pub use client::{Client, ClientState};
+pub use config::{ClientConfig, ClientTls, HubConfig, HubTls, OverflowPolicy, ReconnectPolicy, RouteConfig, RouteKind};
+pub use error::{Error, ErrorCode, Result};
+pub use event::{ConnId, Event, EventQueue, OpenInfo, Payload, QueueLimits};
+pub use hub::Hub;
+
+/// The version of omnisock.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Autobahn|Testsuite conformance runs, on loopback only.
+#
+#   run.sh [server|client|all]     (default: all)
+#
+# server: wstest's fuzzingclient drives the hub's /echo route (`omnisock hub --listen
+#         127.0.0.1:0`); reports in tests/autobahn/reports/servers/.
+# client: wstest's fuzzingserver drives testee_client.c, a C program on the omnisock C API
+#         (include/omnisock.h, target/release/libomnisock.so); reports in reports/clients/.
+#
+# Cases 12.* and 13.* (permessage-deflate) are excluded in both specs to save time: omnisock
+# does not negotiate compression, so wstest only marks them UNIMPLEMENTED. Set
+# AUTOBAHN_COMPRESSION=1 to run them anyway.
+#
+# Needs scripts/setup.sh (Autobahn in .deps/autobahn, Python 2.7 through pyenv) and
+# `cargo build --release`. Every run is bounded by `timeout`.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+OMNISOCK="${OMNISOCK_BIN:-$ROOT/target/release/omnisock}"
+RUN_LIMIT="${AUTOBAHN_TIMEOUT:-1800}"   # seconds per wstest run
+MODE="${1:-all}"
+
+cd "$HERE"
+export PYTHONPATH="$ROOT/.deps/autobahn"
+WORK="$(mktemp -d)"
+PIDS=()
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]:-}"; do
+        [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${PIDS[@]:-}"; do
+        [ -n "$pid" ] && wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+wstest() {
+    timeout --kill-after=10 "$RUN_LIMIT" "$ROOT/scripts/python2.sh" -m autobahntestsuite.wstest "$@"
+}
+
+# Writes spec $1 with @PORT@ replaced by $2 to $3 (and 12.*/13.* kept on request).
+make_spec() {
+    python3 - "$1" "$2" "$3" "${AUTOBAHN_COMPRESSION:-0}" <<'EOF'
+import json, sys
+src, port, dst, compression = sys.argv[1:]
+text = open(src).read().replace("@PORT@", port)
+spec = json.loads(text)
+if compression == "1":
+    spec["exclude-cases"] = [c for c in spec["exclude-cases"] if c not in ("12.*", "13.*")]
+json.dump(spec, open(dst, "w"), indent=2)
+EOF
+}
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+run_server_suite() {
+    echo "== autobahn: fuzzingclient -> omnisock hub /echo"
+    [ -x "$OMNISOCK" ] || { echo "autobahn: $OMNISOCK missing (cargo build --release)"; return 1; }
+    local log="$WORK/hub.log" port="" i
+    "$OMNISOCK" hub --listen 127.0.0.1:0 >"$log" 2>&1 &
+    local hub_pid=$!
+    PIDS+=("$hub_pid")
+    for i in $(seq 1 300); do
+        port="$(grep 'listening on' "$log" | grep -o 'http://127\.0\.0\.1:[0-9]*' | head -n1 | sed 's/.*://' || true)"
+        [ -n "$port" ] && break
+        kill -0 "$hub_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if [ -z "$port" ]; then
+        echo "autobahn: hub did not start:"; cat "$log"; return 1
+    fi
+    rm -rf reports/servers
+    make_spec fuzzingclient.json "$port" "$WORK/fuzzingclient.json"
+    local rc=0
+    wstest -m fuzzingclient -s "$WORK/fuzzingclient.json" >"$WORK/wstest-client.log" 2>&1 || rc=$?
+    if [ "$rc" -ne 0 ]; then
+        echo "autobahn: wstest fuzzingclient exited with $rc"; tail -n 40 "$WORK/wstest-client.log"
+    fi
+    if ! kill -0 "$hub_pid" 2>/dev/null; then
+        echo "autobahn: the hub died during the run:"; tail -n 40 "$log"; rc=1
+    fi
+    kill "$hub_pid" 2>/dev/null || true
+    wait "$hub_pid" 2>/dev/null || true
+    python3 check_reports.py reports/servers omnisock-hub --min-cases 200 || rc=1
+    return "$rc"
+}
+
+build_testee() {
+    local header="$ROOT/include/omnisock.h" lib="$ROOT/target/release/libomnisock.so"
+    [ -f "$header" ] || { echo "autobahn: $header missing"; return 1; }
+    [ -f "$lib" ] || { echo "autobahn: $lib missing (cargo build --release -p omnisock-ffi)"; return 1; }
+    gcc -std=c11 -O2 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L \
+        -I"$ROOT/include" -o "$WORK/testee_client" "$HERE/testee_client.c" \
+        -L"$ROOT/target/release" -lomnisock -Wl,-rpath,"$ROOT/target/release"
+}
+
+run_client_suite() {
+    echo "== autobahn: fuzzingserver -> C testee (libomnisock)"
+    build_testee || return 1
+    local port log="$WORK/wstest-server.log" i up=""
+    port="$(free_port)"
+    rm -rf reports/clients
+    make_spec fuzzingserver.json "$port" "$WORK/fuzzingserver.json"
+    wstest -m fuzzingserver -s "$WORK/fuzzingserver.json" --webport 0 >"$log" 2>&1 &
+    local ws_pid=$!
+    PIDS+=("$ws_pid")
+    for i in $(seq 1 300); do
+        if python3 -c 'import socket,sys; s=socket.create_connection(("127.0.0.1",int(sys.argv[1])),1); s.close()' "$port" 2>/dev/null; then
+            up=1; break
+        fi
+        kill -0 "$ws_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if [ -z "$up" ]; then
+        echo "autobahn: wstest fuzzingserver did not start:"; cat "$log"; return 1
+    fi
+    local rc=0
+    timeout --kill-after=10 "$RUN_LIMIT" "$WORK/testee_client" "ws://127.0.0.1:$port" omnisock \
+        >"$WORK/testee.log" 2>&1 || rc=$?
+    if [ "$rc" -ne 0 ]; then
+        echo "autobahn: testee_client exited with $rc"; tail -n 40 "$WORK/testee.log"
+    fi
+    kill "$ws_pid" 2>/dev/null || true
+    wait "$ws_pid" 2>/dev/null || true
+    python3 check_reports.py reports/clients omnisock --min-cases 200 || rc=1
+    return "$rc"
+}
+
+status=0
+case "$MODE" in
+    server) run_server_suite || status=1 ;;
+    client) run_client_suite || status=1 ;;
+    all)
+        run_server_suite || status=1
+        run_client_suite || status=1
+        ;;
+    *) echo "usage: $0 [server|client|all]" >&2; exit 2 ;;
+esac
+exit "$status"
