@@ -1,1 +1,36 @@
-fn main(){}
+//! `omnisock`: a standalone hub and a command-line WebSocket client.
+
+mod connect;
+mod hub;
+
+use clap::{Parser, Subcommand};
+
+/// omnisock: a fast, safe WebSocket hub and client.
+#[derive(Parser)]
+#[command(name = "omnisock", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a hub. Without --config: 127.0.0.1:9001 with /echo (echo), /chat (broadcast),
+    /// /ws/camera (relay) and a demo page at http://127.0.0.1:9001/.
+    Hub(hub::HubArgs),
+    /// Connect to a WebSocket URL: stdin lines are sent as text messages, received messages are
+    /// printed one per line (like websocat).
+    Connect(connect::ConnectArgs),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Hub(args) => hub::run(args),
+        Command::Connect(args) => connect::run(args),
+    };
+    if let Err(e) = result {
+        eprintln!("omnisock: {e}");
+        std::process::exit(1);
+    }
+}
