@@ -23,7 +23,6 @@ RUN_LIMIT="${AUTOBAHN_TIMEOUT:-1800}"   # seconds per wstest run
 MODE="${1:-all}"
 
 cd "$HERE"
-export PYTHONPATH="$ROOT/.deps/autobahn"
 WORK="$(mktemp -d)"
 PIDS=()
 cleanup() {
@@ -39,7 +38,9 @@ cleanup() {
 trap cleanup EXIT
 
 wstest() {
-    timeout --kill-after=10 "$RUN_LIMIT" "$ROOT/scripts/python2.sh" -m autobahntestsuite.wstest "$@"
+    # PYTHONPATH only here: .deps/autobahn holds Python 2 modules that would shadow Python 3's.
+    PYTHONPATH="$ROOT/.deps/autobahn" timeout --kill-after=10 "$RUN_LIMIT" \
+        "$ROOT/scripts/python2.sh" -m autobahntestsuite.wstest "$@"
 }
 
 # Writes spec $1 with @PORT@ replaced by $2 to $3 (and 12.*/13.* kept on request).

@@ -128,13 +128,30 @@ async function main() {
     const page2 = await context.newPage();
     for (const p of [page1, page2]) {
       p.on('pageerror', (e) => errors.push(String(e)));
-      p.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+      // Browsers ask for /favicon.ico on their own; the hub need not have one.
+      p.on('console', (m) => {
+        if (m.type() === 'error' && !/favicon\.ico/.test((m.location() || {}).url || '')) errors.push(m.text());
+      });
+      p.on('response', (r) => {
+        if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) errors.push(`${r.status()} ${r.url()}`);
+      });
     }
     const resp = await page1.goto(url);
     check('chat page loads with 200', resp && resp.status() === 200, resp && String(resp.status()));
     await page2.goto(url);
     for (const sel of ['#message', '#send', '#log', '#status']) {
       check(`page has ${sel}`, (await page1.$(sel)) !== null);
+    }
+
+    // Both pages have opened their WebSocket (the page shows its state in #state).
+    for (const [name, p] of [['page1', page1], ['page2', page2]]) {
+      let state = '';
+      try {
+        await waitFor(`${name} to connect`, async () => (state = (await p.textContent('#state')) || '') === 'open');
+      } catch (e) {
+        // reported below
+      }
+      check(`${name} WebSocket is open`, state === 'open', `#state=${JSON.stringify(state)}`);
     }
 
     // Both pages are connected: the live status shows at least two connections.
@@ -172,7 +189,7 @@ async function main() {
     check('page1 shows the reply sent from page2', ok, `#log=${JSON.stringify(await logText(page1))}`);
     const log1 = await logText(page1);
     check('messages appear in the order sent', log1.indexOf(msg1) >= 0 && log1.indexOf(msg1) < log1.indexOf(msg2));
-    check('input is usable after sending', (await page1.inputValue('#message')) !== null);
+    check('the input is cleared after sending', (await page1.inputValue('#message')) === '', await page1.inputValue('#message'));
 
     const shot = path.join(ARTIFACTS, 'browser-chat.png');
     await page1.screenshot({ path: shot, fullPage: true });

@@ -128,7 +128,7 @@ def cleanup():
 
 
 async def prefix_echo(ws, record):
-    record(("headers", dict(ws.request.headers), ws.request.path, ws.subprotocol))
+    record(("headers", {k.lower(): v for k, v in ws.request.headers.raw_items()}, ws.request.path, ws.subprotocol))
     async for msg in ws:
         record(("message", msg))
         if isinstance(msg, bytes):
@@ -169,8 +169,8 @@ def test_connect_sends_headers_and_subprotocol(cleanup):
     kind, headers, path, subprotocol = server.next_event()
     assert kind == "headers"
     assert path == "/with/headers?q=1"
-    assert headers.get("X-Omni-Test") == "hello"
-    assert headers.get("Authorization") == "Bearer t0ken"
+    assert headers.get("x-omni-test") == "hello"
+    assert headers.get("authorization") == "Bearer t0ken"
     assert subprotocol == "omni.v1"
     client.send_line("ping")
     assert client.expect_line() == "echo: ping"
@@ -210,7 +210,7 @@ def test_connect_to_refusing_path_fails(cleanup):
     cleanup.append(server)
     client = Client(f"ws://127.0.0.1:{server.port}/forbidden")
     cleanup.append(client)
-    client.close_stdin()
+    # stdin stays open: the refused handshake alone must end the client, with an error.
     assert client.wait() != 0
     assert "403" in "".join(client.stderr)
 
@@ -269,3 +269,34 @@ def test_two_cli_clients_on_hub_chat(hub, cleanup):
     a.close_stdin()
     b.close_stdin()
     assert a.wait() == 0 and b.wait() == 0
+
+
+def test_piped_stdin_is_sent_before_closing(hub):
+    # The usual shell use: all input at once, then EOF. Every line must be sent (and its echo
+    # printed) before the client closes with 1000 and exits.
+    lines = [f"piped {i}" for i in range(5)]
+    proc = subprocess.run(
+        [str(OMNISOCK), "connect", hub.ws + "/echo"],
+        input="".join(line + "\n" for line in lines),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == lines, proc.stderr
+
+
+def test_piped_stdin_to_websockets_server(cleanup):
+    server = Server(prefix_echo)
+    cleanup.append(server)
+    proc = subprocess.run(
+        [str(OMNISOCK), "connect", f"ws://127.0.0.1:{server.port}/piped"],
+        input="first\nsecond\n",
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proc.returncode == 0, proc.stderr
+    events = [server.next_event() for _ in range(4)]
+    assert events[0][0] == "headers"
+    assert events[1:] == [("message", "first"), ("message", "second"), ("closed", 1000, "")]

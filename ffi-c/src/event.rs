@@ -1,0 +1,216 @@
+//! Events as C structs, and the poll / wait / wake-fd / callback functions shared by clients
+//! and hubs.
+
+use std::ffi::{c_char, c_void, CString};
+use std::ptr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use omnisock_core::{Event, EventQueue, Payload};
+
+use crate::result::omnisock_result;
+
+/// What an event is.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum omnisock_event_kind {
+    /// The connection opened. Client: also after each reconnect; `data` is the negotiated
+    /// subprotocol (may be empty). Hub: a connection on a `host` route opened; `conn`, `path`,
+    /// `query`, `remote` and `headers` describe it.
+    OMNISOCK_EVENT_OPEN = 1,
+    /// A text message (UTF-8, already validated) in `data`/`data_len`. NOT NUL-terminated.
+    OMNISOCK_EVENT_TEXT = 2,
+    /// A binary message in `data`/`data_len`.
+    OMNISOCK_EVENT_BINARY = 3,
+    /// The connection closed: `code` is the close code (1006 = no close frame), `data` the
+    /// reason, `flags & OMNISOCK_EVENT_FLAG_CLEAN` tells whether the closing handshake completed.
+    /// For a client this is the last event unless reconnecting follows.
+    OMNISOCK_EVENT_CLOSE = 4,
+    /// Something failed: `code` is an `omnisock_result`, `data` the message.
+    OMNISOCK_EVENT_ERROR = 5,
+    /// A client lost its connection and retries: `code` is the attempt (1-based),
+    /// `delay_ms` the wait before it, `data` why the previous connection ended.
+    OMNISOCK_EVENT_RECONNECTING = 6,
+}
+
+/// `flags` bit of a CLOSE event: the closing handshake completed.
+pub const OMNISOCK_EVENT_FLAG_CLEAN: u32 = 1;
+
+/// One event. Every pointer in it is borrowed: it stays valid until the next
+/// `omnisock_*_poll` or `omnisock_*_free` on the same handle, and must not be freed.
+/// String fields other than `data` are NUL-terminated as well as sized.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+pub struct omnisock_event {
+    /// What happened.
+    pub kind: omnisock_event_kind,
+    /// Close code, error code, or reconnect attempt (see the kind).
+    pub code: u32,
+    /// `OMNISOCK_EVENT_FLAG_*` bits.
+    pub flags: u32,
+    /// Hub: the connection id (never 0, never reused). Client: 0.
+    pub conn: u64,
+    /// RECONNECTING: milliseconds until the attempt.
+    pub delay_ms: u64,
+    /// Message payload, close reason, error message, or subprotocol (see the kind).
+    pub data: *const u8,
+    /// Length of `data` in bytes.
+    pub data_len: usize,
+    /// OPEN: request path (hub) or URL path (client).
+    pub path: *const c_char,
+    /// Length of `path`.
+    pub path_len: usize,
+    /// OPEN: query string without '?'.
+    pub query: *const c_char,
+    /// Length of `query`.
+    pub query_len: usize,
+    /// OPEN: peer address "ip:port".
+    pub remote: *const c_char,
+    /// Length of `remote`.
+    pub remote_len: usize,
+    /// OPEN: headers as "Name: value\r\n" lines (request headers for a hub, response headers
+    /// for a client).
+    pub headers: *const c_char,
+    /// Length of `headers`.
+    pub headers_len: usize,
+}
+
+/// Called on an omnisock thread when a handle's event queue goes from empty to non-empty.
+/// It must not block and must not call omnisock functions for the same handle; it should only
+/// wake the host's thread, which then polls.
+#[allow(non_camel_case_types)]
+pub type omnisock_wake_callback = Option<extern "C" fn(user_data: *mut c_void, handle: u64)>;
+
+/// Storage keeping the last polled batch alive for the host.
+#[derive(Default)]
+pub(crate) struct Borrowed {
+    events: Vec<Event>,
+    strings: Vec<CString>,
+}
+
+/// An object with an event queue (client or hub) plus the storage of its last batch.
+pub(crate) trait EventSource: Send + Sync {
+    fn queue(&self) -> &EventQueue;
+    fn borrowed(&self) -> &Mutex<Borrowed>;
+}
+
+fn cstring(s: &str, keep: &mut Vec<CString>) -> (*const c_char, usize) {
+    // Interior NULs cannot appear in paths/addresses; header values are lossy-decoded, so
+    // replace any NUL to keep the string intact for C.
+    let c = CString::new(s.replace('\0', "\u{FFFD}")).unwrap_or_default();
+    let out = (c.as_ptr(), c.as_bytes().len());
+    keep.push(c);
+    out
+}
+
+fn empty() -> omnisock_event {
+    omnisock_event {
+        kind: omnisock_event_kind::OMNISOCK_EVENT_ERROR,
+        code: 0,
+        flags: 0,
+        conn: 0,
+        delay_ms: 0,
+        data: ptr::null(),
+        data_len: 0,
+        path: ptr::null(),
+        path_len: 0,
+        query: ptr::null(),
+        query_len: 0,
+        remote: ptr::null(),
+        remote_len: 0,
+        headers: ptr::null(),
+        headers_len: 0,
+    }
+}
+
+fn fill(e: &Event, keep: &mut Vec<CString>) -> omnisock_event {
+    let mut out = empty();
+    let text = |s: &str, out: &mut omnisock_event, keep: &mut Vec<CString>| {
+        let (p, n) = cstring(s, keep);
+        out.data = p as *const u8;
+        out.data_len = n;
+    };
+    match e {
+        Event::Open(info) => {
+            out.kind = omnisock_event_kind::OMNISOCK_EVENT_OPEN;
+            out.conn = info.conn;
+            text(info.protocol.as_deref().unwrap_or(""), &mut out, keep);
+            (out.path, out.path_len) = cstring(&info.path, keep);
+            (out.query, out.query_len) = cstring(&info.query, keep);
+            (out.remote, out.remote_len) = cstring(&info.remote, keep);
+            let headers: String = info.headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
+            (out.headers, out.headers_len) = cstring(&headers, keep);
+        }
+        Event::Message { conn, data } => {
+            out.conn = *conn;
+            out.kind = match data {
+                Payload::Text(_) => omnisock_event_kind::OMNISOCK_EVENT_TEXT,
+                Payload::Binary(_) => omnisock_event_kind::OMNISOCK_EVENT_BINARY,
+            };
+            let bytes = data.as_bytes();
+            out.data = if bytes.is_empty() { b"".as_ptr() } else { bytes.as_ptr() };
+            out.data_len = bytes.len();
+        }
+        Event::Close { conn, code, reason, clean } => {
+            out.kind = omnisock_event_kind::OMNISOCK_EVENT_CLOSE;
+            out.conn = *conn;
+            out.code = *code as u32;
+            out.flags = if *clean { OMNISOCK_EVENT_FLAG_CLEAN } else { 0 };
+            text(reason, &mut out, keep);
+        }
+        Event::Error { conn, code, message } => {
+            out.kind = omnisock_event_kind::OMNISOCK_EVENT_ERROR;
+            out.conn = *conn;
+            out.code = omnisock_result::from(*code) as u32;
+            text(message, &mut out, keep);
+        }
+        Event::Reconnecting { attempt, delay, reason } => {
+            out.kind = omnisock_event_kind::OMNISOCK_EVENT_RECONNECTING;
+            out.code = *attempt;
+            out.delay_ms = delay.as_millis() as u64;
+            text(reason, &mut out, keep);
+        }
+    }
+    out
+}
+
+/// Drains up to `out.len()` events into `out`, replacing the previous borrowed batch.
+pub(crate) fn poll(src: &dyn EventSource, out: &mut [omnisock_event]) -> usize {
+    let mut b = src.borrowed().lock().unwrap_or_else(|e| e.into_inner());
+    let Borrowed { events, strings } = &mut *b;
+    events.clear();
+    strings.clear();
+    let n = src.queue().poll_into(events, out.len());
+    for (slot, e) in out.iter_mut().zip(events.iter()) {
+        *slot = fill(e, strings);
+    }
+    n
+}
+
+/// Waits up to `timeout_ms` for an event.
+pub(crate) fn wait(src: &dyn EventSource, timeout_ms: u32) -> bool {
+    src.queue().wait(Duration::from_millis(timeout_ms as u64))
+}
+
+/// A raw pointer the host gave us, passed back to its callback untouched.
+struct UserData(*mut c_void);
+// SAFETY: omnisock never dereferences the pointer; the host promised (in the header) that its
+// callback may be called from another thread with it.
+unsafe impl Send for UserData {}
+unsafe impl Sync for UserData {}
+
+/// Sets or clears the wake callback of `src`.
+pub(crate) fn set_callback(src: &Arc<dyn EventSource>, handle: u64, cb: omnisock_wake_callback, user_data: *mut c_void) {
+    match cb {
+        None => src.queue().set_callback(None),
+        Some(f) => {
+            let data = UserData(user_data);
+            src.queue().set_callback(Some(Arc::new(move || {
+                let data = &data;
+                // A panicking or unwinding callback must not take the runtime down.
+                let _ = std::panic::catch_unwind(|| f(data.0, handle));
+            })));
+        }
+    }
+}

@@ -1,0 +1,466 @@
+//! `omnisock_hub_config_*` and `omnisock_hub_*`.
+
+use std::ffi::{c_char, c_int, c_void};
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use omnisock_core::{Error, ErrorCode, EventQueue, Hub, HubConfig, HubTls, OverflowPolicy, Payload, RouteConfig, RouteKind};
+
+use crate::args::{bytes_arg, need_out, opt_str_arg, str_arg, write_out};
+use crate::event::{self, omnisock_event, omnisock_wake_callback, Borrowed, EventSource};
+use crate::handle::Registry;
+use crate::result::{guard, omnisock_result};
+
+/// A hub configuration under construction (opaque handle; 0 is never valid).
+#[allow(non_camel_case_types)]
+pub type omnisock_hub_config = u64;
+/// A running hub (opaque handle; 0 is never valid).
+#[allow(non_camel_case_types)]
+pub type omnisock_hub = u64;
+
+/// What a route does with incoming messages.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum omnisock_route_kind {
+    /// Send each message back to its sender.
+    OMNISOCK_ROUTE_ECHO = 0,
+    /// Send each message to everyone on the route, the sender included.
+    OMNISOCK_ROUTE_BROADCAST = 1,
+    /// Send each message to everyone on the route but the sender.
+    OMNISOCK_ROUTE_RELAY = 2,
+    /// Report open/message/close events to the host (poll the hub).
+    OMNISOCK_ROUTE_HOST = 3,
+}
+
+/// What happens when a connection's outbound queue is full.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum omnisock_overflow {
+    /// Close the slow connection with 1008.
+    OMNISOCK_OVERFLOW_CLOSE = 0,
+    /// Drop the oldest queued messages.
+    OMNISOCK_OVERFLOW_DROP_OLDEST = 1,
+    /// Drop the new message.
+    OMNISOCK_OVERFLOW_DROP_NEWEST = 2,
+}
+
+pub(crate) struct HubObj {
+    hub: Hub,
+    borrowed: Mutex<Borrowed>,
+}
+
+impl EventSource for HubObj {
+    fn queue(&self) -> &EventQueue {
+        self.hub.events()
+    }
+    fn borrowed(&self) -> &Mutex<Borrowed> {
+        &self.borrowed
+    }
+}
+
+static CONFIGS: Registry<Mutex<HubConfig>> = Registry::new(0x21, "hub config");
+static HUBS: Registry<HubObj> = Registry::new(0x22, "hub");
+
+fn with_config(cfg: omnisock_hub_config, f: impl FnOnce(&mut HubConfig) -> Result<(), Error>) -> Result<(), Error> {
+    let c = CONFIGS.get(cfg)?;
+    let mut guard = c.lock().unwrap_or_else(|e| e.into_inner());
+    f(&mut guard)
+}
+
+fn hub(h: omnisock_hub) -> Result<Arc<HubObj>, Error> {
+    HUBS.get(h)
+}
+
+fn text_payload(data: &[u8]) -> Result<Payload, Error> {
+    let s = std::str::from_utf8(data)
+        .map_err(|e| Error::new(ErrorCode::InvalidUtf8, format!("text message is not valid UTF-8 ({e}); send it as binary instead")))?;
+    Ok(Payload::Text(s.into()))
+}
+
+fn binary_payload(data: &[u8]) -> Payload {
+    Payload::Binary(Bytes::copy_from_slice(data))
+}
+
+fn except(conn: u64) -> Option<u64> {
+    (conn != 0).then_some(conn)
+}
+
+/// Creates an empty hub configuration listening on `listen` ("ip:port"; port 0 picks a free
+/// one, see `omnisock_hub_local_port`). Add routes with `omnisock_hub_config_add_route`.
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_hub_config_new(listen: *const c_char, out: *mut omnisock_hub_config) -> omnisock_result {
+    guard("omnisock_hub_config_new", || {
+        let listen = str_arg(listen, "listen")?;
+        need_out(out, "out")?;
+        write_out(out, CONFIGS.insert(Mutex::new(HubConfig::new(listen))), "out")
+    })
+}
+
+/// Creates the embedded default configuration: 127.0.0.1:9001 with /echo (echo), /chat
+/// (broadcast), /ws/camera (relay) and the demo page at /.
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_hub_config_default(out: *mut omnisock_hub_config) -> omnisock_result {
+    guard("omnisock_hub_config_default", || write_out(out, CONFIGS.insert(Mutex::new(HubConfig::default_hub())), "out"))
+}
+
+/// Parses a TOML configuration (`len` bytes; the format of `omnisock hub --config`).
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_hub_config_from_toml(text: *const c_char, len: usize, out: *mut omnisock_hub_config) -> omnisock_result {
+    guard("omnisock_hub_config_from_toml", || {
+        let bytes = bytes_arg(text as *const u8, len, "text")?;
+        need_out(out, "out")?;
+        let text = std::str::from_utf8(bytes).map_err(|e| Error::new(ErrorCode::InvalidUtf8, format!("TOML text is not valid UTF-8: {e}")))?;
+        write_out(out, CONFIGS.insert(Mutex::new(HubConfig::from_toml(text)?)), "out")
+    })
+}
+
+/// Frees a hub configuration. 0 and already freed handles are ignored.
+#[no_mangle]
+pub extern "C" fn omnisock_hub_config_free(cfg: omnisock_hub_config) {
+    guard("omnisock_hub_config_free", || {
+        CONFIGS.remove(cfg);
+        Ok(())
+    });
+}
+
+/// Sets the listen address ("ip:port").
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_hub_config_set_listen(cfg: omnisock_hub_config, listen: *const c_char) -> omnisock_result {
+    guard("omnisock_hub_config_set_listen", || {
+        let listen = str_arg(listen, "listen")?;
+        with_config(cfg, |c| {
+            c.listen = listen.to_string();
+            Ok(())
+        })
+    })
+}
+
+/// Adds a route at `path` (must start with '/'). `kind` is an `omnisock_route_kind`,
+/// `queue_limit` the per-connection outbound queue in bytes (0 = 1 MiB) and `overflow` an
+/// `omnisock_overflow` (what happens when that queue is full). Unknown values are refused.
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_hub_config_add_route(
+    cfg: omnisock_hub_config,
+    path: *const c_char,
+    kind: i32,
+    queue_limit: usize,
+    overflow: i32,
+) -> omnisock_result {
+    guard("omnisock_hub_config_add_route", || {
+        let path = str_arg(path, "path")?;
+        let kind = match kind {
+            0 => RouteKind::Echo,
+            1 => RouteKind::Broadcast,
+            2 => RouteKind::Relay,
+            3 => RouteKind::Host,
+            k => return Err(Error::invalid(format!("unknown route kind {k}"))),
+        };
+        let policy = match overflow {
+            0 => OverflowPolicy::Close,
+            1 => OverflowPolicy::DropOldest,
+            2 => OverflowPolicy::DropNewest,
+            p => return Err(Error::invalid(format!("unknown overflow policy {p}"))),
+        };
+        with_config(cfg, |c| {
+            let mut route = RouteConfig::new(path, kind);
+            if queue_limit > 0 {
+                route.queue_limit = queue_limit;
+            }
+            route.on_overflow = policy;
+            let mut next = c.clone();
+            next.routes.push(route);
+            next.validate()?;
+            *c = next;
+            Ok(())
+        })
+    })
+}
+
+/// Sets the most connections held at once (more get HTTP 503).
+#[no_mangle]
+pub extern "C" fn omnisock_hub_config_set_max_connections(cfg: omnisock_hub_config, max: usize) -> omnisock_result {
+    guard("omnisock_hub_config_set_max_connections", || {
+        with_config(cfg, |c| {
+            c.max_connections = max;
+            Ok(())
+        })
+    })
+}
+
+/// Sets the largest accepted incoming message in bytes (> 0); bigger closes with 1009.
+#[no_mangle]
+pub extern "C" fn omnisock_hub_config_set_max_message_size(cfg: omnisock_hub_config, bytes: usize) -> omnisock_result {
+    guard("omnisock_hub_config_set_max_message_size", || {
+        if bytes == 0 {
+            return Err(Error::invalid("max message size must be > 0"));
+        }
+        with_config(cfg, |c| {
+            c.max_message_size = bytes;
+            Ok(())
+        })
+    })
+}
+
+/// Adds an allowed Origin (once any is added, handshakes from other origins get HTTP 403).
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_hub_config_add_origin(cfg: omnisock_hub_config, origin: *const c_char) -> omnisock_result {
+    guard("omnisock_hub_config_add_origin", || {
+        let origin = str_arg(origin, "origin")?;
+        with_config(cfg, |c| {
+            c.origins.push(origin.to_string());
+            Ok(())
+        })
+    })
+}
+
+/// Requires `?token=...` or `Authorization: Bearer ...` on every handshake (NULL = no check).
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_hub_config_set_token(cfg: omnisock_hub_config, token: *const c_char) -> omnisock_result {
+    guard("omnisock_hub_config_set_token", || {
+        let token = opt_str_arg(token, "token")?;
+        with_config(cfg, |c| {
+            c.token = token.map(str::to_string);
+            Ok(())
+        })
+    })
+}
+
+/// Serves files from `dir` for plain GET requests (NULL = none).
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_hub_config_set_static_dir(cfg: omnisock_hub_config, dir: *const c_char) -> omnisock_result {
+    guard("omnisock_hub_config_set_static_dir", || {
+        let dir = opt_str_arg(dir, "dir")?;
+        with_config(cfg, |c| {
+            c.static_dir = dir.map(Into::into);
+            Ok(())
+        })
+    })
+}
+
+/// Serves wss:// (and https://) with a PEM certificate chain and private key.
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_hub_config_set_tls_files(cfg: omnisock_hub_config, cert_path: *const c_char, key_path: *const c_char) -> omnisock_result {
+    guard("omnisock_hub_config_set_tls_files", || {
+        let (cert, key) = (str_arg(cert_path, "cert_path")?, str_arg(key_path, "key_path")?);
+        with_config(cfg, |c| {
+            c.tls = Some(HubTls { cert: cert.into(), key: key.into() });
+            Ok(())
+        })
+    })
+}
+
+/// Binds and starts a hub with a copy of `cfg` (which stays owned by the caller).
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_hub_start(cfg: omnisock_hub_config, out: *mut omnisock_hub) -> omnisock_result {
+    guard("omnisock_hub_start", || {
+        need_out(out, "out")?;
+        let config = CONFIGS.get(cfg)?.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let hub = Hub::start(config)?;
+        write_out(out, HUBS.insert(HubObj { hub, borrowed: Mutex::new(Borrowed::default()) }), "out")
+    })
+}
+
+/// Writes the port the hub listens on.
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_hub_local_port(h: omnisock_hub, out: *mut u16) -> omnisock_result {
+    guard("omnisock_hub_local_port", || write_out(out, hub(h)?.hub.local_addr().port(), "out"))
+}
+
+/// Queues a text message (`len` bytes, UTF-8 checked) to connection `conn`.
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_hub_send_text(h: omnisock_hub, conn: u64, text: *const c_char, len: usize) -> omnisock_result {
+    guard("omnisock_hub_send_text", || {
+        let p = text_payload(bytes_arg(text as *const u8, len, "text")?)?;
+        hub(h)?.hub.send(conn, p)
+    })
+}
+
+/// Queues a binary message (`len` bytes, copied) to connection `conn`.
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_hub_send_binary(h: omnisock_hub, conn: u64, data: *const u8, len: usize) -> omnisock_result {
+    guard("omnisock_hub_send_binary", || {
+        let p = binary_payload(bytes_arg(data, len, "data")?);
+        hub(h)?.hub.send(conn, p)
+    })
+}
+
+/// Closes connection `conn` with `code` and `reason` (may be NULL) after its queued messages.
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_hub_close_connection(h: omnisock_hub, conn: u64, code: u16, reason: *const c_char) -> omnisock_result {
+    guard("omnisock_hub_close_connection", || {
+        let reason = opt_str_arg(reason, "reason")?.unwrap_or("");
+        hub(h)?.hub.close(conn, code, reason)
+    })
+}
+
+/// Adds connection `conn` to `group` (idempotent).
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_hub_join(h: omnisock_hub, conn: u64, group: *const c_char) -> omnisock_result {
+    guard("omnisock_hub_join", || {
+        let group = str_arg(group, "group")?;
+        hub(h)?.hub.join(conn, group)
+    })
+}
+
+/// Removes connection `conn` from `group`.
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_hub_leave(h: omnisock_hub, conn: u64, group: *const c_char) -> omnisock_result {
+    guard("omnisock_hub_leave", || {
+        let group = str_arg(group, "group")?;
+        hub(h)?.hub.leave(conn, group).map(|_| ())
+    })
+}
+
+unsafe fn publish(h: omnisock_hub, group: *const c_char, except_conn: u64, payload: Payload, out: *mut usize) -> Result<(), Error> {
+    let group = str_arg(group, "group")?;
+    let n = hub(h)?.hub.publish(group, payload, except(except_conn))?;
+    if !out.is_null() {
+        out.write(n);
+    }
+    Ok(())
+}
+
+/// Publishes text to every member of `group` except `except_conn` (0 = nobody). The message
+/// is encoded once and shared. `out_recipients` (may be NULL) gets the number of recipients.
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_hub_publish_text(h: omnisock_hub, group: *const c_char, except_conn: u64, text: *const c_char, len: usize, out_recipients: *mut usize) -> omnisock_result {
+    guard("omnisock_hub_publish_text", || {
+        let p = text_payload(bytes_arg(text as *const u8, len, "text")?)?;
+        publish(h, group, except_conn, p, out_recipients)
+    })
+}
+
+/// Publishes binary data to every member of `group` except `except_conn` (0 = nobody).
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_hub_publish_binary(h: omnisock_hub, group: *const c_char, except_conn: u64, data: *const u8, len: usize, out_recipients: *mut usize) -> omnisock_result {
+    guard("omnisock_hub_publish_binary", || {
+        let p = binary_payload(bytes_arg(data, len, "data")?);
+        publish(h, group, except_conn, p, out_recipients)
+    })
+}
+
+unsafe fn broadcast(h: omnisock_hub, path: *const c_char, except_conn: u64, payload: Payload, out: *mut usize) -> Result<(), Error> {
+    let path = str_arg(path, "path")?;
+    let n = hub(h)?.hub.broadcast(path, payload, except(except_conn))?;
+    if !out.is_null() {
+        out.write(n);
+    }
+    Ok(())
+}
+
+/// Sends text to everyone on the route at `path` except `except_conn` (0 = nobody).
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_hub_broadcast_text(h: omnisock_hub, path: *const c_char, except_conn: u64, text: *const c_char, len: usize, out_recipients: *mut usize) -> omnisock_result {
+    guard("omnisock_hub_broadcast_text", || {
+        let p = text_payload(bytes_arg(text as *const u8, len, "text")?)?;
+        broadcast(h, path, except_conn, p, out_recipients)
+    })
+}
+
+/// Sends binary data to everyone on the route at `path` except `except_conn` (0 = nobody).
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_hub_broadcast_binary(h: omnisock_hub, path: *const c_char, except_conn: u64, data: *const u8, len: usize, out_recipients: *mut usize) -> omnisock_result {
+    guard("omnisock_hub_broadcast_binary", || {
+        let p = binary_payload(bytes_arg(data, len, "data")?);
+        broadcast(h, path, except_conn, p, out_recipients)
+    })
+}
+
+/// Writes the number of members of `group` on this hub.
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_hub_group_size(h: omnisock_hub, group: *const c_char, out: *mut usize) -> omnisock_result {
+    guard("omnisock_hub_group_size", || {
+        let group = str_arg(group, "group")?;
+        write_out(out, hub(h)?.hub.group_size(group), "out")
+    })
+}
+
+/// Writes the number of open WebSocket connections.
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_hub_connection_count(h: omnisock_hub, out: *mut usize) -> omnisock_result {
+    guard("omnisock_hub_connection_count", || write_out(out, hub(h)?.hub.connection_count(), "out"))
+}
+
+/// Copies the status JSON (as served at /_omnisock/status) into `buf` with a NUL. Writes the
+/// length without the NUL to `out_len`; when `buf_len` is too small, fails with
+/// OMNISOCK_ERR_BUFFER_TOO_SMALL and `out_len` tells the length needed (plus 1 for the NUL).
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_hub_status_json(h: omnisock_hub, buf: *mut c_char, buf_len: usize, out_len: *mut usize) -> omnisock_result {
+    guard("omnisock_hub_status_json", || {
+        need_out(out_len, "out_len")?;
+        let json = hub(h)?.hub.status_json();
+        out_len.write(json.len());
+        if buf.is_null() || buf_len < json.len() + 1 {
+            return Err(Error::new(ErrorCode::BufferTooSmall, format!("status JSON needs {} bytes, buffer has {buf_len}", json.len() + 1)));
+        }
+        std::ptr::copy_nonoverlapping(json.as_ptr(), buf as *mut u8, json.len());
+        *buf.add(json.len()) = 0;
+        Ok(())
+    })
+}
+
+/// Moves up to `capacity` events of `host` routes into `events`; see `omnisock_client_poll`
+/// for how long their pointers stay valid.
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_hub_poll(h: omnisock_hub, events: *mut omnisock_event, capacity: usize, out_count: *mut usize) -> omnisock_result {
+    guard("omnisock_hub_poll", || {
+        need_out(out_count, "out_count")?;
+        if events.is_null() && capacity > 0 {
+            return Err(Error::invalid("events is NULL but capacity > 0"));
+        }
+        let obj = hub(h)?;
+        let slice: &mut [omnisock_event] = if capacity == 0 { &mut [] } else { std::slice::from_raw_parts_mut(events, capacity) };
+        write_out(out_count, event::poll(&*obj, slice), "out_count")
+    })
+}
+
+/// Blocks up to `timeout_ms` until a hub event is queued; writes whether one is.
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_hub_wait(h: omnisock_hub, timeout_ms: u32, out_ready: *mut bool) -> omnisock_result {
+    guard("omnisock_hub_wait", || {
+        need_out(out_ready, "out_ready")?;
+        let obj = hub(h)?;
+        write_out(out_ready, event::wait(&*obj, timeout_ms), "out_ready")
+    })
+}
+
+/// Writes a file descriptor readable while hub events are queued (do not read or close it).
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_hub_wake_fd(h: omnisock_hub, out_fd: *mut c_int) -> omnisock_result {
+    guard("omnisock_hub_wake_fd", || write_out(out_fd, hub(h)?.hub.events().wake_fd(), "out_fd"))
+}
+
+/// Sets (or, with NULL, clears) the wake callback of the hub's event queue.
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_hub_set_wake_callback(h: omnisock_hub, callback: omnisock_wake_callback, user_data: *mut c_void) -> omnisock_result {
+    guard("omnisock_hub_set_wake_callback", || {
+        let obj: Arc<dyn EventSource> = hub(h)?;
+        event::set_callback(&obj, h, callback, user_data);
+        Ok(())
+    })
+}
+
+/// Graceful shutdown: stops accepting, sends close 1001 to everyone after their queued
+/// messages, waits for them (at most 5 s), then drops the rest. Blocks. The handle stays
+/// valid (calls then fail with OMNISOCK_ERR_SHUTDOWN or _NOT_FOUND) until freed.
+#[no_mangle]
+pub extern "C" fn omnisock_hub_shutdown(h: omnisock_hub) -> omnisock_result {
+    guard("omnisock_hub_shutdown", || {
+        hub(h)?.hub.shutdown();
+        Ok(())
+    })
+}
+
+/// Shuts the hub down (if not yet) and frees it. 0 and already freed handles are ignored.
+#[no_mangle]
+pub extern "C" fn omnisock_hub_free(h: omnisock_hub) {
+    guard("omnisock_hub_free", || {
+        if let Some(obj) = HUBS.remove(h) {
+            obj.hub.events().set_callback(None);
+            obj.hub.shutdown();
+        }
+        Ok(())
+    });
+}
