@@ -57,6 +57,11 @@ def main():
     print("  behavior:      " + ", ".join(f"{k}={v}" for k, v in sorted(behaviors.items())))
     print("  behaviorClose: " + ", ".join(f"{k}={v}" for k, v in sorted(close_behaviors.items())))
 
+    for label in ("NON-STRICT", "INFORMATIONAL"):
+        ids = [c for c in sorted(cases, key=case_key) if cases[c].get("behavior") == label]
+        if ids:
+            print(f"  {label}: {' '.join(ids)}")
+
     for case_id, result in failed:
         print(f"  FAILED case {case_id}: behavior={result.get('behavior')} "
               f"behaviorClose={result.get('behaviorClose')} remoteCloseCode={result.get('remoteCloseCode')}")

@@ -307,10 +307,10 @@ async fn read_loop(
     if !writer_done {
         writer.abort();
     }
-    // When the hub started the close and the peer answered, report the hub's code.
+    // When the hub started the close, report the hub's code and reason.
     match (conn.outbox.close_requested(), result) {
-        (Some((code, reason)), (_, _, true)) => (code, reason, true),
-        (_, r) => r,
+        (Some((code, reason)), (_, _, clean)) => (code, reason, clean),
+        (None, r) => r,
     }
 }
 

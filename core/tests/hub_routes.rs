@@ -1,0 +1,200 @@
+//! Hub route kinds, host events and actions, groups, status and metrics.
+
+mod common;
+
+use common::*;
+use futures_util::SinkExt;
+use omnisock_core::{ErrorCode, Event, Payload, RouteKind};
+use std::time::Duration;
+use tungstenite::Message;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn echo_returns_text_and_binary_unchanged() {
+    let hub = hub_with(&[("/echo", RouteKind::Echo)], |_| {});
+    let mut a = peer(&url(&hub, "/echo")).await;
+    send_text(&mut a, "héllo").await;
+    assert_eq!(recv_text(&mut a).await, "héllo");
+    let bin: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+    a.send(Message::binary(bin.clone())).await.unwrap();
+    assert_eq!(recv(&mut a).await, Message::binary(bin));
+    hub.shutdown_async().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broadcast_reaches_everyone_including_sender_and_relay_skips_sender() {
+    let hub = hub_with(&[("/chat", RouteKind::Broadcast), ("/relay", RouteKind::Relay)], |_| {});
+    let mut a = peer(&url(&hub, "/chat")).await;
+    let mut b = peer(&url(&hub, "/chat")).await;
+    eventually("2 on chat", || hub.connection_count() == 2).await;
+    send_text(&mut a, "to all").await;
+    assert_eq!(recv_text(&mut a).await, "to all");
+    assert_eq!(recv_text(&mut b).await, "to all");
+
+    let mut r1 = peer(&url(&hub, "/relay")).await;
+    let mut r2 = peer(&url(&hub, "/relay")).await;
+    let mut r3 = peer(&url(&hub, "/relay")).await;
+    eventually("5 connections", || hub.connection_count() == 5).await;
+    send_text(&mut r1, "from r1").await;
+    assert_eq!(recv_text(&mut r2).await, "from r1");
+    assert_eq!(recv_text(&mut r3).await, "from r1");
+    // r1 must not get its own message: r2 sends a marker, r1's next message is that marker.
+    send_text(&mut r2, "marker").await;
+    assert_eq!(recv_text(&mut r1).await, "marker");
+    // And the chat route never saw relay traffic.
+    send_text(&mut b, "chat-marker").await;
+    assert_eq!(recv_text(&mut a).await, "chat-marker");
+    hub.shutdown_async().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_route_reports_events_and_host_actions_work() {
+    let hub = hub_with(&[("/host", RouteKind::Host)], |_| {});
+    let req = tungstenite::client::IntoClientRequest::into_client_request(format!("{}?room=7", url(&hub, "/host"))).unwrap();
+    let mut req = req;
+    req.headers_mut().insert("x-app", "seed-001".parse().unwrap());
+    let (mut a, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    let open = next_event(hub.events()).await;
+    let Event::Open(info) = open else { panic!("expected open, got {open:?}") };
+    assert_eq!(info.path, "/host");
+    assert_eq!(info.query, "room=7");
+    assert!(info.remote.starts_with("127.0.0.1:"));
+    assert!(info.headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("x-app") && v == "seed-001"));
+    let id_a = info.conn;
+    assert_ne!(id_a, 0);
+
+    let mut b = peer(&url(&hub, "/host")).await;
+    let Event::Open(info_b) = next_event(hub.events()).await else { panic!() };
+    let id_b = info_b.conn;
+    assert_ne!(id_a, id_b);
+
+    // Seed 001: "client1/hello" goes only to client1 — the host reads and addresses.
+    send_text(&mut a, "hello from a").await;
+    match next_event(hub.events()).await {
+        Event::Message { conn, data: Payload::Text(t) } => {
+            assert_eq!(conn, id_a);
+            assert_eq!(t.as_str(), "hello from a");
+        }
+        other => panic!("expected message, got {other:?}"),
+    }
+    hub.send(id_b, Payload::Text(format!("Your ID is: {id_b}").into())).unwrap();
+    assert_eq!(recv_text(&mut b).await, format!("Your ID is: {id_b}"));
+
+    // Groups: join, publish except, leave.
+    hub.join(id_a, "room").unwrap();
+    hub.join(id_b, "room").unwrap();
+    hub.join(id_b, "room").unwrap(); // idempotent
+    assert_eq!(hub.group_size("room"), 2);
+    assert_eq!(hub.publish("room", Payload::Text("all".into()), None).unwrap(), 2);
+    assert_eq!(recv_text(&mut a).await, "all");
+    assert_eq!(recv_text(&mut b).await, "all");
+    assert_eq!(hub.publish("room", Payload::Text("not a".into()), Some(id_a)).unwrap(), 1);
+    assert_eq!(recv_text(&mut b).await, "not a");
+    assert!(hub.leave(id_b, "room").unwrap());
+    assert_eq!(hub.group_size("room"), 1);
+    assert_eq!(hub.publish("room", Payload::Binary(vec![1, 2, 3].into()), None).unwrap(), 1);
+    assert_eq!(recv(&mut a).await, Message::binary(vec![1u8, 2, 3]));
+    // b got neither of the last two: the next thing b sees is a direct send.
+    hub.send(id_b, Payload::Text("direct".into())).unwrap();
+    assert_eq!(recv_text(&mut b).await, "direct");
+
+    // Route broadcast from the host.
+    assert_eq!(hub.broadcast("/host", Payload::Text("everyone".into()), Some(id_b)).unwrap(), 1);
+    assert_eq!(recv_text(&mut a).await, "everyone");
+    assert_eq!(hub.broadcast("/nope", Payload::Text("x".into()), None).unwrap_err().code(), ErrorCode::NotFound);
+
+    // Host closes a; a sees the code, the host sees the close event with it.
+    hub.close(id_a, 4002, "bye").unwrap();
+    match recv(&mut a).await {
+        Message::Close(Some(f)) => {
+            assert_eq!(u16::from(f.code), 4002);
+            assert_eq!(f.reason.as_str(), "bye");
+        }
+        other => panic!("expected close, got {other:?}"),
+    }
+    // Let the peer finish the closing handshake.
+    while let Ok(Some(_)) = tokio::time::timeout(SOON, futures_util::StreamExt::next(&mut a)).await {}
+    let close = event_where(hub.events(), |e| matches!(e, Event::Close { .. })).await;
+    assert!(matches!(close, Event::Close { conn, code: 4002, clean: true, .. } if conn == id_a), "{close:?}");
+    assert_eq!(hub.group_size("room"), 0, "a closed connection leaves its groups");
+    assert_eq!(hub.send(id_a, Payload::Text("late".into())).unwrap_err().code(), ErrorCode::NotFound);
+
+    // Client-initiated close with code and reason reaches the host.
+    b.close(Some(tungstenite::protocol::CloseFrame { code: 4001.into(), reason: "done".into() })).await.unwrap();
+    let close = event_where(hub.events(), |e| matches!(e, Event::Close { .. })).await;
+    match close {
+        Event::Close { conn, code, reason, clean } => {
+            assert_eq!((conn, code, reason.as_str(), clean), (id_b, 4001, "done", true));
+        }
+        _ => unreachable!(),
+    }
+    hub.shutdown_async().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_ids_are_never_reused() {
+    let hub = hub_with(&[("/h", RouteKind::Host)], |_| {});
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..20 {
+        let ws = peer(&url(&hub, "/h")).await;
+        let Event::Open(info) = event_where(hub.events(), |e| matches!(e, Event::Open(_))).await else { unreachable!() };
+        assert!(seen.insert(info.conn), "id {} reused", info.conn);
+        drop(ws);
+    }
+    hub.shutdown_async().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_and_metrics_on_the_same_port() {
+    let hub = hub_with(&[("/chat", RouteKind::Broadcast)], |_| {});
+    let mut a = peer(&url(&hub, "/chat")).await;
+    send_text(&mut a, "x").await;
+    recv_text(&mut a).await;
+    let (code, body) = http_get(&hub, "/_omnisock/status").await;
+    assert_eq!(code, 200);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["connections"], 1);
+    assert_eq!(v["routes"][0]["path"], "/chat");
+    assert_eq!(v["routes"][0]["connections"], 1);
+    assert_eq!(v["counters"]["messages_in"], 1);
+    let (code, body) = http_get(&hub, "/metrics").await;
+    assert_eq!(code, 200);
+    assert!(body.contains("omnisock_connections 1"), "{body}");
+    assert!(body.contains("# TYPE omnisock_messages_in counter"));
+    assert_eq!(http_get(&hub, "/nothing").await.0, 404);
+    // A WebSocket handshake to an unknown path is refused with 404.
+    let err = tokio_tungstenite::connect_async(url(&hub, "/nope")).await.unwrap_err();
+    assert!(matches!(err, tungstenite::Error::Http(ref r) if r.status() == 404), "{err:?}");
+    hub.shutdown_async().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn static_files_are_served_and_cannot_escape_the_root() {
+    let dir = std::env::temp_dir().join(format!("omnisock-static-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("index.html"), "<h1>hi</h1>").unwrap();
+    let d = dir.clone();
+    let hub = hub_with(&[("/echo", RouteKind::Echo)], move |c| c.static_dir = Some(d));
+    assert_eq!(http_get(&hub, "/").await, (200, "<h1>hi</h1>".to_string()));
+    assert_eq!(http_get(&hub, "/../../etc/passwd").await.0, 404);
+    hub.shutdown_async().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graceful_shutdown_sends_1001() {
+    let hub = hub_with(&[("/chat", RouteKind::Broadcast)], |_| {});
+    let mut a = peer(&url(&hub, "/chat")).await;
+    eventually("connected", || hub.connection_count() == 1).await;
+    let h2 = hub.clone();
+    let stopper = tokio::spawn(async move { h2.shutdown_async().await });
+    match recv(&mut a).await {
+        Message::Close(Some(f)) => assert_eq!(u16::from(f.code), 1001),
+        other => panic!("expected close 1001, got {other:?}"),
+    }
+    drop(a);
+    tokio::time::timeout(SOON, stopper).await.unwrap().unwrap();
+    assert_eq!(hub.connection_count(), 0);
+    assert!(tokio_tungstenite::connect_async(url(&hub, "/chat")).await.is_err(), "no new connections after shutdown");
+    assert_eq!(hub.publish("g", Payload::Text("x".into()), None).unwrap_err().code(), ErrorCode::Shutdown);
+    let _ = Duration::ZERO;
+}
