@@ -288,6 +288,9 @@ omnisock_result omnisock_client_send_binary(omnisock_client client,
 // OMNISOCK_ERR_CLOSED when already closing or closed.
 omnisock_result omnisock_client_close(omnisock_client client, uint16_t code, const char *reason);
 
+// Queues a ping with `len` bytes of payload (at most 125; `data` may be NULL when `len` is 0).
+omnisock_result omnisock_client_ping(omnisock_client client, const uint8_t *data, size_t len);
+
 // Writes the client's state.
 omnisock_result omnisock_client_state(omnisock_client client, omnisock_client_state *out);
 

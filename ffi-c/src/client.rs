@@ -295,6 +295,15 @@ pub unsafe extern "C" fn omnisock_client_close(client: omnisock_client, code: u1
     })
 }
 
+/// Queues a ping with `len` bytes of payload (at most 125; `data` may be NULL when `len` is 0).
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_client_ping(client: omnisock_client, data: *const u8, len: usize) -> omnisock_result {
+    guard("omnisock_client_ping", || {
+        let bytes = bytes_arg(data, len, "data")?;
+        CLIENTS.get(client)?.client.ping(bytes)
+    })
+}
+
 /// Writes the client's state.
 #[no_mangle]
 pub unsafe extern "C" fn omnisock_client_state(client: omnisock_client, out: *mut omnisock_client_state) -> omnisock_result {

@@ -38,13 +38,38 @@ echo "== building libomnisock (cargo build --release -p omnisock-ffi)"
 mkdir -p "$outdir"
 failures=()
 
+# The header must compile on its own, as C and as C++, without warnings.
+incdir="$root/include"
+echo "== checking include/omnisock.h compiles as C11 and C++"
+header_ok=1
+if ! gcc -fsyntax-only -std=c11 -Wall -Wextra -Werror -Wpedantic -x c "$root/include/omnisock.h" -o /dev/null; then
+    failures+=("include/omnisock.h: does not compile as C11")
+    header_ok=0
+fi
+if ! g++ -fsyntax-only -std=c++11 -Wall -Wextra -Werror -x c++ "$root/include/omnisock.h" -o /dev/null; then
+    failures+=("include/omnisock.h: does not compile as C++")
+    header_ok=0
+fi
+if [ "$header_ok" = 0 ] && grep -q '^} omnisock_client_state;' "$root/include/omnisock.h"; then
+    # Known defect: the typedef omnisock_client_state (the state enum) collides with the
+    # function omnisock_client_state(). That is already counted as a failure above; to still
+    # test everything else, compile the tests against a copy with the typedef renamed (the
+    # function and its ABI are unchanged; the tests never name the type, see common.h).
+    incdir="$outdir/include-patched"
+    mkdir -p "$incdir"
+    sed -e 's/^} omnisock_client_state;/} omnisock_client_state_t;/' \
+        -e 's/omnisock_client_state \*out/omnisock_client_state_t *out/' \
+        "$root/include/omnisock.h" >"$incdir/omnisock.h"
+    echo "== NOTE: compiling the tests against $incdir/omnisock.h (typedef renamed); the real header still FAILS"
+fi
+
 for t in "${tests[@]}"; do
     src="$here/$t.c"
     bin="$outdir/$t"
     [ -f "$src" ] || { echo "run.sh: no test $src" >&2; failures+=("$t: missing"); continue; }
     echo "== compiling $t"
     if ! timeout 300 gcc -Wall -Wextra -Werror -std=c11 -g -O1 -pthread \
-            -I "$root/include" -I "$here" "$src" -o "$bin" \
+            -I "$incdir" -I "$here" "$src" -o "$bin" \
             -L "$libdir" -lomnisock -Wl,-rpath,"$libdir"; then
         failures+=("$t: compile")
         continue

@@ -52,6 +52,8 @@ impl ClientState {
 enum Command {
     /// Send this message; `len` bytes are counted in the send queue.
     Send(Message, usize),
+    /// Send a ping with this payload (at most 125 bytes).
+    Ping(Bytes),
     /// Start the closing handshake.
     Close(u16, String),
 }
@@ -184,6 +186,20 @@ impl Client {
             return Err(Error::new(ErrorCode::Closed, "cannot send: the connection is closed"));
         }
         Ok(())
+    }
+
+    /// Queues a ping (payload at most 125 bytes). Any answer counts as liveness for keepalive.
+    pub fn ping(&self, payload: &[u8]) -> Result<()> {
+        if payload.len() > 125 {
+            return Err(Error::invalid(format!("ping payload is {} bytes; at most 125 fit a control frame", payload.len())));
+        }
+        if matches!(self.state(), ClientState::Closing | ClientState::Closed) {
+            return Err(Error::new(ErrorCode::Closed, "cannot ping: the connection is closed or closing"));
+        }
+        self.shared
+            .tx
+            .send(Command::Ping(Bytes::copy_from_slice(payload)))
+            .map_err(|_| Error::new(ErrorCode::Closed, "cannot ping: the connection is closed"))
     }
 
     /// Starts the closing handshake after the queued messages are sent. A client that is still

@@ -328,6 +328,7 @@ async fn writer(
                     sink.feed(msg).await.map_err(io_err)?;
                     written += len;
                 }
+                Command::Ping(payload) => sink.feed(Message::Ping(payload)).await.map_err(io_err)?,
                 Command::Close(code, reason) => {
                     sink.send(Message::Close(Some(ws::close_frame(code, &reason)))).await.map_err(io_err)?;
                     return Ok(());
