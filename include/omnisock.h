@@ -100,6 +100,12 @@ typedef enum {
   // A client lost its connection and retries: `code` is the attempt (1-based),
   // `delay_ms` the wait before it, `data` why the previous connection ended.
   OMNISOCK_EVENT_RECONNECTING = 6,
+  // A pong with a non-empty payload (the answer to a ping you sent) in `data`.
+  OMNISOCK_EVENT_PONG = 7,
+  // Hub, routes with host_accepts: a handshake waits for `omnisock_hub_accept` or
+  // `omnisock_hub_reject` (within 10 s, else HTTP 503). Fields as for OPEN; `data` is the
+  // subprotocol the route would pick (may be empty).
+  OMNISOCK_EVENT_HANDSHAKE = 8,
 } omnisock_event_kind;
 
 // What a route does with incoming messages.
@@ -351,6 +357,24 @@ omnisock_result omnisock_hub_config_add_route(omnisock_hub_config cfg,
                                               size_t queue_limit,
                                               int32_t overflow);
 
+// Adds a subprotocol the route at `path` speaks; the hub picks the first one the client
+// offers that the route speaks.
+omnisock_result omnisock_hub_config_add_route_subprotocol(omnisock_hub_config cfg,
+                                                          const char *path,
+                                                          const char *protocol);
+
+// Makes the host accept or reject each handshake on the (host) route at `path`: a HANDSHAKE
+// event is queued and the handshake waits for `omnisock_hub_accept` / `omnisock_hub_reject`.
+omnisock_result omnisock_hub_config_set_route_host_accepts(omnisock_hub_config cfg,
+                                                           const char *path,
+                                                           bool on);
+
+// Sets hub keepalive: a ping after `ping_interval_ms` without data from a connection (0 =
+// off); a connection silent for `pong_timeout_ms` after a ping is closed (1011).
+omnisock_result omnisock_hub_config_set_keepalive(omnisock_hub_config cfg,
+                                                  uint32_t ping_interval_ms,
+                                                  uint32_t pong_timeout_ms);
+
 // Sets the most connections held at once (more get HTTP 503).
 omnisock_result omnisock_hub_config_set_max_connections(omnisock_hub_config cfg, size_t max);
 
@@ -391,6 +415,23 @@ omnisock_result omnisock_hub_close_connection(omnisock_hub h,
                                               uint64_t conn,
                                               uint16_t code,
                                               const char *reason);
+
+// Accepts the handshake `conn` reported by a HANDSHAKE event, with a subprotocol the client
+// offered (or NULL for the route's choice).
+omnisock_result omnisock_hub_accept(omnisock_hub h, uint64_t conn, const char *protocol);
+
+// Rejects the handshake `conn` with an HTTP status (400-599) and a body (may be NULL).
+omnisock_result omnisock_hub_reject(omnisock_hub h,
+                                    uint64_t conn,
+                                    uint16_t status,
+                                    const char *body);
+
+// Queues a ping to `conn` (payload at most 125 bytes; non-empty payloads come back as PONG).
+omnisock_result omnisock_hub_ping(omnisock_hub h, uint64_t conn, const uint8_t *data, size_t len);
+
+// Stops (`paused` = true) or resumes reading from `conn`: back-pressure for hosts that
+// cannot take more messages from it yet.
+omnisock_result omnisock_hub_set_reading_paused(omnisock_hub h, uint64_t conn, bool paused);
 
 // Adds connection `conn` to `group` (idempotent).
 omnisock_result omnisock_hub_join(omnisock_hub h, uint64_t conn, const char *group);

@@ -97,6 +97,7 @@ pub fn run(args: ConnectArgs) -> Result<(), String> {
                     let _ = writeln!(out, "<binary {} bytes>", b.len());
                 }
                 Event::Error { message, .. } => eprintln!("omnisock: error: {message}"),
+                Event::Pong { .. } | Event::Handshake(_) => {}
                 Event::Reconnecting { attempt, delay, reason } => {
                     eprintln!("omnisock: {reason}; reconnecting (attempt {attempt}) in {delay:.1?}")
                 }

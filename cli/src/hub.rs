@@ -83,6 +83,8 @@ fn print_event(e: &Event) {
         Event::Message { conn, data } => println!("message {conn} {}", String::from_utf8_lossy(data.as_bytes())),
         Event::Close { conn, code, reason, .. } => println!("close {conn} {code} {reason}"),
         Event::Error { conn, message, .. } => println!("error {conn} {message}"),
+        Event::Handshake(info) => println!("handshake {} {}", info.conn, info.path),
+        Event::Pong { conn, .. } => println!("pong {conn}"),
         Event::Reconnecting { .. } => {}
     }
     let _ = std::io::stdout().flush();

@@ -228,12 +228,24 @@ pub struct RouteConfig {
     pub queue_limit: usize,
     /// What to do when that limit is reached.
     pub on_overflow: OverflowPolicy,
+    /// Subprotocols the route speaks; the hub picks the first one the client offers.
+    pub subprotocols: Vec<String>,
+    /// `host` routes: the host accepts or rejects each handshake (see `Event::Handshake`).
+    pub host_accepts: bool,
 }
 
 impl RouteConfig {
-    /// A route with a 1 MiB queue that closes slow consumers.
+    /// A route with a 1 MiB queue that closes slow consumers. The path `"*"` makes a fallback
+    /// route for every path without a route of its own.
     pub fn new(path: impl Into<String>, kind: RouteKind) -> Self {
-        RouteConfig { path: path.into(), kind, queue_limit: 1 << 20, on_overflow: OverflowPolicy::Close }
+        RouteConfig {
+            path: path.into(),
+            kind,
+            queue_limit: 1 << 20,
+            on_overflow: OverflowPolicy::Close,
+            subprotocols: Vec::new(),
+            host_accepts: false,
+        }
     }
 }
 
@@ -269,6 +281,11 @@ pub struct HubConfig {
     pub tls: Option<HubTls>,
     /// Time a graceful shutdown waits for connections to finish closing.
     pub shutdown_timeout: Duration,
+    /// Interval of keepalive pings to idle connections (`None` = no pings).
+    pub ping_interval: Option<Duration>,
+    /// A connection that sends nothing (not even a pong) this long after a ping is closed
+    /// (1011, "keepalive ping timeout").
+    pub pong_timeout: Duration,
     /// Limits of the host event queue.
     pub event_limits: crate::event::QueueLimits,
 }
@@ -287,6 +304,8 @@ impl HubConfig {
             demo_page: false,
             tls: None,
             shutdown_timeout: Duration::from_secs(5),
+            ping_interval: Some(Duration::from_secs(20)),
+            pong_timeout: Duration::from_secs(20),
             event_limits: Default::default(),
         }
     }
@@ -321,8 +340,18 @@ impl HubConfig {
         if let Some(t) = file.tls {
             cfg.tls = Some(HubTls { cert: t.cert, key: t.key });
         }
+        if let Some(p) = file.ping_interval {
+            cfg.ping_interval = (p > 0.0).then(|| Duration::from_secs_f64(p));
+        }
+        if let Some(p) = file.pong_timeout {
+            if p <= 0.0 {
+                return Err(Error::config("pong_timeout must be > 0 seconds"));
+            }
+            cfg.pong_timeout = Duration::from_secs_f64(p);
+        }
         for r in file.route {
             let mut route = RouteConfig::new(r.path, r.kind);
+            route.subprotocols = r.subprotocols.unwrap_or_default();
             if let Some(q) = r.queue_limit {
                 route.queue_limit = parse_size(&q)?;
             }
@@ -339,14 +368,17 @@ impl HubConfig {
     pub fn validate(&self) -> Result<()> {
         let mut seen = std::collections::HashSet::new();
         for r in &self.routes {
-            if !r.path.starts_with('/') {
-                return Err(Error::config(format!("route path {:?} must start with '/'", r.path)));
+            if !r.path.starts_with('/') && r.path != "*" {
+                return Err(Error::config(format!("route path {:?} must start with '/' (or be \"*\" for every other path)", r.path)));
             }
             if r.path.starts_with("/_omnisock/") || r.path == "/metrics" {
                 return Err(Error::config(format!("route path {:?} is reserved for status and metrics", r.path)));
             }
             if !seen.insert(r.path.as_str()) {
                 return Err(Error::config(format!("route path {:?} is defined twice", r.path)));
+            }
+            if r.host_accepts && r.kind != RouteKind::Host {
+                return Err(Error::config(format!("route {:?}: host_accepts needs kind = \"host\"", r.path)));
             }
             if r.queue_limit == 0 {
                 return Err(Error::config(format!("route {:?}: queue_limit must be > 0", r.path)));
@@ -369,6 +401,10 @@ struct HubFile {
     token: Option<String>,
     static_dir: Option<PathBuf>,
     demo_page: Option<bool>,
+    /// Seconds between keepalive pings (0 = off).
+    ping_interval: Option<f64>,
+    /// Seconds to wait for any data after a ping.
+    pong_timeout: Option<f64>,
     tls: Option<TlsFile>,
     #[serde(default)]
     route: Vec<RouteFile>,
@@ -388,6 +424,7 @@ struct RouteFile {
     kind: RouteKind,
     queue_limit: Option<SizeValue>,
     on_overflow: Option<OverflowPolicy>,
+    subprotocols: Option<Vec<String>>,
 }
 
 /// A size written as a number of bytes or a string like `"1MiB"`.

@@ -102,6 +102,15 @@ pub enum Event {
         /// What happened.
         message: String,
     },
+    /// Hub, routes with `host_accepts`: a handshake waits for `Hub::accept` or `Hub::reject`.
+    Handshake(Box<OpenInfo>),
+    /// A pong with a non-empty payload arrived (the answer to a host's `ping`).
+    Pong {
+        /// Hub connection id, 0 for a client.
+        conn: ConnId,
+        /// The payload of the pong.
+        payload: Bytes,
+    },
     /// A client lost its connection and will try again after `delay`.
     Reconnecting {
         /// 1 for the first retry.

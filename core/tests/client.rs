@@ -309,3 +309,18 @@ fn poll_fd(p: &mut libc::pollfd) -> i32 {
     // SAFETY: one valid pollfd, zero timeout.
     unsafe { libc::poll(p, 1, 0) }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_ping_with_payload_reports_the_pong() {
+    let hub = hub_with(&[("/echo", RouteKind::Echo)], |_| {});
+    let c = Client::connect(ClientConfig::new(url(&hub, "/echo"))).unwrap();
+    open(&c).await;
+    c.ping(b"are you there").unwrap();
+    assert_eq!(c.ping(&[0u8; 126]).unwrap_err().code(), ErrorCode::InvalidArgument);
+    match event_where(c.events(), |e| matches!(e, Event::Pong { .. })).await {
+        Event::Pong { payload, .. } => assert_eq!(&payload[..], b"are you there"),
+        _ => unreachable!(),
+    }
+    c.abort();
+    hub.shutdown_async().await;
+}

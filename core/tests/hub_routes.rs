@@ -198,3 +198,101 @@ async fn graceful_shutdown_sends_1001() {
     assert_eq!(hub.publish("g", Payload::Text("x".into()), None).unwrap_err().code(), ErrorCode::Shutdown);
     let _ = Duration::ZERO;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fallback_route_subprotocols_and_host_accepts() {
+    let hub = hub_with(&[("/echo", RouteKind::Echo), ("*", RouteKind::Host)], |c| {
+        c.routes[1].subprotocols = vec!["chat.v2".into(), "chat.v1".into()];
+        c.routes[1].host_accepts = true;
+    });
+    // Any path lands on the fallback; the host sees the handshake and accepts it.
+    let mut req = tungstenite::client::IntoClientRequest::into_client_request(url(&hub, "/any/path?x=1")).unwrap();
+    req.headers_mut().insert("sec-websocket-protocol", "chat.v1, chat.v2".parse().unwrap());
+    let connecting = tokio::spawn(tokio_tungstenite::connect_async(req));
+    let Event::Handshake(info) = next_event(hub.events()).await else { panic!("expected handshake") };
+    assert_eq!((info.path.as_str(), info.query.as_str()), ("/any/path", "x=1"));
+    assert_eq!(info.protocol.as_deref(), Some("chat.v1"), "first offered protocol the route speaks");
+    hub.accept(info.conn, None).unwrap();
+    let (mut ws, resp) = connecting.await.unwrap().unwrap();
+    assert_eq!(resp.headers().get("sec-websocket-protocol").unwrap(), "chat.v1");
+    let Event::Open(open) = next_event(hub.events()).await else { panic!("expected open") };
+    assert_eq!(open.conn, info.conn);
+    assert_eq!(open.protocol.as_deref(), Some("chat.v1"));
+    send_text(&mut ws, "hi").await;
+    assert!(matches!(next_event(hub.events()).await, Event::Message { .. }));
+    // /echo still has its own route.
+    let mut e = peer(&url(&hub, "/echo")).await;
+    send_text(&mut e, "e").await;
+    assert_eq!(recv_text(&mut e).await, "e");
+
+    // A rejected handshake gets the host's status; a second answer is refused.
+    let connecting = tokio::spawn(tokio_tungstenite::connect_async(url(&hub, "/private")));
+    let Event::Handshake(info) = next_event(hub.events()).await else { panic!() };
+    hub.reject(info.conn, 403, "no entry").unwrap();
+    let err = connecting.await.unwrap().unwrap_err();
+    assert!(matches!(err, tungstenite::Error::Http(ref r) if r.status() == 403), "{err:?}");
+    assert_eq!(hub.accept(info.conn, None).unwrap_err().code(), ErrorCode::NotFound);
+    assert_eq!(hub.reject(1, 200, "").unwrap_err().code(), ErrorCode::InvalidArgument);
+    hub.shutdown_async().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_ping_pong_and_paused_reading() {
+    let hub = hub_with(&[("/h", RouteKind::Host)], |_| {});
+    let mut ws = peer(&url(&hub, "/h")).await;
+    let Event::Open(info) = next_event(hub.events()).await else { panic!() };
+    hub.ping(info.conn, b"p1").unwrap();
+    assert_eq!(hub.ping(info.conn, &[0u8; 126]).unwrap_err().code(), ErrorCode::InvalidArgument);
+    // The peer answers pings while it reads; send something so it polls.
+    let reader = tokio::spawn(async move {
+        while let Some(Ok(_)) = futures_util::StreamExt::next(&mut ws).await {}
+    });
+    match next_event(hub.events()).await {
+        Event::Pong { conn, payload } => {
+            assert_eq!(conn, info.conn);
+            assert_eq!(&payload[..], b"p1");
+        }
+        other => panic!("expected pong, got {other:?}"),
+    }
+    reader.abort();
+
+    let mut ws = peer(&url(&hub, "/h")).await;
+    let Event::Open(info) = event_where(hub.events(), |e| matches!(e, Event::Open(_))).await else { unreachable!() };
+    hub.pause_reading(info.conn).unwrap();
+    send_text(&mut ws, "held").await;
+    // While paused, nothing is read from the connection.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(hub.events().is_empty(), "a paused connection was read: {:?}", hub.events().poll(4));
+    hub.resume_reading(info.conn).unwrap();
+    match event_where(hub.events(), |e| matches!(e, Event::Message { .. })).await {
+        Event::Message { data, .. } => assert_eq!(data.as_bytes(), b"held"),
+        _ => unreachable!(),
+    }
+    hub.shutdown_async().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hub_keepalive_closes_a_silent_connection_with_1011() {
+    let hub = hub_with(&[("/h", RouteKind::Host)], |c| {
+        c.ping_interval = Some(Duration::from_millis(100));
+        c.pong_timeout = Duration::from_millis(200);
+    });
+    // A peer that never reads never answers pings.
+    let _stalled = stalled_peer(&hub, "/h").await;
+    let close = event_where(hub.events(), |e| matches!(e, Event::Close { .. })).await;
+    match close {
+        Event::Close { code, reason, .. } => {
+            assert_eq!(code, 1011);
+            assert!(reason.contains("keepalive"), "{reason}");
+        }
+        _ => unreachable!(),
+    }
+    // A peer that reads (and so answers pings) stays connected across several intervals.
+    let mut ws = peer(&url(&hub, "/h")).await;
+    let reader = tokio::spawn(async move { while let Some(Ok(_)) = futures_util::StreamExt::next(&mut ws).await {} });
+    let Event::Open(info) = event_where(hub.events(), |e| matches!(e, Event::Open(_))).await else { unreachable!() };
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert!(hub.send(info.conn, Payload::Text("still here".into())).is_ok());
+    reader.abort();
+    hub.shutdown_async().await;
+}

@@ -32,6 +32,12 @@ pub enum omnisock_event_kind {
     /// A client lost its connection and retries: `code` is the attempt (1-based),
     /// `delay_ms` the wait before it, `data` why the previous connection ended.
     OMNISOCK_EVENT_RECONNECTING = 6,
+    /// A pong with a non-empty payload (the answer to a ping you sent) in `data`.
+    OMNISOCK_EVENT_PONG = 7,
+    /// Hub, routes with host_accepts: a handshake waits for `omnisock_hub_accept` or
+    /// `omnisock_hub_reject` (within 10 s, else HTTP 503). Fields as for OPEN; `data` is the
+    /// subprotocol the route would pick (may be empty).
+    OMNISOCK_EVENT_HANDSHAKE = 8,
 }
 
 /// `flags` bit of a CLOSE event: the closing handshake completed.
@@ -132,8 +138,12 @@ fn fill(e: &Event, keep: &mut Vec<CString>) -> omnisock_event {
         out.data_len = n;
     };
     match e {
-        Event::Open(info) => {
-            out.kind = omnisock_event_kind::OMNISOCK_EVENT_OPEN;
+        Event::Open(info) | Event::Handshake(info) => {
+            out.kind = if matches!(e, Event::Open(_)) {
+                omnisock_event_kind::OMNISOCK_EVENT_OPEN
+            } else {
+                omnisock_event_kind::OMNISOCK_EVENT_HANDSHAKE
+            };
             out.conn = info.conn;
             text(info.protocol.as_deref().unwrap_or(""), &mut out, keep);
             (out.path, out.path_len) = cstring(&info.path, keep);
@@ -164,6 +174,12 @@ fn fill(e: &Event, keep: &mut Vec<CString>) -> omnisock_event {
             out.conn = *conn;
             out.code = omnisock_result::from(*code) as u32;
             text(message, &mut out, keep);
+        }
+        Event::Pong { conn, payload } => {
+            out.kind = omnisock_event_kind::OMNISOCK_EVENT_PONG;
+            out.conn = *conn;
+            out.data = payload.as_ptr();
+            out.data_len = payload.len();
         }
         Event::Reconnecting { attempt, delay, reason } => {
             out.kind = omnisock_event_kind::OMNISOCK_EVENT_RECONNECTING;

@@ -178,6 +178,63 @@ pub unsafe extern "C" fn omnisock_hub_config_add_route(
     })
 }
 
+fn with_route(cfg: omnisock_hub_config, path: &str, f: impl FnOnce(&mut RouteConfig) -> Result<(), Error>) -> Result<(), Error> {
+    with_config(cfg, |c| {
+        let mut next = c.clone();
+        let route = next
+            .routes
+            .iter_mut()
+            .find(|r| r.path == path)
+            .ok_or_else(|| Error::new(ErrorCode::NotFound, format!("no route {path:?} in this config (add it first)")))?;
+        f(route)?;
+        next.validate()?;
+        *c = next;
+        Ok(())
+    })
+}
+
+/// Adds a subprotocol the route at `path` speaks; the hub picks the first one the client
+/// offers that the route speaks.
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_hub_config_add_route_subprotocol(cfg: omnisock_hub_config, path: *const c_char, protocol: *const c_char) -> omnisock_result {
+    guard("omnisock_hub_config_add_route_subprotocol", || {
+        let (path, protocol) = (str_arg(path, "path")?, str_arg(protocol, "protocol")?);
+        with_route(cfg, path, |r| {
+            r.subprotocols.push(protocol.to_string());
+            Ok(())
+        })
+    })
+}
+
+/// Makes the host accept or reject each handshake on the (host) route at `path`: a HANDSHAKE
+/// event is queued and the handshake waits for `omnisock_hub_accept` / `omnisock_hub_reject`.
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_hub_config_set_route_host_accepts(cfg: omnisock_hub_config, path: *const c_char, on: bool) -> omnisock_result {
+    guard("omnisock_hub_config_set_route_host_accepts", || {
+        let path = str_arg(path, "path")?;
+        with_route(cfg, path, |r| {
+            r.host_accepts = on;
+            Ok(())
+        })
+    })
+}
+
+/// Sets hub keepalive: a ping after `ping_interval_ms` without data from a connection (0 =
+/// off); a connection silent for `pong_timeout_ms` after a ping is closed (1011).
+#[no_mangle]
+pub extern "C" fn omnisock_hub_config_set_keepalive(cfg: omnisock_hub_config, ping_interval_ms: u32, pong_timeout_ms: u32) -> omnisock_result {
+    guard("omnisock_hub_config_set_keepalive", || {
+        if ping_interval_ms > 0 && pong_timeout_ms == 0 {
+            return Err(Error::invalid("pong timeout must be > 0 ms when pings are on"));
+        }
+        with_config(cfg, |c| {
+            c.ping_interval = (ping_interval_ms > 0).then(|| std::time::Duration::from_millis(ping_interval_ms as u64));
+            c.pong_timeout = std::time::Duration::from_millis(pong_timeout_ms.max(1) as u64);
+            Ok(())
+        })
+    })
+}
+
 /// Sets the most connections held at once (more get HTTP 503).
 #[no_mangle]
 pub extern "C" fn omnisock_hub_config_set_max_connections(cfg: omnisock_hub_config, max: usize) -> omnisock_result {
@@ -292,6 +349,48 @@ pub unsafe extern "C" fn omnisock_hub_close_connection(h: omnisock_hub, conn: u6
     guard("omnisock_hub_close_connection", || {
         let reason = opt_str_arg(reason, "reason")?.unwrap_or("");
         hub(h)?.hub.close(conn, code, reason)
+    })
+}
+
+/// Accepts the handshake `conn` reported by a HANDSHAKE event, with a subprotocol the client
+/// offered (or NULL for the route's choice).
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_hub_accept(h: omnisock_hub, conn: u64, protocol: *const c_char) -> omnisock_result {
+    guard("omnisock_hub_accept", || {
+        let protocol = opt_str_arg(protocol, "protocol")?;
+        hub(h)?.hub.accept(conn, protocol)
+    })
+}
+
+/// Rejects the handshake `conn` with an HTTP status (400-599) and a body (may be NULL).
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_hub_reject(h: omnisock_hub, conn: u64, status: u16, body: *const c_char) -> omnisock_result {
+    guard("omnisock_hub_reject", || {
+        let body = opt_str_arg(body, "body")?.unwrap_or("");
+        hub(h)?.hub.reject(conn, status, body)
+    })
+}
+
+/// Queues a ping to `conn` (payload at most 125 bytes; non-empty payloads come back as PONG).
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_hub_ping(h: omnisock_hub, conn: u64, data: *const u8, len: usize) -> omnisock_result {
+    guard("omnisock_hub_ping", || {
+        let bytes = bytes_arg(data, len, "data")?;
+        hub(h)?.hub.ping(conn, bytes)
+    })
+}
+
+/// Stops (`paused` = true) or resumes reading from `conn`: back-pressure for hosts that
+/// cannot take more messages from it yet.
+#[no_mangle]
+pub extern "C" fn omnisock_hub_set_reading_paused(h: omnisock_hub, conn: u64, paused: bool) -> omnisock_result {
+    guard("omnisock_hub_set_reading_paused", || {
+        let hub = hub(h)?;
+        if paused {
+            hub.hub.pause_reading(conn)
+        } else {
+            hub.hub.resume_reading(conn)
+        }
     })
 }
 

@@ -18,7 +18,8 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
-OMNISOCK="${OMNISOCK_BIN:-$ROOT/target/release/omnisock}"
+RELEASE="${CARGO_TARGET_DIR:-$ROOT/target}/release"
+OMNISOCK="${OMNISOCK_BIN:-$RELEASE/omnisock}"
 RUN_LIMIT="${AUTOBAHN_TIMEOUT:-1800}"   # seconds per wstest run
 MODE="${1:-all}"
 
@@ -85,12 +86,28 @@ run_server_suite() {
 }
 
 build_testee() {
-    local header="$ROOT/include/omnisock.h" lib="$ROOT/target/release/libomnisock.so"
+    local header="$ROOT/include/omnisock.h" lib="$RELEASE/libomnisock.so" inc="$ROOT/include"
     [ -f "$header" ] || { echo "autobahn: $header missing"; return 1; }
     [ -f "$lib" ] || { echo "autobahn: $lib missing (cargo build --release -p omnisock-ffi)"; return 1; }
+    if ! printf '#include "omnisock.h"\n' | gcc -std=c11 -fsyntax-only -I"$inc" -x c - 2>"$WORK/header.log"; then
+        if grep -q '^} omnisock_client_state;' "$header"; then
+            # Known header defect: the state enum's typedef has the name of the function
+            # omnisock_client_state(). tests/c counts that as a failure; here the protocol is
+            # under test, so build against a copy with the typedef renamed.
+            echo "autobahn: WARNING: include/omnisock.h does not compile (typedef omnisock_client_state" \
+                "collides with the function); building the testee against a patched copy"
+            mkdir -p "$WORK/include"
+            sed -e 's/^} omnisock_client_state;/} omnisock_client_state_t;/' \
+                -e 's/omnisock_client_state \*out/omnisock_client_state_t *out/' \
+                "$header" >"$WORK/include/omnisock.h"
+            inc="$WORK/include"
+        else
+            echo "autobahn: include/omnisock.h does not compile:"; cat "$WORK/header.log"; return 1
+        fi
+    fi
     gcc -std=c11 -O2 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L \
-        -I"$ROOT/include" -o "$WORK/testee_client" "$HERE/testee_client.c" \
-        -L"$ROOT/target/release" -lomnisock -Wl,-rpath,"$ROOT/target/release"
+        -I"$inc" -o "$WORK/testee_client" "$HERE/testee_client.c" \
+        -L"$RELEASE" -lomnisock -Wl,-rpath,"$RELEASE"
 }
 
 run_client_suite() {

@@ -14,7 +14,8 @@ const path = require('node:path');
 const { chromium } = require('playwright-core');
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const OMNISOCK = process.env.OMNISOCK_BIN || path.join(ROOT, 'target', 'release', 'omnisock');
+const TARGET = process.env.CARGO_TARGET_DIR || path.join(ROOT, 'target');
+const OMNISOCK = process.env.OMNISOCK_BIN || path.join(TARGET, 'release', 'omnisock');
 const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 const ARTIFACTS = path.join(ROOT, 'tests', 'artifacts');
 const STEP_TIMEOUT = 15000;

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-OMNISOCK = Path(os.environ.get("OMNISOCK_BIN", ROOT / "target" / "release" / "omnisock"))
+TARGET = Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "target")
+OMNISOCK = Path(os.environ.get("OMNISOCK_BIN") or TARGET / "release" / "omnisock")
 
 HUB_START_TIMEOUT = 30.0
 URL_RE = re.compile(r"http://127\.0\.0\.1:(\d+)")

@@ -253,13 +253,14 @@ def test_connect_against_hub_echo(hub, cleanup):
 
 
 def test_two_cli_clients_on_hub_chat(hub, cleanup):
-    a = Client(hub.ws + "/chat")
-    b = Client(hub.ws + "/chat")
-    cleanup.extend([a, b])
     # Each client's own message comes back (broadcast includes the sender), which also shows
-    # it is registered on the route.
+    # it is registered on the route. b starts only then, so it cannot see "a here".
+    a = Client(hub.ws + "/chat")
+    cleanup.append(a)
     a.send_line("a here")
     assert a.expect_line() == "a here"
+    b = Client(hub.ws + "/chat")
+    cleanup.append(b)
     b.send_line("b here")
     assert b.expect_line() == "b here"
     assert a.expect_line() == "b here"

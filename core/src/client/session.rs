@@ -204,18 +204,20 @@ async fn session(shared: &Arc<Shared>, socket: Ws, rx: &Arc<AsyncMutex<mpsc::Unb
     let mut writer_done = false;
     let cfg = &shared.config;
     let mut lines = cfg.line_framing.then(LineSplitter::default);
-    let mut next_ping = cfg.ping_interval.map(|i| Instant::now() + i);
-    let mut pong_deadline: Option<Instant> = None;
+    let mut last_rx = Instant::now();
+    let mut ping_sent: Option<Instant> = None;
     let mut close_deadline: Option<Instant> = None;
     let mut peer_close: Option<(u16, String)> = None;
     let far = Instant::now() + Duration::from_secs(86400 * 365);
     let mut writer = writer;
+    // One timer for keepalive and the close deadline, re-armed when it fires or a close starts
+    // (never per message).
+    let timer = sleep_until(cfg.ping_interval.map_or(far, |i| last_rx + i));
+    tokio::pin!(timer);
     let end = loop {
-        let timer = [pong_deadline, next_ping, close_deadline].into_iter().flatten().min().unwrap_or(far);
         tokio::select! {
             msg = stream.next() => {
-                pong_deadline = None;
-                next_ping = cfg.ping_interval.map(|i| Instant::now() + i);
+                last_rx = Instant::now();
                 match msg {
                     Some(Ok(Message::Text(t))) => match lines.as_mut() {
                         Some(splitter) => {
@@ -228,7 +230,11 @@ async fn session(shared: &Arc<Shared>, socket: Ws, rx: &Arc<AsyncMutex<mpsc::Unb
                     Some(Ok(Message::Binary(b))) => shared.events.push(Event::Message { conn: 0, data: Payload::Binary(b) }).await,
                     Some(Ok(Message::Close(frame))) => {
                         peer_close = Some(frame.map(|f| (u16::from(f.code), f.reason.to_string())).unwrap_or((1005, String::new())));
-                        close_deadline.get_or_insert(Instant::now() + cfg.close_timeout);
+                        let d = *close_deadline.get_or_insert(Instant::now() + cfg.close_timeout);
+                        timer.as_mut().reset(d);
+                    }
+                    Some(Ok(Message::Pong(p))) if !p.is_empty() => {
+                        shared.events.push_now(Event::Pong { conn: 0, payload: p });
                     }
                     Some(Ok(_)) => {}
                     Some(Err(e)) => {
@@ -259,27 +265,41 @@ async fn session(shared: &Arc<Shared>, socket: Ws, rx: &Arc<AsyncMutex<mpsc::Unb
             w = &mut writer, if !writer_done => {
                 writer_done = true;
                 match w {
-                    Ok(Ok(())) => { close_deadline.get_or_insert(Instant::now() + cfg.close_timeout); }
+                    Ok(Ok(())) => {
+                        let d = *close_deadline.get_or_insert(Instant::now() + cfg.close_timeout);
+                        timer.as_mut().reset(d);
+                    }
                     Ok(Err(msg)) => break End { code: ws::CLOSE_ABNORMAL, reason: msg, clean: false },
                     Err(_) => break End { code: ws::CLOSE_ABNORMAL, reason: "writer stopped".into(), clean: false },
                 }
             }
-            _ = sleep_until(timer) => {
+            _ = &mut timer => {
                 let now = Instant::now();
                 if close_deadline.is_some_and(|d| now >= d) {
                     let (code, reason) = peer_close.take().unwrap_or((ws::CLOSE_ABNORMAL, format!("no close frame from the peer within {:?}", cfg.close_timeout)));
                     break End { code, reason, clean: false };
                 }
-                if pong_deadline.is_some_and(|d| now >= d) {
-                    let reason = format!("keepalive timeout: no pong within {:?}", cfg.pong_timeout);
-                    shared.events.push_now(Event::Error { conn: 0, code: ErrorCode::Timeout, message: reason.clone() });
-                    break End { code: ws::CLOSE_ABNORMAL, reason, clean: false };
+                let mut next = close_deadline.unwrap_or(far);
+                if let Some(interval) = cfg.ping_interval {
+                    if ping_sent.is_some_and(|sent| last_rx >= sent) {
+                        ping_sent = None;
+                    }
+                    match ping_sent {
+                        Some(sent) if now >= sent + cfg.pong_timeout => {
+                            let reason = format!("keepalive timeout: no pong within {:?}", cfg.pong_timeout);
+                            shared.events.push_now(Event::Error { conn: 0, code: ErrorCode::Timeout, message: reason.clone() });
+                            break End { code: ws::CLOSE_ABNORMAL, reason, clean: false };
+                        }
+                        Some(sent) => next = next.min(sent + cfg.pong_timeout),
+                        None if now >= last_rx + interval => {
+                            let _ = ctl_tx.send(Ctl::Ping);
+                            ping_sent = Some(now);
+                            next = next.min(now + cfg.pong_timeout);
+                        }
+                        None => next = next.min(last_rx + interval),
+                    }
                 }
-                if next_ping.is_some_and(|d| now >= d) {
-                    let _ = ctl_tx.send(Ctl::Ping);
-                    next_ping = None;
-                    pong_deadline = Some(now + cfg.pong_timeout);
-                }
+                timer.as_mut().reset(next);
             }
         }
     };

@@ -11,7 +11,7 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
-use tokio::time::{sleep_until, timeout, Instant};
+use tokio::time::{timeout, Instant};
 use tokio_tungstenite::WebSocketStream;
 use tungstenite::protocol::Role;
 use tungstenite::Message;
@@ -124,7 +124,7 @@ async fn serve_http(inner: &HubInner, io: &mut BoxedIo, req: &Request) {
 /// Checks the upgrade request, answers it, and runs the connection.
 async fn upgrade(inner: Arc<HubInner>, mut io: BoxedIo, req: Request, remote: SocketAddr) {
     let c = &inner.counters;
-    let Some(route) = inner.routes.get(&req.path).cloned() else {
+    let Some(route) = inner.routes.get(&req.path).or_else(|| inner.routes.get("*")).cloned() else {
         c.rejected_no_route.inc();
         http::respond_error(&mut io, 404, &format!("no WebSocket route at {}", req.path)).await;
         return;
@@ -168,21 +168,66 @@ async fn upgrade(inner: Arc<HubInner>, mut io: BoxedIo, req: Request, remote: So
         return;
     }
     let _slot = LiveSlot(&inner);
-    if io.write_all(http::upgrade_response(&key, None).as_bytes()).await.is_err() || io.flush().await.is_err() {
-        return;
-    }
+    let offered: Vec<String> = req
+        .headers
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("sec-websocket-protocol"))
+        .flat_map(|(_, v)| v.split(',').map(|p| p.trim().to_string()))
+        .filter(|p| !p.is_empty())
+        .collect();
+    let mut protocol = offered.iter().find(|p| route.config.subprotocols.contains(p)).cloned();
     let id = inner.next_conn_id();
-    c.connections_total.inc();
-    let socket = WebSocketStream::from_partially_read(io, req.rest, Role::Server, Some(inner.ws_config)).await;
-    let info = OpenInfo {
+    let mut info = OpenInfo {
         conn: id,
         path: req.path,
         query: req.query,
         remote: remote.to_string(),
         headers: req.headers,
-        protocol: None,
+        protocol: protocol.clone(),
     };
+    if route.config.host_accepts {
+        match ask_host(&inner, &info).await {
+            super::Decision::Accept(p) => {
+                if let Some(p) = &p {
+                    if !offered.contains(p) {
+                        http::respond_error(&mut io, 500, "the host chose a subprotocol the client did not offer").await;
+                        return;
+                    }
+                }
+                if p.is_some() {
+                    protocol = p;
+                }
+            }
+            super::Decision::Reject(status, body) => {
+                c.rejected_auth.inc();
+                http::respond(&mut io, status, "text/plain; charset=utf-8", &[], body.as_bytes(), false).await;
+                return;
+            }
+        }
+        info.protocol = protocol.clone();
+    }
+    if io.write_all(http::upgrade_response(&key, protocol.as_deref()).as_bytes()).await.is_err() || io.flush().await.is_err() {
+        return;
+    }
+    c.connections_total.inc();
+    let socket = WebSocketStream::from_partially_read(io, req.rest, Role::Server, Some(inner.ws_config)).await;
     run_connection(&inner, route, info, socket).await;
+}
+
+/// Time the host has to answer a paused handshake.
+const DECISION_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Reports a handshake to the host and waits for its decision.
+async fn ask_host(inner: &HubInner, info: &OpenInfo) -> super::Decision {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    inner.pending.lock().unwrap_or_else(|e| e.into_inner()).insert(info.conn, tx);
+    inner.events.push_now(Event::Handshake(Box::new(info.clone())));
+    let d = timeout(DECISION_TIMEOUT, rx).await;
+    inner.pending.lock().unwrap_or_else(|e| e.into_inner()).remove(&info.conn);
+    match d {
+        Ok(Ok(d)) => d,
+        _ => super::Decision::Reject(503, "the host did not answer the handshake in time".into()),
+    }
 }
 
 /// Runs one connection from open to close.
@@ -195,6 +240,8 @@ async fn run_connection(inner: &Arc<HubInner>, route: Arc<Route>, info: OpenInfo
         outbox: outbox.clone(),
         groups: Mutex::new(HashSet::new()),
         kill: Notify::new(),
+        paused: std::sync::atomic::AtomicBool::new(false),
+        resume: Notify::new(),
     });
     inner.conns.write().unwrap_or_else(|e| e.into_inner()).insert(id, conn.clone());
     route.members.write().unwrap_or_else(|e| e.into_inner()).insert(id, outbox.clone());
@@ -216,8 +263,8 @@ async fn run_connection(inner: &Arc<HubInner>, route: Arc<Route>, info: OpenInfo
     }
 }
 
-/// Reads messages and dispatches them by route kind until the connection ends.
-/// Returns the close code, reason and whether the closing handshake completed.
+/// Reads messages and dispatches them by route kind until the connection ends; also runs
+/// keepalive. Returns the close code, reason and whether the closing handshake completed.
 async fn read_loop(
     inner: &Arc<HubInner>,
     conn: &Conn,
@@ -226,13 +273,29 @@ async fn read_loop(
 ) -> (u16, String, bool) {
     let c = &inner.counters;
     let kind = conn.route.config.kind;
+    let host = reports_to_host(kind);
+    let ping_interval = inner.config.ping_interval;
+    let pong_timeout = inner.config.pong_timeout;
     let mut writer_done = false;
     let mut close_deadline: Option<Instant> = None;
     let mut peer_close: Option<(u16, String)> = None;
+    let mut last_rx = Instant::now();
+    let mut ping_sent: Option<Instant> = None;
     let far = Instant::now() + Duration::from_secs(86400 * 365);
+    // One timer for keepalive and the close deadline, re-armed only when it fires or a close
+    // starts (never per message).
+    let timer = tokio::time::sleep_until(ping_interval.map_or(far, |i| last_rx + i));
+    tokio::pin!(timer);
     let result = loop {
+        let paused = conn.paused.load(Ordering::Acquire);
         tokio::select! {
-            msg = stream.next() => match msg {
+            // A pause takes effect before any further read.
+            biased;
+            // Pausing or resuming re-evaluates `paused` (reading is cancel-safe).
+            _ = conn.resume.notified() => {}
+            msg = stream.next(), if !paused => {
+                last_rx = Instant::now();
+                match msg {
                 Some(Ok(Message::Text(t))) => {
                     c.messages_in.inc();
                     c.bytes_in.add(t.len() as u64);
@@ -243,9 +306,15 @@ async fn read_loop(
                     c.bytes_in.add(b.len() as u64);
                     dispatch(inner, conn, kind, Payload::Binary(b)).await;
                 }
+                Some(Ok(Message::Pong(p))) => {
+                    if host && !p.is_empty() {
+                        inner.events.push_now(Event::Pong { conn: conn.id, payload: p });
+                    }
+                }
                 Some(Ok(Message::Close(frame))) => {
                     peer_close = Some(frame.map(|f| (u16::from(f.code), f.reason.to_string())).unwrap_or((1005, String::new())));
-                    close_deadline.get_or_insert(Instant::now() + CLOSE_TIMEOUT);
+                    let d = *close_deadline.get_or_insert(Instant::now() + CLOSE_TIMEOUT);
+                    timer.as_mut().reset(d);
                 }
                 Some(Ok(_)) => {}
                 Some(Err(e)) => {
@@ -260,7 +329,7 @@ async fn read_loop(
                                 ErrorCode::InvalidUtf8 => c.invalid_utf8_closes.inc(),
                                 _ => c.protocol_error_closes.inc(),
                             }
-                            if reports_to_host(conn.route.config.kind) {
+                            if host {
                                 inner.events.push_now(Event::Error { conn: conn.id, code: kind, message: message.clone() });
                             }
                             conn.outbox.request_close(code, &message, true);
@@ -280,23 +349,50 @@ async fn read_loop(
                         None => (ws::CLOSE_ABNORMAL, "connection closed without a close frame".into(), false),
                     };
                 }
-            },
+            }},
             w = &mut writer, if !writer_done => {
                 writer_done = true;
                 match w {
                     // A close frame went out: wait for the peer's answer.
-                    Ok(true) => { close_deadline.get_or_insert(Instant::now() + CLOSE_TIMEOUT); }
+                    Ok(true) => {
+                        let d = *close_deadline.get_or_insert(Instant::now() + CLOSE_TIMEOUT);
+                        timer.as_mut().reset(d);
+                    }
                     _ => {
                         let (code, reason) = conn.outbox.close_requested().unwrap_or((ws::CLOSE_ABNORMAL, "write failed".into()));
                         break (code, reason, false);
                     }
                 }
             }
-            _ = sleep_until(close_deadline.unwrap_or(far)) => {
-                let (code, reason) = peer_close.take()
-                    .or_else(|| conn.outbox.close_requested())
-                    .unwrap_or((ws::CLOSE_ABNORMAL, "close timeout".into()));
-                break (code, reason, false);
+            _ = &mut timer => {
+                let now = Instant::now();
+                if close_deadline.is_some_and(|d| now >= d) {
+                    let (code, reason) = peer_close.take()
+                        .or_else(|| conn.outbox.close_requested())
+                        .unwrap_or((ws::CLOSE_ABNORMAL, "close timeout".into()));
+                    break (code, reason, false);
+                }
+                let mut next = close_deadline.unwrap_or(far);
+                if let Some(interval) = ping_interval {
+                    if ping_sent.is_some_and(|sent| last_rx >= sent) {
+                        ping_sent = None;
+                    }
+                    match ping_sent {
+                        Some(sent) if now >= sent + pong_timeout => {
+                            let reason = "keepalive ping timeout".to_string();
+                            conn.outbox.request_close(ws::CLOSE_INTERNAL, &reason, true);
+                            break (ws::CLOSE_INTERNAL, reason, false);
+                        }
+                        Some(sent) => next = next.min(sent + pong_timeout),
+                        None if now >= last_rx + interval => {
+                            conn.outbox.push_control(Message::Ping(Default::default()));
+                            ping_sent = Some(now);
+                            next = next.min(now + pong_timeout);
+                        }
+                        None => next = next.min(last_rx + interval),
+                    }
+                }
+                timer.as_mut().reset(next);
             }
             _ = conn.kill.notified() => {
                 let (code, reason) = conn.outbox.close_requested().unwrap_or((ws::CLOSE_GOING_AWAY, "hub shutting down".into()));

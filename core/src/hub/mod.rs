@@ -53,6 +53,18 @@ pub(crate) struct Conn {
     pub(crate) groups: Mutex<HashSet<String>>,
     /// Woken to drop the connection at once (end of a graceful shutdown).
     pub(crate) kill: Notify,
+    /// The host paused reading from this connection (back-pressure).
+    pub(crate) paused: AtomicBool,
+    /// Woken when reading is paused or resumed.
+    pub(crate) resume: Notify,
+}
+
+/// The host's answer to a paused handshake.
+pub(crate) enum Decision {
+    /// Accept, optionally with a subprotocol.
+    Accept(Option<String>),
+    /// Refuse with an HTTP status and a body.
+    Reject(u16, String),
 }
 
 /// Everything the hub's tasks share.
@@ -70,6 +82,8 @@ pub(crate) struct HubInner {
     pub(crate) started: Instant,
     /// Connections open or in their handshake, checked against `max_connections`.
     pub(crate) live: AtomicUsize,
+    /// Handshakes waiting for the host's decision.
+    pub(crate) pending: Mutex<HashMap<ConnId, tokio::sync::oneshot::Sender<Decision>>>,
     next_id: AtomicU64,
     stopping: AtomicBool,
     stop_accepting: Notify,
@@ -201,6 +215,7 @@ impl Hub {
                 local_addr,
                 started: Instant::now(),
                 live: AtomicUsize::new(0),
+                pending: Mutex::new(HashMap::new()),
                 next_id: AtomicU64::new(1),
                 stopping: AtomicBool::new(false),
                 stop_accepting: Notify::new(),
@@ -258,6 +273,59 @@ impl Hub {
         } else {
             Err(Error::new(ErrorCode::Closed, format!("connection {conn} is already closing")))
         }
+    }
+
+    /// Accepts a handshake reported by `Event::Handshake`, optionally choosing a subprotocol
+    /// (it must be one the client offered).
+    pub fn accept(&self, conn: ConnId, protocol: Option<&str>) -> Result<()> {
+        self.decide(conn, Decision::Accept(protocol.map(str::to_string)))
+    }
+
+    /// Rejects a handshake reported by `Event::Handshake` with an HTTP status (400-599) and a
+    /// plain-text body.
+    pub fn reject(&self, conn: ConnId, status: u16, body: &str) -> Result<()> {
+        if !(400..=599).contains(&status) {
+            return Err(Error::invalid(format!("reject status must be 400-599, got {status}")));
+        }
+        self.decide(conn, Decision::Reject(status, body.to_string()))
+    }
+
+    fn decide(&self, conn: ConnId, d: Decision) -> Result<()> {
+        let tx = self.inner.pending.lock().unwrap_or_else(|e| e.into_inner()).remove(&conn);
+        match tx {
+            Some(tx) => tx.send(d).map_err(|_| Error::new(ErrorCode::Closed, format!("handshake {conn} was abandoned by the client"))),
+            None => Err(Error::new(ErrorCode::NotFound, format!("no handshake {conn} is waiting (answered, timed out, or unknown)"))),
+        }
+    }
+
+    /// Queues a ping to a connection; a non-empty payload comes back as `Event::Pong`.
+    pub fn ping(&self, conn: ConnId, payload: &[u8]) -> Result<()> {
+        if payload.len() > 125 {
+            return Err(Error::invalid(format!("ping payload is {} bytes; at most 125 fit a control frame", payload.len())));
+        }
+        let c = self.inner.lookup(conn)?;
+        if c.outbox.push_control(Message::Ping(bytes::Bytes::copy_from_slice(payload))) {
+            Ok(())
+        } else {
+            Err(Error::new(ErrorCode::Closed, format!("connection {conn} is closing")))
+        }
+    }
+
+    /// Stops reading from a connection until [`resume_reading`](Self::resume_reading)
+    /// (TCP back-pressure reaches the peer). Keepalive still runs.
+    pub fn pause_reading(&self, conn: ConnId) -> Result<()> {
+        let c = self.inner.lookup(conn)?;
+        c.paused.store(true, Ordering::Release);
+        c.resume.notify_one();
+        Ok(())
+    }
+
+    /// Resumes reading from a paused connection.
+    pub fn resume_reading(&self, conn: ConnId) -> Result<()> {
+        let c = self.inner.lookup(conn)?;
+        c.paused.store(false, Ordering::Release);
+        c.resume.notify_one();
+        Ok(())
     }
 
     /// Adds a connection to a group (idempotent).

@@ -126,6 +126,22 @@ impl Outbox {
         Pushed::Queued
     }
 
+    /// Queues a control frame (ping) outside the byte limit; false if closing.
+    pub(crate) fn push_control(&self, msg: Message) -> bool {
+        let mut inner = self.lock();
+        if inner.close.is_some() || inner.finished {
+            return false;
+        }
+        inner.bytes += size(&msg);
+        inner.queue.push_back(msg);
+        let was_empty = inner.queue.len() == 1;
+        drop(inner);
+        if was_empty {
+            self.notify.notify_one();
+        }
+        true
+    }
+
     /// Asks the writer to send a close frame after the messages already queued (or at once,
     /// dropping them, when `discard` is set). Returns false if a close was already requested.
     pub(crate) fn request_close(&self, code: u16, reason: &str, discard: bool) -> bool {

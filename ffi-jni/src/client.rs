@@ -1,0 +1,307 @@
+//! `dev.omnisock.Native.client*`: the client runtime.
+
+use std::time::Duration;
+
+use jni::objects::{JByteArray, JByteBuffer, JLongArray, JObject, JObjectArray, JString};
+use jni::sys::{jint, jlong};
+use jni::{Env, EnvUnowned};
+use omnisock_core::{Client, ClientConfig, Error, ErrorCode, Event, ReconnectPolicy};
+
+use crate::handle::Registry;
+use crate::{guard, invalid, opt_string_arg, string_arg, JResult};
+
+static CLIENTS: Registry<Client> = Registry::new(0xC1, "WebSocket");
+
+/// Option slots of `clientConnect`'s `long[] opts` (a negative value keeps the core default).
+const OPT_CONNECT_TIMEOUT_MS: usize = 0;
+const OPT_PING_INTERVAL_MS: usize = 1;
+const OPT_PONG_TIMEOUT_MS: usize = 2;
+const OPT_CLOSE_TIMEOUT_MS: usize = 3;
+const OPT_RECONNECT_MAX_ATTEMPTS: usize = 4;
+const OPT_RECONNECT_INITIAL_MS: usize = 5;
+const OPT_RECONNECT_MAX_MS: usize = 6;
+const OPT_SEND_QUEUE_LIMIT: usize = 7;
+const OPT_MAX_MESSAGE_SIZE: usize = 8;
+const OPT_LINE_FRAMING: usize = 9;
+const OPT_COUNT: usize = 10;
+
+/// Reads a `String[]` argument (null = empty).
+pub(crate) fn string_array(env: &mut Env<'_>, arr: &JObjectArray<'_>, what: &str) -> JResult<Vec<String>> {
+    if arr.is_null() {
+        return Ok(Vec::new());
+    }
+    let n = arr.len(env)?;
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let o = arr.get_element(env, i)?;
+        let s: JString = env.cast_local::<JString>(o)?;
+        out.push(string_arg(env, &s, what)?);
+        env.delete_local_ref(s);
+    }
+    Ok(out)
+}
+
+/// Copies `len` bytes at `off` of a Java `byte[]` (bounds checked).
+pub(crate) fn byte_region(env: &Env<'_>, arr: &JByteArray<'_>, off: jint, len: jint) -> JResult<Vec<u8>> {
+    if arr.is_null() {
+        return Err(invalid("data must not be null"));
+    }
+    let total = arr.len(env)?;
+    if off < 0 || len < 0 || off as usize + len as usize > total {
+        return Err(invalid(format!("offset {off} and length {len} do not fit an array of {total} bytes")));
+    }
+    let mut buf = vec![0u8; len as usize];
+    // SAFETY: u8 and i8 have the same size and alignment; only the bit patterns are copied.
+    let dst: &mut [i8] = unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr() as *mut i8, buf.len()) };
+    arr.get_region(env, off, dst)?;
+    Ok(buf)
+}
+
+/// Copies `len` bytes at `off` of a direct `ByteBuffer` (bounds checked).
+pub(crate) fn direct_region(env: &Env<'_>, buf: &JByteBuffer<'_>, off: jint, len: jint) -> JResult<Vec<u8>> {
+    if buf.is_null() {
+        return Err(invalid("buffer must not be null"));
+    }
+    let addr = env.get_direct_buffer_address(buf)?;
+    let cap = env.get_direct_buffer_capacity(buf)?;
+    if addr.is_null() || off < 0 || len < 0 || off as usize + len as usize > cap {
+        return Err(invalid(format!("offset {off} and length {len} do not fit a direct buffer of {cap} bytes")));
+    }
+    // SAFETY: the range was checked against the buffer's capacity; the buffer stays alive (and
+    // its memory mapped) for the duration of this native call because Java holds a reference.
+    Ok(unsafe { std::slice::from_raw_parts(addr.add(off as usize), len as usize) }.to_vec())
+}
+
+fn ms(v: i64) -> Duration {
+    Duration::from_millis(v as u64)
+}
+
+/// Result codes a `send`-like call reports instead of throwing: the Java API answers `false`.
+fn soft(result: Result<(), Error>) -> JResult<jint> {
+    match result {
+        Ok(()) => Ok(0),
+        Err(e) if matches!(e.code(), ErrorCode::Closed | ErrorCode::QueueFull | ErrorCode::InvalidHandle) => Ok(e.code() as jint),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `long clientConnect(String url, String[] headers, String[] protocols, long[] opts, byte[] caPem)`
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_omnisock_Native_clientConnect<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JObject<'l>,
+    url: JString<'l>,
+    headers: JObjectArray<'l>,
+    protocols: JObjectArray<'l>,
+    opts: JLongArray<'l>,
+    ca_pem: JByteArray<'l>,
+) -> jlong {
+    guard(&mut env, |env| {
+        let mut cfg = ClientConfig::new(string_arg(env, &url, "url")?);
+        let flat = string_array(env, &headers, "header")?;
+        if flat.len() % 2 != 0 {
+            return Err(invalid("headers must come as name, value pairs"));
+        }
+        cfg.headers = flat.chunks(2).map(|p| (p[0].clone(), p[1].clone())).collect();
+        cfg.subprotocols = string_array(env, &protocols, "subprotocol")?;
+        let mut o = [-1i64; OPT_COUNT];
+        if !opts.is_null() {
+            let n = opts.len(env)?.min(OPT_COUNT);
+            opts.get_region(env, 0, &mut o[..n])?;
+        }
+        if o[OPT_CONNECT_TIMEOUT_MS] > 0 {
+            cfg.connect_timeout = ms(o[OPT_CONNECT_TIMEOUT_MS]);
+        }
+        if o[OPT_PING_INTERVAL_MS] == 0 {
+            cfg.ping_interval = None;
+        } else if o[OPT_PING_INTERVAL_MS] > 0 {
+            cfg.ping_interval = Some(ms(o[OPT_PING_INTERVAL_MS]));
+        }
+        if o[OPT_PONG_TIMEOUT_MS] > 0 {
+            cfg.pong_timeout = ms(o[OPT_PONG_TIMEOUT_MS]);
+        }
+        if o[OPT_CLOSE_TIMEOUT_MS] > 0 {
+            cfg.close_timeout = ms(o[OPT_CLOSE_TIMEOUT_MS]);
+        }
+        if o[OPT_RECONNECT_MAX_ATTEMPTS] > 0 {
+            let mut p = ReconnectPolicy::backoff(o[OPT_RECONNECT_MAX_ATTEMPTS].min(u32::MAX as i64) as u32);
+            if o[OPT_RECONNECT_INITIAL_MS] > 0 {
+                p.initial_delay = ms(o[OPT_RECONNECT_INITIAL_MS]);
+            }
+            if o[OPT_RECONNECT_MAX_MS] > 0 {
+                p.max_delay = ms(o[OPT_RECONNECT_MAX_MS]);
+            }
+            cfg.reconnect = p;
+        }
+        if o[OPT_SEND_QUEUE_LIMIT] > 0 {
+            cfg.send_queue_limit = o[OPT_SEND_QUEUE_LIMIT] as usize;
+        }
+        if o[OPT_MAX_MESSAGE_SIZE] > 0 {
+            cfg.max_message_size = o[OPT_MAX_MESSAGE_SIZE] as usize;
+        }
+        cfg.line_framing = o[OPT_LINE_FRAMING] > 0;
+        if !ca_pem.is_null() {
+            cfg.tls.extra_ca_pem = env.convert_byte_array(&ca_pem)?;
+        }
+        let client = Client::connect(cfg)?;
+        Ok(CLIENTS.insert(client) as jlong)
+    })
+}
+
+/// `int clientSendText(long h, byte[] utf8, int off, int len)`: 0, or CLOSED / QUEUE_FULL / INVALID_HANDLE.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_omnisock_Native_clientSendText<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JObject<'l>,
+    h: jlong,
+    data: JByteArray<'l>,
+    off: jint,
+    len: jint,
+) -> jint {
+    guard(&mut env, |env| {
+        let c = match CLIENTS.get(h as u64) {
+            Ok(c) => c,
+            Err(e) => return soft(Err(e)),
+        };
+        let bytes = byte_region(env, &data, off, len)?;
+        soft(c.send_text_bytes(&bytes))
+    })
+}
+
+/// `int clientSendBinary(long h, byte[] data, int off, int len)`
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_omnisock_Native_clientSendBinary<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JObject<'l>,
+    h: jlong,
+    data: JByteArray<'l>,
+    off: jint,
+    len: jint,
+) -> jint {
+    guard(&mut env, |env| {
+        let c = match CLIENTS.get(h as u64) {
+            Ok(c) => c,
+            Err(e) => return soft(Err(e)),
+        };
+        let bytes = byte_region(env, &data, off, len)?;
+        soft(c.send_binary(bytes))
+    })
+}
+
+/// `int clientSendDirect(long h, ByteBuffer direct, int off, int len)`
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_omnisock_Native_clientSendDirect<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JObject<'l>,
+    h: jlong,
+    buf: JByteBuffer<'l>,
+    off: jint,
+    len: jint,
+) -> jint {
+    guard(&mut env, |env| {
+        let c = match CLIENTS.get(h as u64) {
+            Ok(c) => c,
+            Err(e) => return soft(Err(e)),
+        };
+        let bytes = direct_region(env, &buf, off, len)?;
+        soft(c.send_binary(bytes))
+    })
+}
+
+/// `int clientPing(long h, byte[] payload)`
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_omnisock_Native_clientPing<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JObject<'l>,
+    h: jlong,
+    payload: JByteArray<'l>,
+) -> jint {
+    guard(&mut env, |env| {
+        let c = match CLIENTS.get(h as u64) {
+            Ok(c) => c,
+            Err(e) => return soft(Err(e)),
+        };
+        let bytes = if payload.is_null() { Vec::new() } else { env.convert_byte_array(&payload)? };
+        soft(c.ping(&bytes))
+    })
+}
+
+/// `int clientClose(long h, int code, String reason)`: 0, or CLOSED / INVALID_HANDLE; throws
+/// `IllegalArgumentException` for a code or reason the protocol does not allow.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_omnisock_Native_clientClose<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JObject<'l>,
+    h: jlong,
+    code: jint,
+    reason: JString<'l>,
+) -> jint {
+    guard(&mut env, |env| {
+        let reason = opt_string_arg(env, &reason)?.unwrap_or_default();
+        if !(0..=u16::MAX as jint).contains(&code) {
+            return Err(invalid(format!("close code {code} is out of range")));
+        }
+        let c = match CLIENTS.get(h as u64) {
+            Ok(c) => c,
+            Err(e) => return soft(Err(e)),
+        };
+        soft(c.close(code as u16, &reason))
+    })
+}
+
+/// `void clientCancel(long h)`: drops the connection at once. The event queue then ends with a
+/// `Close` (1006, "canceled") so the dispatcher can finish. No-op for a stale handle.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_omnisock_Native_clientCancel<'l>(mut env: EnvUnowned<'l>, _class: JObject<'l>, h: jlong) {
+    guard(&mut env, |_env| {
+        if let Ok(c) = CLIENTS.get(h as u64) {
+            if c.state() != omnisock_core::ClientState::Closed {
+                c.abort();
+                // The core's abort() stops the task without a final event; the queue still
+                // needs its terminal Close for whoever drains it.
+                c.events().push_now(Event::Close { conn: 0, code: 1006, reason: "canceled".into(), clean: false });
+            }
+        }
+        Ok(())
+    })
+}
+
+/// `int clientState(long h)`: 0 connecting, 1 open, 2 closing, 3 closed.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_omnisock_Native_clientState<'l>(mut env: EnvUnowned<'l>, _class: JObject<'l>, h: jlong) -> jint {
+    guard(&mut env, |_env| Ok(CLIENTS.get(h as u64)?.state() as jint))
+}
+
+/// `long clientQueuedBytes(long h)`
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_omnisock_Native_clientQueuedBytes<'l>(mut env: EnvUnowned<'l>, _class: JObject<'l>, h: jlong) -> jlong {
+    guard(&mut env, |_env| Ok(CLIENTS.get(h as u64)?.queued_bytes() as jlong))
+}
+
+/// `int clientPoll(long h, int timeoutMs, long[] meta, Object[] objs)`: see `events.rs`.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_omnisock_Native_clientPoll<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JObject<'l>,
+    h: jlong,
+    timeout_ms: jint,
+    meta: JLongArray<'l>,
+    objs: JObjectArray<'l>,
+) -> jint {
+    guard(&mut env, |env| {
+        let c = CLIENTS.get(h as u64)?;
+        crate::events::poll_into(env, c.events(), timeout_ms, &meta, &objs)
+    })
+}
+
+/// `void clientFree(long h)`: forgets the handle, dropping the connection if it is still up.
+/// 0 and freed handles are a no-op.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_omnisock_Native_clientFree<'l>(mut env: EnvUnowned<'l>, _class: JObject<'l>, h: jlong) {
+    guard(&mut env, |_env| {
+        if let Some(c) = CLIENTS.remove(h as u64) {
+            c.abort();
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,538 @@
+//! `omnisock._native`: the pyo3 layer over omnisock-core.
+//!
+//! Only converts arguments, handles and events; every WebSocket detail lives in the core. The
+//! Python package (`python/omnisock/`) builds the `websockets`-compatible asyncio API, the sync
+//! API and the hub API on these two classes:
+//!
+//! - [`PyClient`] (`_native.Client`) over [`omnisock_core::Client`],
+//! - [`PyHub`] (`_native.Hub`) over [`omnisock_core::Hub`].
+//!
+//! Events leave as tuples, many per call (`poll(max)`), so the Python side drains a batch per
+//! wake of the queue's file descriptor (`wake_fd()`, for `loop.add_reader`). Every call that
+//! waits or does more than a lookup releases the GIL (`Python::detach`).
+//!
+//! Event tuples (the first item is the kind):
+//! - `(EV_OPEN, conn, path, query, remote, headers, protocol)`
+//! - `(EV_MESSAGE, conn, data)` — `str` for text, `bytes` for binary
+//! - `(EV_CLOSE, conn, code, reason, clean)`
+//! - `(EV_ERROR, conn, error_code, message)`
+//! - `(EV_RECONNECTING, attempt, delay_seconds, reason)`
+//! - `(EV_HANDSHAKE, conn, path, query, remote, headers, protocol)`
+//! - `(EV_PONG, conn, payload)`
+//!
+//! Errors are raised through one Python function, `omnisock.exceptions._from_core(code,
+//! message)`, which maps the core's stable error codes to the exception classes.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use omnisock_core::{
+    Client, ClientConfig, ClientState, ConnId, Error, ErrorCode, Event, EventQueue, Hub, HubConfig, HubTls, OpenInfo,
+    OverflowPolicy, Payload, ReconnectPolicy, RouteConfig, RouteKind,
+};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
+use pyo3::IntoPyObjectExt;
+
+const EV_OPEN: u8 = 1;
+const EV_MESSAGE: u8 = 2;
+const EV_CLOSE: u8 = 3;
+const EV_ERROR: u8 = 4;
+const EV_RECONNECTING: u8 = 5;
+const EV_HANDSHAKE: u8 = 6;
+const EV_PONG: u8 = 7;
+
+/// Largest batch one `poll` returns.
+const MAX_BATCH: usize = 65_536;
+
+static ERROR_FACTORY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// Converts a core error into the Python exception `omnisock.exceptions._from_core` picks.
+fn to_py(py: Python<'_>, e: Error) -> PyErr {
+    let code = e.code() as i32;
+    let msg = e.message().to_string();
+    let made = ERROR_FACTORY
+        .import(py, "omnisock.exceptions", "_from_core")
+        .and_then(|f| f.call1((code, msg.clone())));
+    match made {
+        Ok(exc) => PyErr::from_value(exc),
+        Err(err) => err,
+    }
+}
+
+fn err(e: Error) -> PyErr {
+    Python::attach(|py| to_py(py, e))
+}
+
+fn invalid(msg: impl Into<String>) -> PyErr {
+    err(Error::invalid(msg))
+}
+
+fn secs(v: f64, what: &str) -> PyResult<Duration> {
+    if !v.is_finite() || v < 0.0 {
+        return Err(invalid(format!("{what} must be a number of seconds >= 0, got {v}")));
+    }
+    Ok(Duration::from_secs_f64(v))
+}
+
+fn opt_secs(v: Option<f64>, what: &str) -> PyResult<Option<Duration>> {
+    match v {
+        None => Ok(None),
+        Some(v) if v <= 0.0 => Ok(None),
+        Some(v) => secs(v, what).map(Some),
+    }
+}
+
+/// A payload from `str` (text) or `bytes` (binary); `text=True` sends bytes as text (checked
+/// UTF-8), `text=False` sends a str as binary.
+fn payload(data: &Bound<'_, PyAny>, text: Option<bool>) -> PyResult<Payload> {
+    if let Ok(s) = data.cast::<PyString>() {
+        let s: String = s.to_cow()?.into_owned();
+        return Ok(if text == Some(false) { Payload::Binary(Bytes::from(s.into_bytes())) } else { Payload::Text(s.into()) });
+    }
+    if let Ok(b) = data.cast::<PyBytes>() {
+        let b = b.as_bytes();
+        return Ok(if text == Some(true) {
+            let s = std::str::from_utf8(b).map_err(|e| {
+                err(Error::new(ErrorCode::InvalidUtf8, format!("text message is not valid UTF-8 ({e}); send it as binary instead")))
+            })?;
+            Payload::Text(s.into())
+        } else {
+            Payload::Binary(Bytes::copy_from_slice(b))
+        });
+    }
+    Err(pyo3::exceptions::PyTypeError::new_err(format!(
+        "data must be str or bytes, not {}",
+        data.get_type().name()?
+    )))
+}
+
+fn info_tuple<'py>(py: Python<'py>, kind: u8, i: &OpenInfo) -> PyResult<Bound<'py, PyAny>> {
+    let headers = PyList::empty(py);
+    for (k, v) in &i.headers {
+        headers.append((k.as_str(), v.as_str()))?;
+    }
+    (kind, i.conn, i.path.as_str(), i.query.as_str(), i.remote.as_str(), headers, i.protocol.as_deref()).into_bound_py_any(py)
+}
+
+fn event_to_py<'py>(py: Python<'py>, e: Event) -> PyResult<Bound<'py, PyAny>> {
+    match e {
+        Event::Message { conn, data } => match data {
+            Payload::Text(t) => (EV_MESSAGE, conn, PyString::new(py, t.as_str())).into_bound_py_any(py),
+            Payload::Binary(b) => (EV_MESSAGE, conn, PyBytes::new(py, &b)).into_bound_py_any(py),
+        },
+        Event::Open(i) => info_tuple(py, EV_OPEN, &i),
+        Event::Handshake(i) => info_tuple(py, EV_HANDSHAKE, &i),
+        Event::Close { conn, code, reason, clean } => (EV_CLOSE, conn, code, reason, clean).into_bound_py_any(py),
+        Event::Error { conn, code, message } => (EV_ERROR, conn, code as i32, message).into_bound_py_any(py),
+        Event::Reconnecting { attempt, delay, reason } => {
+            (EV_RECONNECTING, attempt, delay.as_secs_f64(), reason).into_bound_py_any(py)
+        }
+        Event::Pong { conn, payload } => (EV_PONG, conn, PyBytes::new(py, &payload)).into_bound_py_any(py),
+    }
+}
+
+fn poll_queue<'py>(py: Python<'py>, q: &EventQueue, max: usize) -> PyResult<Bound<'py, PyList>> {
+    let events = q.poll(max.clamp(1, MAX_BATCH));
+    let list = PyList::empty(py);
+    for e in events {
+        list.append(event_to_py(py, e)?)?;
+    }
+    Ok(list)
+}
+
+/// A WebSocket client connection owned by the core (`omnisock.Client` in Rust).
+#[pyclass(name = "Client", module = "omnisock._native", frozen)]
+struct PyClient {
+    inner: Client,
+}
+
+#[pymethods]
+impl PyClient {
+    /// Starts connecting at once; events (open, messages, close, errors) arrive on the queue.
+    #[new]
+    #[pyo3(signature = (
+        url, *, headers=Vec::new(), subprotocols=Vec::new(), connect_timeout=10.0, ping_interval=Some(20.0),
+        pong_timeout=20.0, close_timeout=10.0, max_size=Some(1 << 20), reconnect_attempts=0,
+        reconnect_initial_delay=None, reconnect_max_delay=None, send_queue_limit=16 << 20,
+        line_framing=false, ca_pem=None, insecure=false, mdf=None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        url: Option<String>,
+        headers: Vec<(String, String)>,
+        subprotocols: Vec<String>,
+        connect_timeout: f64,
+        ping_interval: Option<f64>,
+        pong_timeout: f64,
+        close_timeout: f64,
+        max_size: Option<u64>,
+        reconnect_attempts: u32,
+        reconnect_initial_delay: Option<f64>,
+        reconnect_max_delay: Option<f64>,
+        send_queue_limit: usize,
+        line_framing: bool,
+        ca_pem: Option<Vec<u8>>,
+        insecure: bool,
+        mdf: Option<String>,
+    ) -> PyResult<Self> {
+        let mut cfg = match (mdf, url) {
+            (Some(text), _) => ClientConfig::from_mdf(&text).map_err(err)?,
+            (None, Some(url)) => ClientConfig::new(url),
+            (None, None) => return Err(invalid("a URL or an .mdf text is required")),
+        };
+        cfg.headers = headers;
+        cfg.subprotocols = subprotocols;
+        cfg.connect_timeout = secs(connect_timeout, "connect_timeout")?;
+        cfg.ping_interval = opt_secs(ping_interval, "ping_interval")?;
+        cfg.pong_timeout = secs(pong_timeout, "pong_timeout")?;
+        cfg.close_timeout = secs(close_timeout, "close_timeout")?;
+        cfg.max_message_size = max_size.map_or(usize::MAX >> 2, |m| m.min(usize::MAX as u64 >> 2) as usize).max(1);
+        if reconnect_attempts > 0 {
+            let mut p = ReconnectPolicy::backoff(reconnect_attempts);
+            if let Some(d) = reconnect_initial_delay {
+                p.initial_delay = secs(d, "reconnect_initial_delay")?;
+            }
+            if let Some(d) = reconnect_max_delay {
+                p.max_delay = secs(d, "reconnect_max_delay")?;
+            }
+            cfg.reconnect = p;
+        }
+        cfg.send_queue_limit = send_queue_limit;
+        cfg.line_framing = cfg.line_framing || line_framing;
+        if let Some(pem) = ca_pem {
+            cfg.tls.extra_ca_pem = pem;
+        }
+        cfg.tls.danger_accept_invalid_certs = insecure;
+        let inner = py.detach(|| Client::connect(cfg)).map_err(err)?;
+        Ok(PyClient { inner })
+    }
+
+    /// The URL (after .mdf resolution).
+    #[getter]
+    fn url(&self) -> String {
+        self.inner.config().url.clone()
+    }
+
+    /// 0 connecting, 1 open, 2 closing, 3 closed.
+    #[getter]
+    fn state(&self) -> u8 {
+        self.inner.state() as u8
+    }
+
+    /// Bytes waiting in the send queue.
+    #[getter]
+    fn queued_bytes(&self) -> usize {
+        self.inner.queued_bytes()
+    }
+
+    /// Queues a message: `str` as text, `bytes` as binary (`text` overrides).
+    #[pyo3(signature = (data, text=None))]
+    fn send(&self, data: &Bound<'_, PyAny>, text: Option<bool>) -> PyResult<()> {
+        let r = match payload(data, text)? {
+            Payload::Text(t) => self.inner.send_text(t.as_str()),
+            Payload::Binary(b) => self.inner.send_binary(b),
+        };
+        r.map_err(err)
+    }
+
+    /// Queues a ping with this payload (at most 125 bytes).
+    fn ping(&self, payload: &[u8]) -> PyResult<()> {
+        self.inner.ping(payload).map_err(err)
+    }
+
+    /// Starts the closing handshake.
+    #[pyo3(signature = (code=1000, reason=""))]
+    fn close(&self, code: u16, reason: &str) -> PyResult<()> {
+        self.inner.close(code, reason).map_err(err)
+    }
+
+    /// Drops the connection without a closing handshake.
+    fn abort(&self) {
+        self.inner.abort()
+    }
+
+    /// Up to `max` events as tuples, oldest first; never blocks.
+    #[pyo3(signature = (max=1024))]
+    fn poll<'py>(&self, py: Python<'py>, max: usize) -> PyResult<Bound<'py, PyList>> {
+        poll_queue(py, self.inner.events(), max)
+    }
+
+    /// Blocks (without the GIL) up to `timeout` seconds until an event is queued.
+    fn wait(&self, py: Python<'_>, timeout: f64) -> PyResult<bool> {
+        let t = secs(timeout, "timeout")?;
+        let q = self.inner.clone();
+        Ok(py.detach(move || q.events().wait(t)))
+    }
+
+    /// A file descriptor readable while events are queued (for `loop.add_reader`).
+    fn wake_fd(&self) -> i32 {
+        self.inner.events().wake_fd()
+    }
+}
+
+fn route_kind(s: &str) -> PyResult<RouteKind> {
+    RouteKind::parse(s).map_err(err)
+}
+
+/// A WebSocket hub (server) owned by the core.
+#[pyclass(name = "Hub", module = "omnisock._native", frozen)]
+struct PyHub {
+    inner: Hub,
+}
+
+type RouteTuple = (String, String, usize, String, Vec<String>, bool);
+
+#[pymethods]
+impl PyHub {
+    /// Binds `listen` (`ip:port`, port 0 picks one) and starts serving.
+    ///
+    /// `routes`: `(path, kind, queue_limit, on_overflow, subprotocols, host_accepts)` tuples.
+    #[new]
+    #[pyo3(signature = (
+        listen, routes, *, max_connections=100_000, max_size=Some(1 << 20), origins=Vec::new(),
+        token=None, tls_cert=None, tls_key=None, ping_interval=Some(20.0), pong_timeout=20.0,
+        shutdown_timeout=5.0, static_dir=None, demo_page=false
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        listen: String,
+        routes: Vec<RouteTuple>,
+        max_connections: usize,
+        max_size: Option<u64>,
+        origins: Vec<String>,
+        token: Option<String>,
+        tls_cert: Option<String>,
+        tls_key: Option<String>,
+        ping_interval: Option<f64>,
+        pong_timeout: f64,
+        shutdown_timeout: f64,
+        static_dir: Option<String>,
+        demo_page: bool,
+    ) -> PyResult<Self> {
+        let mut cfg = HubConfig::new(listen);
+        for (path, kind, queue_limit, policy, subprotocols, host_accepts) in routes {
+            let mut r = RouteConfig::new(path, route_kind(&kind)?);
+            r.queue_limit = queue_limit;
+            r.on_overflow = OverflowPolicy::parse(&policy).map_err(err)?;
+            r.subprotocols = subprotocols;
+            r.host_accepts = host_accepts;
+            cfg.routes.push(r);
+        }
+        cfg.max_connections = max_connections;
+        cfg.max_message_size = max_size.map_or(usize::MAX >> 2, |m| m.min(usize::MAX as u64 >> 2) as usize).max(1);
+        cfg.origins = origins;
+        cfg.token = token;
+        cfg.tls = match (tls_cert, tls_key) {
+            (Some(cert), Some(key)) => Some(HubTls { cert: cert.into(), key: key.into() }),
+            (None, None) => None,
+            _ => return Err(invalid("TLS needs both a certificate file and a key file")),
+        };
+        cfg.ping_interval = opt_secs(ping_interval, "ping_interval")?;
+        cfg.pong_timeout = secs(pong_timeout, "pong_timeout")?;
+        if cfg.pong_timeout.is_zero() {
+            cfg.pong_timeout = Duration::from_secs(20);
+        }
+        cfg.shutdown_timeout = secs(shutdown_timeout, "shutdown_timeout")?;
+        cfg.static_dir = static_dir.map(Into::into);
+        cfg.demo_page = demo_page;
+        let inner = py.detach(|| Hub::start(cfg)).map_err(err)?;
+        Ok(PyHub { inner })
+    }
+
+    /// `(ip, port)` the hub listens on.
+    #[getter]
+    fn local_addr(&self) -> (String, u16) {
+        let a = self.inner.local_addr();
+        (a.ip().to_string(), a.port())
+    }
+
+    /// Queues a message to one connection; returns the bytes now queued for it.
+    #[pyo3(signature = (conn, data, text=None))]
+    fn send(&self, conn: ConnId, data: &Bound<'_, PyAny>, text: Option<bool>) -> PyResult<usize> {
+        let p = payload(data, text)?;
+        self.inner.send(conn, p).map_err(err)?;
+        Ok(self.inner.queued_bytes(conn).unwrap_or(0))
+    }
+
+    /// Queues one message (encoded once, shared) to many connections; returns how many took it.
+    /// Connections that are gone or whose queue dropped it are skipped.
+    #[pyo3(signature = (conns, data, text=None))]
+    fn send_many(&self, py: Python<'_>, conns: Vec<ConnId>, data: &Bound<'_, PyAny>, text: Option<bool>) -> PyResult<usize> {
+        let p = payload(data, text)?;
+        let hub = &self.inner;
+        Ok(py.detach(|| conns.iter().filter(|c| hub.send(**c, p.clone()).is_ok()).count()))
+    }
+
+    /// Sends to every connection of the route at `path` (but `except_`); returns the count.
+    #[pyo3(signature = (path, data, except_=None, text=None))]
+    fn broadcast(&self, py: Python<'_>, path: &str, data: &Bound<'_, PyAny>, except_: Option<ConnId>, text: Option<bool>) -> PyResult<usize> {
+        let p = payload(data, text)?;
+        py.detach(|| self.inner.broadcast(path, p, except_)).map_err(err)
+    }
+
+    /// Publishes to every member of `group` (but `except_`); returns the local recipients.
+    #[pyo3(signature = (group, data, except_=None, text=None))]
+    fn publish(&self, py: Python<'_>, group: &str, data: &Bound<'_, PyAny>, except_: Option<ConnId>, text: Option<bool>) -> PyResult<usize> {
+        let p = payload(data, text)?;
+        py.detach(|| self.inner.publish(group, p, except_)).map_err(err)
+    }
+
+    /// Closes one connection after its queued messages.
+    #[pyo3(signature = (conn, code=1000, reason=""))]
+    fn close(&self, conn: ConnId, code: u16, reason: &str) -> PyResult<()> {
+        self.inner.close(conn, code, reason).map_err(err)
+    }
+
+    /// Accepts a paused handshake (routes with `host_accepts`), optionally with a subprotocol.
+    #[pyo3(signature = (conn, protocol=None))]
+    fn accept(&self, conn: ConnId, protocol: Option<&str>) -> PyResult<()> {
+        self.inner.accept(conn, protocol).map_err(err)
+    }
+
+    /// Refuses a paused handshake with an HTTP status and body.
+    #[pyo3(signature = (conn, status, body=""))]
+    fn reject(&self, conn: ConnId, status: u16, body: &str) -> PyResult<()> {
+        self.inner.reject(conn, status, body).map_err(err)
+    }
+
+    /// Sends a ping; a pong with a non-empty payload comes back as an `EV_PONG` event.
+    fn ping(&self, conn: ConnId, payload: &[u8]) -> PyResult<()> {
+        self.inner.ping(conn, payload).map_err(err)
+    }
+
+    /// Stops reading from a connection (back-pressure) until `resume_reading`.
+    fn pause_reading(&self, conn: ConnId) -> PyResult<()> {
+        self.inner.pause_reading(conn).map_err(err)
+    }
+
+    /// Resumes reading from a paused connection.
+    fn resume_reading(&self, conn: ConnId) -> PyResult<()> {
+        self.inner.resume_reading(conn).map_err(err)
+    }
+
+    /// Adds a connection to a group.
+    fn join(&self, conn: ConnId, group: &str) -> PyResult<()> {
+        self.inner.join(conn, group).map_err(err)
+    }
+
+    /// Removes a connection from a group; returns whether it was a member.
+    fn leave(&self, conn: ConnId, group: &str) -> PyResult<bool> {
+        self.inner.leave(conn, group).map_err(err)
+    }
+
+    /// Members of a group on this node.
+    fn group_size(&self, group: &str) -> usize {
+        self.inner.group_size(group)
+    }
+
+    /// Open WebSocket connections.
+    fn connection_count(&self) -> usize {
+        self.inner.connection_count()
+    }
+
+    /// Bytes waiting in a connection's outbound queue.
+    fn queued_bytes(&self, conn: ConnId) -> PyResult<usize> {
+        self.inner.queued_bytes(conn).map_err(err)
+    }
+
+    /// The status document (JSON text) also served at `/_omnisock/status`.
+    fn status_json(&self) -> String {
+        self.inner.status_json()
+    }
+
+    /// The Prometheus text also served at `/metrics`.
+    fn metrics_text(&self) -> String {
+        self.inner.metrics_text()
+    }
+
+    /// Whether shutdown has begun.
+    #[getter]
+    fn is_shut_down(&self) -> bool {
+        self.inner.is_shut_down()
+    }
+
+    /// Graceful shutdown: close 1001 to everyone, wait up to the shutdown timeout (GIL
+    /// released), then drop the rest. Idempotent.
+    fn shutdown(&self, py: Python<'_>) {
+        let hub = self.inner.clone();
+        py.detach(move || hub.shutdown())
+    }
+
+    /// Up to `max` events as tuples, oldest first; never blocks.
+    #[pyo3(signature = (max=1024))]
+    fn poll<'py>(&self, py: Python<'py>, max: usize) -> PyResult<Bound<'py, PyList>> {
+        poll_queue(py, self.inner.events(), max)
+    }
+
+    /// Blocks (without the GIL) up to `timeout` seconds until an event is queued.
+    fn wait(&self, py: Python<'_>, timeout: f64) -> PyResult<bool> {
+        let t = secs(timeout, "timeout")?;
+        let hub = self.inner.clone();
+        Ok(py.detach(move || hub.events().wait(t)))
+    }
+
+    /// A file descriptor readable while events are queued (for `loop.add_reader`).
+    fn wake_fd(&self) -> i32 {
+        self.inner.events().wake_fd()
+    }
+}
+
+/// Stops the core's runtime (every connection is dropped). For the end of a process.
+#[pyfunction]
+#[pyo3(signature = (timeout=5.0))]
+fn runtime_shutdown(py: Python<'_>, timeout: f64) -> PyResult<()> {
+    let t = secs(timeout, "timeout")?;
+    py.detach(move || omnisock_core::runtime::shutdown(t));
+    Ok(())
+}
+
+/// The error codes, by name, so Python maps them without repeating numbers.
+fn error_codes<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+    let all = [
+        ErrorCode::InvalidArgument,
+        ErrorCode::InvalidHandle,
+        ErrorCode::InvalidUtf8,
+        ErrorCode::Closed,
+        ErrorCode::QueueFull,
+        ErrorCode::MessageTooBig,
+        ErrorCode::Connect,
+        ErrorCode::Tls,
+        ErrorCode::Timeout,
+        ErrorCode::Io,
+        ErrorCode::Config,
+        ErrorCode::NotFound,
+        ErrorCode::Shutdown,
+        ErrorCode::Panic,
+        ErrorCode::BufferTooSmall,
+        ErrorCode::Protocol,
+    ];
+    let items: Vec<(String, i32)> = all.iter().map(|c| (format!("{c:?}"), *c as i32)).collect();
+    PyTuple::new(py, items)
+}
+
+#[pymodule]
+#[pyo3(name = "_native")]
+fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add_class::<PyClient>()?;
+    m.add_class::<PyHub>()?;
+    m.add_function(wrap_pyfunction!(runtime_shutdown, m)?)?;
+    m.add("VERSION", omnisock_core::VERSION)?;
+    m.add("ERROR_CODES", error_codes(py)?)?;
+    m.add("EV_OPEN", EV_OPEN)?;
+    m.add("EV_MESSAGE", EV_MESSAGE)?;
+    m.add("EV_CLOSE", EV_CLOSE)?;
+    m.add("EV_ERROR", EV_ERROR)?;
+    m.add("EV_RECONNECTING", EV_RECONNECTING)?;
+    m.add("EV_HANDSHAKE", EV_HANDSHAKE)?;
+    m.add("EV_PONG", EV_PONG)?;
+    m.add("STATE_CONNECTING", ClientState::Connecting as u8)?;
+    m.add("STATE_OPEN", ClientState::Open as u8)?;
+    m.add("STATE_CLOSING", ClientState::Closing as u8)?;
+    m.add("STATE_CLOSED", ClientState::Closed as u8)?;
+    Ok(())
+}

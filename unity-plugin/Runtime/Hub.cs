@@ -1,0 +1,492 @@
+using System;
+using System.Collections.Generic;
+using System.Text;
+using System.Threading;
+
+namespace Omnisock
+{
+    /// <summary>What a hub route does with incoming messages.</summary>
+    public enum RouteKind
+    {
+        /// <summary>Send each message back to its sender.</summary>
+        Echo = 0,
+        /// <summary>Send each message to everyone on the route, the sender included.</summary>
+        Broadcast = 1,
+        /// <summary>Send each message to everyone on the route but the sender.</summary>
+        Relay = 2,
+        /// <summary>Raise OnOpen/OnMessage/OnClose on the Hub; your code answers with Send/Publish/Join/Leave/CloseConnection.</summary>
+        Host = 3,
+    }
+
+    /// <summary>What happens when a connection's outbound queue is full.</summary>
+    public enum OverflowPolicy
+    {
+        /// <summary>Close the slow connection with 1008.</summary>
+        Close = 0,
+        /// <summary>Drop the oldest queued messages.</summary>
+        DropOldest = 1,
+        /// <summary>Drop the new message.</summary>
+        DropNewest = 2,
+    }
+
+    /// <summary>Hub configuration: listen address, routes and limits. Used by <see cref="Hub"/>'s constructor.</summary>
+    public sealed class HubOptions
+    {
+        private struct Route
+        {
+            public string Path;
+            public RouteKind Kind;
+            public long QueueLimit;
+            public OverflowPolicy Overflow;
+        }
+
+        private readonly List<Route> routes = new List<Route>();
+        private readonly List<string> origins = new List<string>();
+        private readonly string toml;
+        private readonly bool useDefault;
+
+        /// <summary>An empty configuration listening on <paramref name="listen"/> ("ip:port"; port 0 picks a free one).</summary>
+        public HubOptions(string listen)
+        {
+            if (listen == null) throw new ArgumentNullException("listen");
+            Listen = listen;
+        }
+
+        private HubOptions(string toml, bool useDefault)
+        {
+            this.toml = toml;
+            this.useDefault = useDefault;
+        }
+
+        /// <summary>The configuration of `omnisock hub --config FILE` (TOML text).</summary>
+        public static HubOptions FromToml(string toml)
+        {
+            if (toml == null) throw new ArgumentNullException("toml");
+            return new HubOptions(toml, false);
+        }
+
+        /// <summary>The built-in default: 127.0.0.1:9001 with /echo, /chat (broadcast), /ws/camera (relay) and the demo page.</summary>
+        public static HubOptions Default()
+        {
+            return new HubOptions(null, true);
+        }
+
+        /// <summary>Listen address ("ip:port"); overrides the TOML or default one when set.</summary>
+        public string Listen { get; set; }
+        /// <summary>Most connections at once (0 = the library default); more get HTTP 503.</summary>
+        public long MaxConnections { get; set; }
+        /// <summary>Largest accepted incoming message (0 = the library default); bigger closes with 1009.</summary>
+        public long MaxMessageSize { get; set; }
+        /// <summary>Required token (?token=... or Authorization: Bearer ...); null = none.</summary>
+        public string Token { get; set; }
+        /// <summary>Serve files from this folder for plain GET requests; null = none.</summary>
+        public string StaticDirectory { get; set; }
+        /// <summary>PEM certificate chain for wss:// (with <see cref="TlsKeyFile"/>).</summary>
+        public string TlsCertificateFile { get; set; }
+        /// <summary>PEM private key for wss://.</summary>
+        public string TlsKeyFile { get; set; }
+
+        /// <summary>Adds a route. <paramref name="queueLimit"/> is the per-connection outbound queue in bytes (0 = 1 MiB).</summary>
+        public HubOptions AddRoute(string path, RouteKind kind, long queueLimit = 0, OverflowPolicy overflow = OverflowPolicy.Close)
+        {
+            if (path == null) throw new ArgumentNullException("path");
+            if (queueLimit < 0) throw new ArgumentOutOfRangeException("queueLimit");
+            routes.Add(new Route { Path = path, Kind = kind, QueueLimit = queueLimit, Overflow = overflow });
+            return this;
+        }
+
+        /// <summary>Allows an Origin (once any is added, other origins get HTTP 403).</summary>
+        public HubOptions AddOrigin(string origin)
+        {
+            if (origin == null) throw new ArgumentNullException("origin");
+            origins.Add(origin);
+            return this;
+        }
+
+        internal unsafe ulong Build()
+        {
+            ulong cfg;
+            if (toml != null)
+            {
+                var b = Encoding.UTF8.GetBytes(toml);
+                fixed (byte* p = b) Native.Check(Native.omnisock_hub_config_from_toml(p, (UIntPtr)b.Length, out cfg));
+            }
+            else if (useDefault)
+            {
+                Native.Check(Native.omnisock_hub_config_default(out cfg));
+            }
+            else
+            {
+                fixed (byte* p = Native.Utf8Z(Listen)) Native.Check(Native.omnisock_hub_config_new(p, out cfg));
+            }
+            try
+            {
+                if (Listen != null)
+                    fixed (byte* p = Native.Utf8Z(Listen)) Native.Check(Native.omnisock_hub_config_set_listen(cfg, p));
+                foreach (var r in routes)
+                    fixed (byte* p = Native.Utf8Z(r.Path))
+                        Native.Check(Native.omnisock_hub_config_add_route(cfg, p, (int)r.Kind, (UIntPtr)(ulong)r.QueueLimit, (int)r.Overflow));
+                foreach (var o in origins)
+                    fixed (byte* p = Native.Utf8Z(o)) Native.Check(Native.omnisock_hub_config_add_origin(cfg, p));
+                if (MaxConnections > 0) Native.Check(Native.omnisock_hub_config_set_max_connections(cfg, (UIntPtr)(ulong)MaxConnections));
+                if (MaxMessageSize > 0) Native.Check(Native.omnisock_hub_config_set_max_message_size(cfg, (UIntPtr)(ulong)MaxMessageSize));
+                if (Token != null)
+                    fixed (byte* p = Native.Utf8Z(Token)) Native.Check(Native.omnisock_hub_config_set_token(cfg, p));
+                if (StaticDirectory != null)
+                    fixed (byte* p = Native.Utf8Z(StaticDirectory)) Native.Check(Native.omnisock_hub_config_set_static_dir(cfg, p));
+                if (TlsCertificateFile != null || TlsKeyFile != null)
+                {
+                    fixed (byte* c = Native.Utf8Z(TlsCertificateFile))
+                    fixed (byte* k = Native.Utf8Z(TlsKeyFile))
+                        Native.Check(Native.omnisock_hub_config_set_tls_files(cfg, c, k));
+                }
+                return cfg;
+            }
+            catch
+            {
+                Native.omnisock_hub_config_free(cfg);
+                throw;
+            }
+        }
+    }
+
+    /// <summary>A connection opened on a host route.</summary>
+    public class HubOpenEventArgs : EventArgs
+    {
+        internal HubOpenEventArgs(ulong conn, string path, string query, string remote, string headers, string protocol)
+        {
+            ConnectionId = conn;
+            Path = path;
+            Query = query;
+            RemoteAddress = remote;
+            Headers = headers;
+            Protocol = protocol;
+        }
+
+        /// <summary>The connection id (never 0, never reused).</summary>
+        public ulong ConnectionId { get; private set; }
+        /// <summary>The request path.</summary>
+        public string Path { get; private set; }
+        /// <summary>The query string without '?'.</summary>
+        public string Query { get; private set; }
+        /// <summary>The peer address "ip:port".</summary>
+        public string RemoteAddress { get; private set; }
+        /// <summary>The request headers as "Name: value\r\n" lines.</summary>
+        public string Headers { get; private set; }
+        /// <summary>The negotiated subprotocol (may be empty).</summary>
+        public string Protocol { get; private set; }
+    }
+
+    /// <summary>A message from a connection on a host route.</summary>
+    public class HubMessageEventArgs : MessageEventArgs
+    {
+        internal HubMessageEventArgs(ulong conn, string text) : base(text) { ConnectionId = conn; }
+        internal HubMessageEventArgs(ulong conn, byte[] data) : base(data) { ConnectionId = conn; }
+
+        public ulong ConnectionId { get; private set; }
+    }
+
+    /// <summary>A connection on a host route closed.</summary>
+    public class HubCloseEventArgs : CloseEventArgs
+    {
+        internal HubCloseEventArgs(ulong conn, ushort code, string reason, bool clean) : base(code, reason, clean) { ConnectionId = conn; }
+
+        public ulong ConnectionId { get; private set; }
+    }
+
+    /// <summary>An error about a connection (ConnectionId 0: the hub itself).</summary>
+    public class HubErrorEventArgs : ErrorEventArgs
+    {
+        internal HubErrorEventArgs(ulong conn, string message, Exception e) : base(message, e) { ConnectionId = conn; }
+
+        public ulong ConnectionId { get; private set; }
+    }
+
+    /// <summary>
+    /// A WebSocket hub (server) running in this process on the omnisock core: routes by path (echo,
+    /// broadcast, relay, host), groups, per-connection bounded queues. For LAN/local use from a Unity
+    /// app or a tool. Events of host routes are raised on the thread that calls
+    /// <see cref="DispatchMessageQueue"/> (the OmnisockDispatcher in Unity). Methods throw
+    /// <see cref="OmnisockException"/> on failure (for example <see cref="OmnisockResult.NotFound"/>
+    /// for an unknown connection).
+    /// </summary>
+    public sealed class Hub : IDisposable, IDispatchable
+    {
+        private const int BatchSize = 256;
+        private long handle;
+        private readonly object pumpLock = new object();
+        private readonly object dispatchLock = new object();
+        private readonly ushort port;
+        [ThreadStatic] private static Native.Event[] pollBuffer;
+
+        /// <summary>Binds and starts a hub; throws when the address is taken or the configuration is invalid.</summary>
+        public Hub(HubOptions options)
+        {
+            if (options == null) throw new ArgumentNullException("options");
+            ulong cfg = options.Build();
+            ulong h;
+            try
+            {
+                Native.Check(Native.omnisock_hub_start(cfg, out h));
+            }
+            finally
+            {
+                Native.omnisock_hub_config_free(cfg);
+            }
+            handle = (long)h;
+            Native.Check(Native.omnisock_hub_local_port(h, out port));
+            MaxEventsPerDispatch = 4096;
+            Dispatcher.Register(this);
+        }
+
+        ~Hub()
+        {
+            ulong h = (ulong)Interlocked.Exchange(ref handle, 0);
+            if (h != 0) Native.omnisock_hub_free(h);
+        }
+
+        public event EventHandler<HubOpenEventArgs> OnOpen;
+        public event EventHandler<HubMessageEventArgs> OnMessage;
+        public event EventHandler<HubCloseEventArgs> OnClose;
+        public event EventHandler<HubErrorEventArgs> OnError;
+
+        /// <summary>The port the hub listens on.</summary>
+        public int Port { get { return port; } }
+        /// <summary>Most events one DispatchMessageQueue call raises (default 4096).</summary>
+        public int MaxEventsPerDispatch { get; set; }
+
+        private ulong H
+        {
+            get
+            {
+                ulong h = (ulong)Interlocked.Read(ref handle);
+                if (h == 0) throw new ObjectDisposedException("Hub");
+                return h;
+            }
+        }
+
+        /// <summary>Queues a text message to connection <paramref name="conn"/>.</summary>
+        public unsafe void Send(ulong conn, string text)
+        {
+            if (text == null) throw new ArgumentNullException("text");
+            var b = Encoding.UTF8.GetBytes(text);
+            fixed (byte* p = b) Native.Check(Native.omnisock_hub_send_text(H, conn, p, (UIntPtr)b.Length));
+        }
+
+        /// <summary>Queues a binary message to connection <paramref name="conn"/>.</summary>
+        public unsafe void Send(ulong conn, byte[] data)
+        {
+            if (data == null) throw new ArgumentNullException("data");
+            fixed (byte* p = data) Native.Check(Native.omnisock_hub_send_binary(H, conn, p, (UIntPtr)data.Length));
+        }
+
+        /// <summary>Closes connection <paramref name="conn"/> after its queued messages.</summary>
+        public unsafe void CloseConnection(ulong conn, ushort code, string reason = null)
+        {
+            fixed (byte* r = Native.Utf8Z(reason)) Native.Check(Native.omnisock_hub_close_connection(H, conn, code, r));
+        }
+
+        /// <summary>Adds connection <paramref name="conn"/> to <paramref name="group"/> (idempotent).</summary>
+        public unsafe void Join(ulong conn, string group)
+        {
+            fixed (byte* g = Z(group, "group")) Native.Check(Native.omnisock_hub_join(H, conn, g));
+        }
+
+        /// <summary>Removes connection <paramref name="conn"/> from <paramref name="group"/>.</summary>
+        public unsafe void Leave(ulong conn, string group)
+        {
+            fixed (byte* g = Z(group, "group")) Native.Check(Native.omnisock_hub_leave(H, conn, g));
+        }
+
+        /// <summary>Sends text to every member of <paramref name="group"/> but <paramref name="exceptConn"/> (0 = nobody); returns the number of recipients.</summary>
+        public unsafe int Publish(string group, string text, ulong exceptConn = 0)
+        {
+            if (text == null) throw new ArgumentNullException("text");
+            var b = Encoding.UTF8.GetBytes(text);
+            UIntPtr n;
+            fixed (byte* g = Z(group, "group"))
+            fixed (byte* p = b)
+                Native.Check(Native.omnisock_hub_publish_text(H, g, exceptConn, p, (UIntPtr)b.Length, out n));
+            return (int)(ulong)n;
+        }
+
+        /// <summary>Sends binary data to every member of <paramref name="group"/> but <paramref name="exceptConn"/>.</summary>
+        public unsafe int Publish(string group, byte[] data, ulong exceptConn = 0)
+        {
+            if (data == null) throw new ArgumentNullException("data");
+            UIntPtr n;
+            fixed (byte* g = Z(group, "group"))
+            fixed (byte* p = data)
+                Native.Check(Native.omnisock_hub_publish_binary(H, g, exceptConn, p, (UIntPtr)data.Length, out n));
+            return (int)(ulong)n;
+        }
+
+        /// <summary>Sends text to everyone on the route at <paramref name="path"/> but <paramref name="exceptConn"/>.</summary>
+        public unsafe int Broadcast(string path, string text, ulong exceptConn = 0)
+        {
+            if (text == null) throw new ArgumentNullException("text");
+            var b = Encoding.UTF8.GetBytes(text);
+            UIntPtr n;
+            fixed (byte* g = Z(path, "path"))
+            fixed (byte* p = b)
+                Native.Check(Native.omnisock_hub_broadcast_text(H, g, exceptConn, p, (UIntPtr)b.Length, out n));
+            return (int)(ulong)n;
+        }
+
+        /// <summary>Sends binary data to everyone on the route at <paramref name="path"/> but <paramref name="exceptConn"/>.</summary>
+        public unsafe int Broadcast(string path, byte[] data, ulong exceptConn = 0)
+        {
+            if (data == null) throw new ArgumentNullException("data");
+            UIntPtr n;
+            fixed (byte* g = Z(path, "path"))
+            fixed (byte* p = data)
+                Native.Check(Native.omnisock_hub_broadcast_binary(H, g, exceptConn, p, (UIntPtr)data.Length, out n));
+            return (int)(ulong)n;
+        }
+
+        /// <summary>Members of <paramref name="group"/> on this hub.</summary>
+        public unsafe int GroupSize(string group)
+        {
+            UIntPtr n;
+            fixed (byte* g = Z(group, "group")) Native.Check(Native.omnisock_hub_group_size(H, g, out n));
+            return (int)(ulong)n;
+        }
+
+        /// <summary>Open WebSocket connections.</summary>
+        public int ConnectionCount
+        {
+            get
+            {
+                UIntPtr n;
+                Native.Check(Native.omnisock_hub_connection_count(H, out n));
+                return (int)(ulong)n;
+            }
+        }
+
+        /// <summary>The status JSON (as served at /_omnisock/status).</summary>
+        public unsafe string StatusJson()
+        {
+            ulong h = H;
+            UIntPtr len;
+            int rc = Native.omnisock_hub_status_json(h, null, UIntPtr.Zero, out len);
+            for (int attempt = 0; attempt < 4; attempt++)
+            {
+                if (rc != (int)OmnisockResult.BufferTooSmall && rc != 0) Native.Check(rc);
+                var buf = new byte[(int)(ulong)len + 1 + 256];
+                fixed (byte* p = buf) rc = Native.omnisock_hub_status_json(h, p, (UIntPtr)buf.Length, out len);
+                if (rc == 0) return Encoding.UTF8.GetString(buf, 0, (int)(ulong)len);
+            }
+            Native.Check(rc);
+            return null;
+        }
+
+        private static byte[] Z(string s, string name)
+        {
+            if (s == null) throw new ArgumentNullException(name);
+            return Native.Utf8Z(s);
+        }
+
+        /// <summary>Raises queued host-route events on the calling thread.</summary>
+        public void DispatchMessageQueue()
+        {
+            ((IDispatchable)this).DispatchQueued();
+        }
+
+        unsafe bool IDispatchable.DispatchQueued()
+        {
+            lock (dispatchLock)
+            {
+                ulong h = (ulong)Interlocked.Read(ref handle);
+                if (h == 0) return false;
+                int max = Math.Max(1, MaxEventsPerDispatch);
+                int total = 0;
+                var buf = pollBuffer ?? (pollBuffer = new Native.Event[BatchSize]);
+                while (total < max)
+                {
+                    int n;
+                    int want = Math.Min(BatchSize, max - total);
+                    // The borrowed pointers are valid until the next poll: raise this batch's events
+                    // from copies made before polling again.
+                    fixed (Native.Event* evs = buf)
+                    {
+                        UIntPtr got;
+                        if (Native.omnisock_hub_poll(h, evs, (UIntPtr)want, out got) != 0) return false;
+                        n = (int)(ulong)got;
+                        for (int i = 0; i < n; i++) Fire(evs + i);
+                    }
+                    total += n;
+                    if (n < want) return false;
+                }
+                return true;
+            }
+        }
+
+        private unsafe void Fire(Native.Event* e)
+        {
+            // Handlers must not poll this hub again (DispatchMessageQueue is reentrant-safe: the
+            // lock is held, and a nested call would invalidate e); copy everything first.
+            EventArgs args;
+            int kind = e->Kind;
+            switch (kind)
+            {
+                case Native.EVENT_OPEN:
+                    args = new HubOpenEventArgs(e->Conn, Native.String(e->Path, e->PathLen), Native.String(e->Query, e->QueryLen),
+                        Native.String(e->Remote, e->RemoteLen), Native.String(e->Headers, e->HeadersLen), Native.String(e->Data, e->DataLen));
+                    break;
+                case Native.EVENT_TEXT:
+                    args = new HubMessageEventArgs(e->Conn, Native.String(e->Data, e->DataLen));
+                    break;
+                case Native.EVENT_BINARY:
+                    args = new HubMessageEventArgs(e->Conn, Native.Bytes(e->Data, e->DataLen));
+                    break;
+                case Native.EVENT_CLOSE:
+                    args = new HubCloseEventArgs(e->Conn, (ushort)e->Code, Native.String(e->Data, e->DataLen), (e->Flags & Native.EVENT_FLAG_CLEAN) != 0);
+                    break;
+                case Native.EVENT_ERROR:
+                    {
+                        string msg = Native.String(e->Data, e->DataLen);
+                        args = new HubErrorEventArgs(e->Conn, msg, new OmnisockException((OmnisockResult)e->Code, msg));
+                        break;
+                    }
+                default:
+                    return;
+            }
+            try
+            {
+                switch (kind)
+                {
+                    case Native.EVENT_OPEN: { var h = OnOpen; if (h != null) h(this, (HubOpenEventArgs)args); break; }
+                    case Native.EVENT_TEXT:
+                    case Native.EVENT_BINARY: { var h = OnMessage; if (h != null) h(this, (HubMessageEventArgs)args); break; }
+                    case Native.EVENT_CLOSE: { var h = OnClose; if (h != null) h(this, (HubCloseEventArgs)args); break; }
+                    case Native.EVENT_ERROR: { var h = OnError; if (h != null) h(this, (HubErrorEventArgs)args); break; }
+                }
+            }
+            catch (Exception ex)
+            {
+                WebSocket.ReportUnhandled(ex);
+            }
+        }
+
+        void IDispatchable.EnableWake()
+        {
+            ulong h = (ulong)Interlocked.Read(ref handle);
+            if (h != 0) Native.omnisock_hub_set_wake_callback(h, Dispatcher.WakeCallback, IntPtr.Zero);
+        }
+
+        void IDispatchable.Abort()
+        {
+            Dispose();
+        }
+
+        /// <summary>Graceful shutdown: stops accepting, closes everyone with 1001 (waits at most 5 s), then frees the hub.</summary>
+        public void Dispose()
+        {
+            ulong h = (ulong)Interlocked.Exchange(ref handle, 0);
+            if (h == 0) return;
+            Dispatcher.Unregister(this);
+            lock (dispatchLock) Native.omnisock_hub_free(h);
+            GC.SuppressFinalize(this);
+        }
+    }
+}
