@@ -405,15 +405,18 @@ namespace Omnisock
                 {
                     int n;
                     int want = Math.Min(BatchSize, max - total);
-                    // The borrowed pointers are valid until the next poll: raise this batch's events
-                    // from copies made before polling again.
+                    EventArgs[] batch;
+                    // The borrowed pointers are valid only until the next poll (a handler may call
+                    // DispatchMessageQueue again): copy the whole batch before raising anything.
                     fixed (Native.Event* evs = buf)
                     {
                         UIntPtr got;
                         if (Native.omnisock_hub_poll(h, evs, (UIntPtr)want, out got) != 0) return false;
                         n = (int)(ulong)got;
-                        for (int i = 0; i < n; i++) Fire(evs + i);
+                        batch = new EventArgs[n];
+                        for (int i = 0; i < n; i++) batch[i] = Copy(evs + i);
                     }
+                    for (int i = 0; i < n; i++) Fire(batch[i]);
                     total += n;
                     if (n < want) return false;
                 }
@@ -421,46 +424,37 @@ namespace Omnisock
             }
         }
 
-        private unsafe void Fire(Native.Event* e)
+        private static unsafe EventArgs Copy(Native.Event* e)
         {
-            // Handlers must not poll this hub again (DispatchMessageQueue is reentrant-safe: the
-            // lock is held, and a nested call would invalidate e); copy everything first.
-            EventArgs args;
-            int kind = e->Kind;
-            switch (kind)
+            switch (e->Kind)
             {
                 case Native.EVENT_OPEN:
-                    args = new HubOpenEventArgs(e->Conn, Native.String(e->Path, e->PathLen), Native.String(e->Query, e->QueryLen),
+                    return new HubOpenEventArgs(e->Conn, Native.String(e->Path, e->PathLen), Native.String(e->Query, e->QueryLen),
                         Native.String(e->Remote, e->RemoteLen), Native.String(e->Headers, e->HeadersLen), Native.String(e->Data, e->DataLen));
-                    break;
                 case Native.EVENT_TEXT:
-                    args = new HubMessageEventArgs(e->Conn, Native.String(e->Data, e->DataLen));
-                    break;
+                    return new HubMessageEventArgs(e->Conn, Native.String(e->Data, e->DataLen));
                 case Native.EVENT_BINARY:
-                    args = new HubMessageEventArgs(e->Conn, Native.Bytes(e->Data, e->DataLen));
-                    break;
+                    return new HubMessageEventArgs(e->Conn, Native.Bytes(e->Data, e->DataLen));
                 case Native.EVENT_CLOSE:
-                    args = new HubCloseEventArgs(e->Conn, (ushort)e->Code, Native.String(e->Data, e->DataLen), (e->Flags & Native.EVENT_FLAG_CLEAN) != 0);
-                    break;
+                    return new HubCloseEventArgs(e->Conn, (ushort)e->Code, Native.String(e->Data, e->DataLen), (e->Flags & Native.EVENT_FLAG_CLEAN) != 0);
                 case Native.EVENT_ERROR:
                     {
                         string msg = Native.String(e->Data, e->DataLen);
-                        args = new HubErrorEventArgs(e->Conn, msg, new OmnisockException((OmnisockResult)e->Code, msg));
-                        break;
+                        return new HubErrorEventArgs(e->Conn, msg, new OmnisockException((OmnisockResult)e->Code, msg));
                     }
                 default:
-                    return;
+                    return null; // kinds added to the C ABI later are ignored
             }
+        }
+
+        private void Fire(EventArgs args)
+        {
             try
             {
-                switch (kind)
-                {
-                    case Native.EVENT_OPEN: { var h = OnOpen; if (h != null) h(this, (HubOpenEventArgs)args); break; }
-                    case Native.EVENT_TEXT:
-                    case Native.EVENT_BINARY: { var h = OnMessage; if (h != null) h(this, (HubMessageEventArgs)args); break; }
-                    case Native.EVENT_CLOSE: { var h = OnClose; if (h != null) h(this, (HubCloseEventArgs)args); break; }
-                    case Native.EVENT_ERROR: { var h = OnError; if (h != null) h(this, (HubErrorEventArgs)args); break; }
-                }
+                if (args is HubOpenEventArgs) { var h = OnOpen; if (h != null) h(this, (HubOpenEventArgs)args); }
+                else if (args is HubMessageEventArgs) { var h = OnMessage; if (h != null) h(this, (HubMessageEventArgs)args); }
+                else if (args is HubCloseEventArgs) { var h = OnClose; if (h != null) h(this, (HubCloseEventArgs)args); }
+                else if (args is HubErrorEventArgs) { var h = OnError; if (h != null) h(this, (HubErrorEventArgs)args); }
             }
             catch (Exception ex)
             {

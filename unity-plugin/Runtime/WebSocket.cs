@@ -308,7 +308,7 @@ namespace Omnisock
                 cachedState = (int)WebSocketState.Connecting;
                 Interlocked.Exchange(ref handle, (long)h);
                 Dispatcher.Register(this);
-                if (Dispatcher.BackgroundThreadRunning) EnableWake();
+                if (Dispatcher.BackgroundThreadRunning) ((IDispatchable)this).EnableWake();
                 return h;
             }
         }

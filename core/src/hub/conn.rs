@@ -293,6 +293,54 @@ async fn read_loop(
             biased;
             // Pausing or resuming re-evaluates `paused` (reading is cancel-safe).
             _ = conn.resume.notified() => {}
+            w = &mut writer, if !writer_done => {
+                writer_done = true;
+                match w {
+                    // A close frame went out: wait for the peer's answer.
+                    Ok(true) => {
+                        let d = *close_deadline.get_or_insert(Instant::now() + CLOSE_TIMEOUT);
+                        timer.as_mut().reset(d);
+                    }
+                    _ => {
+                        let (code, reason) = conn.outbox.close_requested().unwrap_or((ws::CLOSE_ABNORMAL, "write failed".into()));
+                        break (code, reason, false);
+                    }
+                }
+            }
+            _ = &mut timer => {
+                let now = Instant::now();
+                if close_deadline.is_some_and(|d| now >= d) {
+                    let (code, reason) = peer_close.take()
+                        .or_else(|| conn.outbox.close_requested())
+                        .unwrap_or((ws::CLOSE_ABNORMAL, "close timeout".into()));
+                    break (code, reason, false);
+                }
+                let mut next = close_deadline.unwrap_or(far);
+                if let Some(interval) = ping_interval {
+                    if ping_sent.is_some_and(|sent| last_rx >= sent) {
+                        ping_sent = None;
+                    }
+                    match ping_sent {
+                        Some(sent) if now >= sent + pong_timeout => {
+                            let reason = "keepalive ping timeout".to_string();
+                            conn.outbox.request_close(ws::CLOSE_INTERNAL, &reason, true);
+                            break (ws::CLOSE_INTERNAL, reason, false);
+                        }
+                        Some(sent) => next = next.min(sent + pong_timeout),
+                        None if now >= last_rx + interval => {
+                            conn.outbox.push_control(Message::Ping(Default::default()));
+                            ping_sent = Some(now);
+                            next = next.min(now + pong_timeout);
+                        }
+                        None => next = next.min(last_rx + interval),
+                    }
+                }
+                timer.as_mut().reset(next);
+            }
+            _ = conn.kill.notified() => {
+                let (code, reason) = conn.outbox.close_requested().unwrap_or((ws::CLOSE_GOING_AWAY, "hub shutting down".into()));
+                break (code, reason, false);
+            }
             msg = stream.next(), if !paused => {
                 last_rx = Instant::now();
                 match msg {
@@ -350,54 +398,6 @@ async fn read_loop(
                     };
                 }
             }},
-            w = &mut writer, if !writer_done => {
-                writer_done = true;
-                match w {
-                    // A close frame went out: wait for the peer's answer.
-                    Ok(true) => {
-                        let d = *close_deadline.get_or_insert(Instant::now() + CLOSE_TIMEOUT);
-                        timer.as_mut().reset(d);
-                    }
-                    _ => {
-                        let (code, reason) = conn.outbox.close_requested().unwrap_or((ws::CLOSE_ABNORMAL, "write failed".into()));
-                        break (code, reason, false);
-                    }
-                }
-            }
-            _ = &mut timer => {
-                let now = Instant::now();
-                if close_deadline.is_some_and(|d| now >= d) {
-                    let (code, reason) = peer_close.take()
-                        .or_else(|| conn.outbox.close_requested())
-                        .unwrap_or((ws::CLOSE_ABNORMAL, "close timeout".into()));
-                    break (code, reason, false);
-                }
-                let mut next = close_deadline.unwrap_or(far);
-                if let Some(interval) = ping_interval {
-                    if ping_sent.is_some_and(|sent| last_rx >= sent) {
-                        ping_sent = None;
-                    }
-                    match ping_sent {
-                        Some(sent) if now >= sent + pong_timeout => {
-                            let reason = "keepalive ping timeout".to_string();
-                            conn.outbox.request_close(ws::CLOSE_INTERNAL, &reason, true);
-                            break (ws::CLOSE_INTERNAL, reason, false);
-                        }
-                        Some(sent) => next = next.min(sent + pong_timeout),
-                        None if now >= last_rx + interval => {
-                            conn.outbox.push_control(Message::Ping(Default::default()));
-                            ping_sent = Some(now);
-                            next = next.min(now + pong_timeout);
-                        }
-                        None => next = next.min(last_rx + interval),
-                    }
-                }
-                timer.as_mut().reset(next);
-            }
-            _ = conn.kill.notified() => {
-                let (code, reason) = conn.outbox.close_requested().unwrap_or((ws::CLOSE_GOING_AWAY, "hub shutting down".into()));
-                break (code, reason, false);
-            }
         }
     };
     if !writer_done {
