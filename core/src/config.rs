@@ -68,6 +68,9 @@ pub struct ClientTls {
 pub struct ClientConfig {
     /// `ws://` or `wss://` URL.
     pub url: String,
+    /// More URLs of the same service (e.g. other hub nodes): after a failed attempt or a lost
+    /// connection, the next reconnect tries the next URL in turn.
+    pub fallback_urls: Vec<String>,
     /// Extra request headers.
     pub headers: Vec<(String, String)>,
     /// Subprotocols to offer, in preference order.
@@ -100,6 +103,7 @@ impl ClientConfig {
     pub fn new(url: impl Into<String>) -> Self {
         ClientConfig {
             url: url.into(),
+            fallback_urls: Vec::new(),
             headers: Vec::new(),
             subprotocols: Vec::new(),
             connect_timeout: Duration::from_secs(10),
@@ -286,6 +290,11 @@ pub struct HubConfig {
     /// A connection that sends nothing (not even a pong) this long after a ping is closed
     /// (1011, "keepalive ping timeout").
     pub pong_timeout: Duration,
+    /// Backplane: `None` or `"local"` for one process; a multi-node URL such as
+    /// `"redis://host:6379/"` joins every hub with the same URL and prefix into one.
+    pub backplane: Option<String>,
+    /// Key/channel prefix on a shared backplane (several apps on one Redis).
+    pub backplane_prefix: String,
     /// Limits of the host event queue.
     pub event_limits: crate::event::QueueLimits,
 }
@@ -306,6 +315,8 @@ impl HubConfig {
             shutdown_timeout: Duration::from_secs(5),
             ping_interval: Some(Duration::from_secs(20)),
             pong_timeout: Duration::from_secs(20),
+            backplane: None,
+            backplane_prefix: "omnisock".into(),
             event_limits: Default::default(),
         }
     }
@@ -339,6 +350,10 @@ impl HubConfig {
         cfg.demo_page = file.demo_page.unwrap_or(false);
         if let Some(t) = file.tls {
             cfg.tls = Some(HubTls { cert: t.cert, key: t.key });
+        }
+        cfg.backplane = file.backplane;
+        if let Some(p) = file.backplane_prefix {
+            cfg.backplane_prefix = p;
         }
         if let Some(p) = file.ping_interval {
             cfg.ping_interval = (p > 0.0).then(|| Duration::from_secs_f64(p));
@@ -401,6 +416,8 @@ struct HubFile {
     token: Option<String>,
     static_dir: Option<PathBuf>,
     demo_page: Option<bool>,
+    backplane: Option<String>,
+    backplane_prefix: Option<String>,
     /// Seconds between keepalive pings (0 = off).
     ping_interval: Option<f64>,
     /// Seconds to wait for any data after a ping.

@@ -324,3 +324,25 @@ async fn client_ping_with_payload_reports_the_pong() {
     c.abort();
     hub.shutdown_async().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fallback_urls_are_tried_in_turn() {
+    let hub = hub_with(&[("/echo", RouteKind::Echo)], |_| {});
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut cfg = ClientConfig::new(format!("ws://127.0.0.1:{dead}/echo"));
+    cfg.fallback_urls = vec![url(&hub, "/echo")];
+    cfg.reconnect = ReconnectPolicy { initial_delay: Duration::from_millis(5), max_delay: Duration::from_millis(10), ..ReconnectPolicy::backoff(3) };
+    assert_eq!(
+        Client::connect(ClientConfig { fallback_urls: vec!["nope".into()], ..cfg.clone() }).unwrap_err().code(),
+        ErrorCode::InvalidArgument,
+        "every URL is checked up front"
+    );
+    let c = Client::connect(cfg).unwrap();
+    assert!(matches!(next_event(c.events()).await, Event::Error { code: ErrorCode::Connect, .. }));
+    assert!(matches!(next_event(c.events()).await, Event::Reconnecting { attempt: 1, .. }));
+    open(&c).await;
+    c.send_text("via fallback").unwrap();
+    assert_eq!(text(&event_where(c.events(), |e| text(e).is_some()).await), Some("via fallback"));
+    c.abort();
+    hub.shutdown_async().await;
+}

@@ -96,7 +96,7 @@ impl Client {
     /// Checks `config` and starts connecting in the background. Fails at once on a bad URL,
     /// bad TLS material or a shut-down runtime; network errors arrive later as events.
     pub fn connect(config: ClientConfig) -> Result<Client> {
-        let target = session::Target::parse(&config)?;
+        let targets = session::Target::parse_all(&config)?;
         let handle = crate::runtime::handle()?;
         let (tx, rx) = mpsc::unbounded_channel();
         let events = EventQueue::new(config.event_limits)
@@ -110,7 +110,7 @@ impl Client {
             closing: Notify::new(),
             tx,
         });
-        let task = handle.spawn(session::run(shared.clone(), target, rx)).abort_handle();
+        let task = handle.spawn(session::run(shared.clone(), targets, rx)).abort_handle();
         Ok(Client { shared, task: Arc::new(task) })
     }
 

@@ -25,6 +25,7 @@ const COALESCE_BYTES: usize = 256 << 10;
 
 /// The parsed destination of a client.
 pub(super) struct Target {
+    url: String,
     request: Request,
     host: String,
     port: u16,
@@ -32,20 +33,22 @@ pub(super) struct Target {
 }
 
 impl Target {
-    /// Validates the URL, headers, subprotocols and TLS material of `config`.
-    pub(super) fn parse(config: &crate::ClientConfig) -> Result<Target> {
-        let mut request = config
-            .url
-            .as_str()
+    /// Validates every URL, the headers, subprotocols and TLS material of `config`.
+    pub(super) fn parse_all(config: &crate::ClientConfig) -> Result<Vec<Target>> {
+        std::iter::once(&config.url).chain(&config.fallback_urls).map(|u| Target::parse(config, u)).collect()
+    }
+
+    fn parse(config: &crate::ClientConfig, url: &str) -> Result<Target> {
+        let mut request = url
             .into_client_request()
-            .map_err(|e| Error::invalid(format!("invalid WebSocket URL {:?}: {e}", config.url)))?;
+            .map_err(|e| Error::invalid(format!("invalid WebSocket URL {url:?}: {e}")))?;
         let uri = request.uri().clone();
         let secure = match uri.scheme_str() {
             Some("ws") => false,
             Some("wss") => true,
-            other => return Err(Error::invalid(format!("URL {:?}: scheme must be ws or wss, not {other:?}", config.url))),
+            other => return Err(Error::invalid(format!("URL {url:?}: scheme must be ws or wss, not {other:?}"))),
         };
-        let host = uri.host().filter(|h| !h.is_empty()).ok_or_else(|| Error::invalid(format!("URL {:?} has no host", config.url)))?.to_string();
+        let host = uri.host().filter(|h| !h.is_empty()).ok_or_else(|| Error::invalid(format!("URL {url:?} has no host")))?.to_string();
         let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
         for (name, value) in &config.headers {
             let n = HeaderName::from_bytes(name.as_bytes()).map_err(|_| Error::invalid(format!("invalid header name {name:?}")))?;
@@ -66,7 +69,7 @@ impl Target {
         } else {
             None
         };
-        Ok(Target { request, host, port, tls })
+        Ok(Target { url: url.to_string(), request, host, port, tls })
     }
 }
 
@@ -80,7 +83,8 @@ struct End {
 }
 
 /// Runs the client until it is closed for good.
-pub(super) async fn run(shared: Arc<Shared>, target: Target, rx: mpsc::UnboundedReceiver<Command>) {
+pub(super) async fn run(shared: Arc<Shared>, targets: Vec<Target>, rx: mpsc::UnboundedReceiver<Command>) {
+    let mut current = 0usize;
     let rx = Arc::new(AsyncMutex::new(rx));
     let policy = shared.config.reconnect.clone();
     let mut attempt: u32 = 0;
@@ -89,7 +93,7 @@ pub(super) async fn run(shared: Arc<Shared>, target: Target, rx: mpsc::Unbounded
             break End { code: ws::CLOSE_NORMAL, reason: "closed before the connection opened".into(), clean: false };
         }
         let lost = tokio::select! {
-            r = timeout(shared.config.connect_timeout, connect(&shared, &target)) => match r {
+            r = timeout(shared.config.connect_timeout, connect(&shared, &targets[current])) => match r {
                 Ok(Ok((socket, info))) => {
                     attempt = 0;
                     if !shared.user_closed.load(Ordering::Acquire) {
@@ -110,7 +114,7 @@ pub(super) async fn run(shared: Arc<Shared>, target: Target, rx: mpsc::Unbounded
                     e.message().to_string()
                 }
                 Err(_) => {
-                    let msg = format!("connect timed out after {:?} ({})", shared.config.connect_timeout, shared.config.url);
+                    let msg = format!("connect timed out after {:?} ({})", shared.config.connect_timeout, targets[current].url);
                     shared.events.push_now(Event::Error { conn: 0, code: ErrorCode::Timeout, message: msg.clone() });
                     if !policy.enabled() {
                         break End { code: ws::CLOSE_ABNORMAL, reason: msg, clean: false };
@@ -122,6 +126,7 @@ pub(super) async fn run(shared: Arc<Shared>, target: Target, rx: mpsc::Unbounded
                 break End { code: ws::CLOSE_NORMAL, reason: "closed before the connection opened".into(), clean: false };
             }
         };
+        current = (current + 1) % targets.len();
         attempt += 1;
         if attempt > policy.max_attempts {
             break End {
@@ -147,7 +152,7 @@ pub(super) async fn run(shared: Arc<Shared>, target: Target, rx: mpsc::Unbounded
 
 /// TCP connect (+ TLS) + WebSocket handshake.
 async fn connect(shared: &Shared, target: &Target) -> Result<(Ws, OpenInfo)> {
-    let url = &shared.config.url;
+    let url = &target.url;
     let tcp = TcpStream::connect((target.host.as_str(), target.port))
         .await
         .map_err(|e| Error::new(ErrorCode::Connect, format!("cannot connect to {url}: {e}")))?;

@@ -244,7 +244,12 @@ async fn run_connection(inner: &Arc<HubInner>, route: Arc<Route>, info: OpenInfo
         resume: Notify::new(),
     });
     inner.conns.write().unwrap_or_else(|e| e.into_inner()).insert(id, conn.clone());
-    route.members.write().unwrap_or_else(|e| e.into_inner()).insert(id, outbox.clone());
+    let first = {
+        let mut members = route.members.write().unwrap_or_else(|e| e.into_inner());
+        members.insert(id, outbox.clone());
+        members.len() == 1
+    };
+    inner.topic_joined(Topic::Route(route.config.path.clone()), first);
     // A shutdown that began while this connection was in its handshake still reaches it.
     if inner.is_stopping() {
         outbox.request_close(ws::CLOSE_GOING_AWAY, "hub shutting down", false);

@@ -23,7 +23,7 @@ use tokio::sync::Notify;
 use tungstenite::protocol::WebSocketConfig;
 use tungstenite::Message;
 
-use crate::backplane::{Backplane, LocalBackplane, LocalDelivery, Topic};
+use crate::backplane::{Backplane, LocalDelivery, Topic};
 use crate::config::{HubConfig, RouteConfig, RouteKind};
 use crate::error::{Error, ErrorCode, Result};
 use crate::event::{ConnId, EventQueue, Payload};
@@ -99,8 +99,9 @@ impl HubInner {
             .ok_or_else(|| Error::new(ErrorCode::NotFound, format!("no open connection with id {conn}")))
     }
 
+    /// A new connection id: this node's id in the high bits, a counter below.
     pub(crate) fn next_conn_id(&self) -> ConnId {
-        self.next_id.fetch_add(1, Ordering::Relaxed)
+        ((self.backplane.node_id() as u64) << crate::backplane::NODE_SHIFT) | self.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
     pub(crate) fn is_stopping(&self) -> bool {
@@ -109,17 +110,28 @@ impl HubInner {
 
     /// Removes a connection from every table (called once, when it ends).
     pub(crate) fn remove_conn(&self, conn: &Conn) {
-        conn.route.members.write().unwrap_or_else(|e| e.into_inner()).remove(&conn.id);
+        let route_empty = {
+            let mut members = conn.route.members.write().unwrap_or_else(|e| e.into_inner());
+            members.remove(&conn.id).is_some() && members.is_empty()
+        };
+        self.topic_left(Topic::Route(conn.route.config.path.clone()), route_empty);
         let groups = std::mem::take(&mut *conn.groups.lock().unwrap_or_else(|e| e.into_inner()));
         if !groups.is_empty() {
-            let mut table = self.groups.write().unwrap_or_else(|e| e.into_inner());
-            for g in groups {
-                if let Some(members) = table.get_mut(&g) {
-                    members.remove(&conn.id);
-                    if members.is_empty() {
-                        table.remove(&g);
+            let mut emptied = Vec::new();
+            {
+                let mut table = self.groups.write().unwrap_or_else(|e| e.into_inner());
+                for g in groups {
+                    if let Some(members) = table.get_mut(&g) {
+                        members.remove(&conn.id);
+                        if members.is_empty() {
+                            table.remove(&g);
+                            emptied.push(g);
+                        }
                     }
                 }
+            }
+            for g in emptied {
+                self.topic_left(Topic::Group(g), true);
             }
         }
         self.conns.write().unwrap_or_else(|e| e.into_inner()).remove(&conn.id);
@@ -145,6 +157,35 @@ impl LocalDelivery for HubInner {
                 Some(members) => fan_out(members),
                 None => 0,
             },
+        }
+    }
+
+    fn has_members(&self, topic: &Topic) -> bool {
+        match topic {
+            Topic::Route(path) => self.routes.get(path).is_some_and(|r| !r.members.read().unwrap_or_else(|e| e.into_inner()).is_empty()),
+            Topic::Group(name) => self.groups.read().unwrap_or_else(|e| e.into_inner()).contains_key(name),
+        }
+    }
+
+    fn deliver_to(&self, conn: ConnId, payload: &Payload) -> bool {
+        match self.lookup(conn) {
+            Ok(c) => c.outbox.push(to_message(payload)) == Pushed::Queued,
+            Err(_) => false,
+        }
+    }
+}
+
+impl HubInner {
+    /// Adds a member to a topic table, telling the backplane when the topic was empty.
+    pub(crate) fn topic_joined(&self, topic: Topic, first: bool) {
+        if first {
+            self.backplane.subscribe(&topic);
+        }
+    }
+    /// Tells the backplane when a topic lost its last member.
+    pub(crate) fn topic_left(&self, topic: Topic, now_empty: bool) {
+        if now_empty {
+            self.backplane.unsubscribe(&topic);
         }
     }
 }
@@ -200,27 +241,27 @@ impl Hub {
             .map(|r| (r.path.clone(), Arc::new(Route { config: r.clone(), members: RwLock::new(HashMap::new()) })))
             .collect();
         let ws_config = ws::config(READ_BUFFER, WRITE_BUFFER, config.max_message_size);
-        let inner = Arc::new_cyclic(|weak: &Weak<HubInner>| {
-            let local: Weak<dyn LocalDelivery> = weak.clone();
-            HubInner {
-                config,
-                routes,
-                conns: RwLock::new(HashMap::new()),
-                groups: RwLock::new(HashMap::new()),
-                counters: Arc::new(Counters::default()),
-                events,
-                backplane: Arc::new(LocalBackplane::new(local)),
-                ws_config,
-                tls,
-                local_addr,
-                started: Instant::now(),
-                live: AtomicUsize::new(0),
-                pending: Mutex::new(HashMap::new()),
-                next_id: AtomicU64::new(1),
-                stopping: AtomicBool::new(false),
-                stop_accepting: Notify::new(),
-            }
+        let backplane = crate::backplane::from_config(&config)?;
+        let inner = Arc::new(HubInner {
+            config,
+            routes,
+            conns: RwLock::new(HashMap::new()),
+            groups: RwLock::new(HashMap::new()),
+            counters: Arc::new(Counters::default()),
+            events,
+            backplane,
+            ws_config,
+            tls,
+            local_addr,
+            started: Instant::now(),
+            live: AtomicUsize::new(0),
+            pending: Mutex::new(HashMap::new()),
+            next_id: AtomicU64::new(1),
+            stopping: AtomicBool::new(false),
+            stop_accepting: Notify::new(),
         });
+        let local: Weak<dyn LocalDelivery> = Arc::downgrade(&inner) as Weak<HubInner>;
+        inner.backplane.attach(local);
         handle.spawn(conn::accept_loop(inner.clone(), listener));
         Ok(Hub { inner })
     }
@@ -253,6 +294,10 @@ impl Hub {
     /// Queues a message to one connection. A message dropped by the route's `drop_newest`
     /// policy is reported as [`ErrorCode::QueueFull`].
     pub fn send(&self, conn: ConnId, payload: Payload) -> Result<()> {
+        let node = crate::backplane::node_of(conn);
+        if node != self.inner.backplane.node_id() {
+            return self.inner.backplane.send_remote(conn, &payload);
+        }
         let c = self.inner.lookup(conn)?;
         match c.outbox.push(to_message(&payload)) {
             Pushed::Queued => Ok(()),
@@ -333,14 +378,15 @@ impl Hub {
         check_group(group)?;
         let c = self.inner.lookup(conn)?;
         let mut mine = c.groups.lock().unwrap_or_else(|e| e.into_inner());
-        self.inner
-            .groups
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(group.to_string())
-            .or_default()
-            .insert(conn, c.outbox.clone());
+        let first = {
+            let mut table = self.inner.groups.write().unwrap_or_else(|e| e.into_inner());
+            let members = table.entry(group.to_string()).or_default();
+            members.insert(conn, c.outbox.clone());
+            members.len() == 1
+        };
         mine.insert(group.to_string());
+        drop(mine);
+        self.inner.topic_joined(Topic::Group(group.to_string()), first);
         Ok(())
     }
 
@@ -350,13 +396,16 @@ impl Hub {
         let c = self.inner.lookup(conn)?;
         let mut mine = c.groups.lock().unwrap_or_else(|e| e.into_inner());
         let was = mine.remove(group);
-        let mut table = self.inner.groups.write().unwrap_or_else(|e| e.into_inner());
-        if let Some(members) = table.get_mut(group) {
-            members.remove(&conn);
-            if members.is_empty() {
+        drop(mine);
+        let emptied = {
+            let mut table = self.inner.groups.write().unwrap_or_else(|e| e.into_inner());
+            let emptied = table.get_mut(group).is_some_and(|members| members.remove(&conn).is_some() && members.is_empty());
+            if emptied {
                 table.remove(group);
             }
-        }
+            emptied
+        };
+        self.inner.topic_left(Topic::Group(group.to_string()), emptied);
         Ok(was)
     }
 
@@ -379,6 +428,11 @@ impl Hub {
     /// Members of a group on this node.
     pub fn group_size(&self, group: &str) -> usize {
         self.inner.groups.read().unwrap_or_else(|e| e.into_inner()).get(group).map_or(0, |m| m.len())
+    }
+
+    /// Members of a group on every node (the local count with a single-node backplane).
+    pub fn group_size_global(&self, group: &str) -> usize {
+        self.inner.backplane.group_size(group).unwrap_or_else(|| self.group_size(group))
     }
 
     /// Bytes waiting in a connection's outbound queue.
@@ -443,6 +497,7 @@ impl Hub {
         if self.inner.stopping.swap(true, Ordering::AcqRel) {
             return true;
         }
+        self.inner.backplane.shutdown();
         self.inner.stop_accepting.notify_one();
         let conns: Vec<_> = self.inner.conns.read().unwrap_or_else(|e| e.into_inner()).values().cloned().collect();
         for c in conns {

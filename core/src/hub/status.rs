@@ -45,7 +45,8 @@ pub(crate) fn status_json(inner: &HubInner) -> String {
         let _ = write!(s, "{}{{\"name\":{},\"members\":{n}}}", if i > 0 { "," } else { "" }, json_str(name));
     }
     drop(groups);
-    s.push_str("],\"counters\":{");
+    let _ = write!(s, "],\"backplane_state\":{}", inner.backplane.status_json());
+    s.push_str(",\"counters\":{");
     for (i, (name, _, value)) in inner.counters.snapshot().iter().enumerate() {
         let _ = write!(s, "{}\"{name}\":{value}", if i > 0 { "," } else { "" });
     }
@@ -69,6 +70,9 @@ pub(crate) fn metrics_text(inner: &HubInner) -> String {
     let _ = writeln!(s, "# HELP omnisock_groups Groups with members on this node.\n# TYPE omnisock_groups gauge\nomnisock_groups {groups}");
     for (name, help, value) in inner.counters.snapshot() {
         let _ = writeln!(s, "# HELP omnisock_{name} {help}\n# TYPE omnisock_{name} counter\nomnisock_{name} {value}");
+    }
+    for (name, help, value) in inner.backplane.counters() {
+        let _ = writeln!(s, "# HELP omnisock_backplane_{name} {help}\n# TYPE omnisock_backplane_{name} counter\nomnisock_backplane_{name} {value}");
     }
     s
 }
