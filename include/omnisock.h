@@ -69,7 +69,7 @@ typedef enum {
   OMNISOCK_ERR_PROTOCOL = 16,
 } omnisock_result;
 
-// The state of a client.
+// The state of a client (its WebSocket readyState), written by `omnisock_client_state`.
 typedef enum {
   // Connecting, or waiting to reconnect.
   OMNISOCK_CLIENT_CONNECTING = 0,
@@ -79,7 +79,7 @@ typedef enum {
   OMNISOCK_CLIENT_CLOSING = 2,
   // Closed for good.
   OMNISOCK_CLIENT_CLOSED = 3,
-} omnisock_client_state;
+} omnisock_ready_state;
 
 // What an event is.
 typedef enum {
@@ -298,7 +298,7 @@ omnisock_result omnisock_client_close(omnisock_client client, uint16_t code, con
 omnisock_result omnisock_client_ping(omnisock_client client, const uint8_t *data, size_t len);
 
 // Writes the client's state.
-omnisock_result omnisock_client_state(omnisock_client client, omnisock_client_state *out);
+omnisock_result omnisock_client_state(omnisock_client client, omnisock_ready_state *out);
 
 // Writes the number of bytes waiting in the send queue.
 omnisock_result omnisock_client_queued_bytes(omnisock_client client, size_t *out);

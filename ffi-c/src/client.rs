@@ -19,11 +19,11 @@ pub type omnisock_client_config = u64;
 #[allow(non_camel_case_types)]
 pub type omnisock_client = u64;
 
-/// The state of a client.
+/// The state of a client (its WebSocket readyState), written by `omnisock_client_state`.
 #[repr(C)]
 #[allow(non_camel_case_types)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum omnisock_client_state {
+pub enum omnisock_ready_state {
     /// Connecting, or waiting to reconnect.
     OMNISOCK_CLIENT_CONNECTING = 0,
     /// Open.
@@ -306,13 +306,13 @@ pub unsafe extern "C" fn omnisock_client_ping(client: omnisock_client, data: *co
 
 /// Writes the client's state.
 #[no_mangle]
-pub unsafe extern "C" fn omnisock_client_state(client: omnisock_client, out: *mut omnisock_client_state) -> omnisock_result {
+pub unsafe extern "C" fn omnisock_client_state(client: omnisock_client, out: *mut omnisock_ready_state) -> omnisock_result {
     guard("omnisock_client_state", || {
         let s = match CLIENTS.get(client)?.client.state() {
-            ClientState::Connecting => omnisock_client_state::OMNISOCK_CLIENT_CONNECTING,
-            ClientState::Open => omnisock_client_state::OMNISOCK_CLIENT_OPEN,
-            ClientState::Closing => omnisock_client_state::OMNISOCK_CLIENT_CLOSING,
-            ClientState::Closed => omnisock_client_state::OMNISOCK_CLIENT_CLOSED,
+            ClientState::Connecting => omnisock_ready_state::OMNISOCK_CLIENT_CONNECTING,
+            ClientState::Open => omnisock_ready_state::OMNISOCK_CLIENT_OPEN,
+            ClientState::Closing => omnisock_ready_state::OMNISOCK_CLIENT_CLOSING,
+            ClientState::Closed => omnisock_ready_state::OMNISOCK_CLIENT_CLOSED,
         };
         write_out(out, s, "out")
     })

@@ -203,7 +203,8 @@ impl Client {
     }
 
     /// Starts the closing handshake after the queued messages are sent. A client that is still
-    /// connecting or waiting to reconnect stops at once. Fails if already closing or closed.
+    /// connecting first finishes connecting (so queued messages are not lost); one waiting to
+    /// reconnect stops at once. Fails if already closing or closed.
     pub fn close(&self, code: u16, reason: &str) -> Result<()> {
         ws::validate_close(code, reason)?;
         if self.shared.user_closed.swap(true, Ordering::AcqRel) || self.state() == ClientState::Closed {

@@ -89,11 +89,14 @@ pub(super) async fn run(shared: Arc<Shared>, targets: Vec<Target>, rx: mpsc::Unb
     let policy = shared.config.reconnect.clone();
     let mut attempt: u32 = 0;
     let end = loop {
-        if shared.user_closed.load(Ordering::Acquire) {
-            break End { code: ws::CLOSE_NORMAL, reason: "closed before the connection opened".into(), clean: false };
+        // A close during the first connect lets it finish, so the queued messages go out
+        // before the closing handshake; a close while waiting to reconnect stops for good.
+        if shared.user_closed.load(Ordering::Acquire) && attempt > 0 {
+            break End { code: ws::CLOSE_NORMAL, reason: "closed while waiting to reconnect".into(), clean: false };
         }
-        let lost = tokio::select! {
-            r = timeout(shared.config.connect_timeout, connect(&shared, &targets[current])) => match r {
+        let lost = {
+            let r = timeout(shared.config.connect_timeout, connect(&shared, &targets[current])).await;
+            match r {
                 Ok(Ok((socket, info))) => {
                     attempt = 0;
                     if !shared.user_closed.load(Ordering::Acquire) {
@@ -108,7 +111,7 @@ pub(super) async fn run(shared: Arc<Shared>, targets: Vec<Target>, rx: mpsc::Unb
                 }
                 Ok(Err(e)) => {
                     shared.events.push_now(Event::Error { conn: 0, code: e.code(), message: e.message().to_string() });
-                    if !policy.enabled() {
+                    if !policy.enabled() || shared.user_closed.load(Ordering::Acquire) {
                         break End { code: ws::CLOSE_ABNORMAL, reason: e.message().to_string(), clean: false };
                     }
                     e.message().to_string()
@@ -116,14 +119,11 @@ pub(super) async fn run(shared: Arc<Shared>, targets: Vec<Target>, rx: mpsc::Unb
                 Err(_) => {
                     let msg = format!("connect timed out after {:?} ({})", shared.config.connect_timeout, targets[current].url);
                     shared.events.push_now(Event::Error { conn: 0, code: ErrorCode::Timeout, message: msg.clone() });
-                    if !policy.enabled() {
+                    if !policy.enabled() || shared.user_closed.load(Ordering::Acquire) {
                         break End { code: ws::CLOSE_ABNORMAL, reason: msg, clean: false };
                     }
                     msg
                 }
-            },
-            _ = shared.closing.notified() => {
-                break End { code: ws::CLOSE_NORMAL, reason: "closed before the connection opened".into(), clean: false };
             }
         };
         current = (current + 1) % targets.len();
