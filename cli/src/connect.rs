@@ -2,7 +2,9 @@
 
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use clap::Args;
 use omnisock_core::{Client, ClientConfig, Event, Payload, ReconnectPolicy};
@@ -34,6 +36,10 @@ pub struct ConnectArgs {
     /// Keepalive ping interval in seconds (0 = off).
     #[arg(long, value_name = "SECONDS", default_value_t = 20.0)]
     ping_interval: f64,
+    /// After stdin ends and everything is sent, keep printing replies until none has arrived
+    /// for this many seconds, then close (0 = close at once).
+    #[arg(long, value_name = "SECONDS", default_value_t = 1.0)]
+    linger: f64,
 }
 
 /// Connects, pumps stdin to the socket and the socket to stdout until either side ends.
@@ -59,6 +65,8 @@ pub fn run(args: ConnectArgs) -> Result<(), String> {
     let client = Client::connect(config).map_err(|e| e.to_string())?;
 
     let sender = client.clone();
+    let stdin_done = Arc::new(AtomicBool::new(false));
+    let done = stdin_done.clone();
     std::thread::Builder::new()
         .name("omnisock-stdin".into())
         .spawn(move || {
@@ -77,15 +85,24 @@ pub fn run(args: ConnectArgs) -> Result<(), String> {
                     }
                 }
             }
-            let _ = sender.close(1000, "");
+            done.store(true, Ordering::Release);
         })
         .map_err(|e| e.to_string())?;
 
+    let linger = Duration::from_secs_f64(args.linger.max(0.0));
+    let mut last_activity = Instant::now();
+    let mut closing = false;
     let stdout = std::io::stdout();
     loop {
-        client.events().wait(Duration::from_secs(1));
+        client.events().wait(Duration::from_millis(50));
+        // Stdin ended: once everything is sent and the peer has been quiet for `linger`, close.
+        if !closing && stdin_done.load(Ordering::Acquire) && client.queued_bytes() == 0 && last_activity.elapsed() >= linger {
+            closing = true;
+            let _ = client.close(1000, "");
+        }
         let mut out = stdout.lock();
         for event in client.events().poll(256) {
+            last_activity = Instant::now();
             match event {
                 Event::Open(info) => {
                     eprintln!("omnisock: connected to {}{}", args.url, info.protocol.map(|p| format!(" (subprotocol {p})")).unwrap_or_default());
