@@ -191,8 +191,9 @@ extern "C" {
 // The library version as a static NUL-terminated string (do not free).
 const char *omnisock_version(void);
 
-// A static NUL-terminated name for a result code, e.g. "OMNISOCK_ERR_CLOSED" (do not free).
-const char *omnisock_result_name(omnisock_result result);
+// A static NUL-terminated name for an `omnisock_result` value, e.g. "OMNISOCK_ERR_CLOSED"
+// (do not free); unknown values give "OMNISOCK_ERR_UNKNOWN".
+const char *omnisock_result_name(int32_t result);
 
 // Copies this thread's last error message into `buf` (NUL-terminated, truncated to fit) and
 // returns its full length in bytes (without the NUL). `buf` may be NULL when `len` is 0.

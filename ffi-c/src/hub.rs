@@ -171,7 +171,7 @@ pub unsafe extern "C" fn omnisock_hub_config_add_route(
             route.on_overflow = policy;
             let mut next = c.clone();
             next.routes.push(route);
-            next.validate()?;
+            next.validate().map_err(|e| Error::invalid(e.message()))?;
             *c = next;
             Ok(())
         })
@@ -187,7 +187,7 @@ fn with_route(cfg: omnisock_hub_config, path: &str, f: impl FnOnce(&mut RouteCon
             .find(|r| r.path == path)
             .ok_or_else(|| Error::new(ErrorCode::NotFound, format!("no route {path:?} in this config (add it first)")))?;
         f(route)?;
-        next.validate()?;
+        next.validate().map_err(|e| Error::invalid(e.message()))?;
         *c = next;
         Ok(())
     })
@@ -472,6 +472,9 @@ pub unsafe extern "C" fn omnisock_hub_broadcast_binary(h: omnisock_hub, path: *c
 pub unsafe extern "C" fn omnisock_hub_group_size(h: omnisock_hub, group: *const c_char, out: *mut usize) -> omnisock_result {
     guard("omnisock_hub_group_size", || {
         let group = str_arg(group, "group")?;
+        if group.is_empty() {
+            return Err(Error::invalid("group name must not be empty"));
+        }
         write_out(out, hub(h)?.hub.group_size(group), "out")
     })
 }

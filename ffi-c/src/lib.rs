@@ -34,10 +34,11 @@ pub extern "C" fn omnisock_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr() as *const c_char
 }
 
-/// A static NUL-terminated name for a result code, e.g. "OMNISOCK_ERR_CLOSED" (do not free).
+/// A static NUL-terminated name for an `omnisock_result` value, e.g. "OMNISOCK_ERR_CLOSED"
+/// (do not free); unknown values give "OMNISOCK_ERR_UNKNOWN".
 #[no_mangle]
-pub extern "C" fn omnisock_result_name(result: omnisock_result) -> *const c_char {
-    let name: &'static str = match result as i32 {
+pub extern "C" fn omnisock_result_name(result: i32) -> *const c_char {
+    let name: &'static str = match result {
         0 => "OMNISOCK_OK\0",
         1 => "OMNISOCK_ERR_INVALID_ARGUMENT\0",
         2 => "OMNISOCK_ERR_INVALID_HANDLE\0",

@@ -216,12 +216,11 @@ impl Client {
         Ok(())
     }
 
-    /// Drops the connection at once without a closing handshake. Idempotent.
+    /// Drops the connection at once without a closing handshake; a Close event (1006) follows.
+    /// Idempotent.
     pub fn abort(&self) {
         if self.state() != ClientState::Closed {
             self.task.abort();
-            self.shared.set_state(ClientState::Closed);
-            self.shared.queued_bytes.store(0, Ordering::Release);
         }
     }
 }

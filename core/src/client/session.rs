@@ -84,6 +84,7 @@ struct End {
 
 /// Runs the client until it is closed for good.
 pub(super) async fn run(shared: Arc<Shared>, targets: Vec<Target>, rx: mpsc::UnboundedReceiver<Command>) {
+    let mut stopped = Stopped { shared: shared.clone(), finished: false };
     let mut current = 0usize;
     let rx = Arc::new(AsyncMutex::new(rx));
     let policy = shared.config.reconnect.clone();
@@ -143,11 +144,32 @@ pub(super) async fn run(shared: Arc<Shared>, targets: Vec<Target>, rx: mpsc::Unb
             _ = shared.closing.notified() => {}
         }
     };
-    shared.set_state(ClientState::Closed);
     // Whatever is still queued will never be sent: the Close event tells the host so.
     rx.lock().await.close();
+    stopped.finished = true;
+    finish(&shared, end);
+}
+
+/// Marks the client closed for good and reports it.
+fn finish(shared: &Shared, end: End) {
+    shared.set_state(ClientState::Closed);
     shared.queued_bytes.store(0, Ordering::Release);
     shared.events.push_now(Event::Close { conn: 0, code: end.code, reason: end.reason, clean: end.clean });
+}
+
+/// Reports the close when the connection task is dropped without finishing (the runtime was
+/// shut down), so the host is never left with an "open" client that is gone.
+struct Stopped {
+    shared: Arc<Shared>,
+    finished: bool,
+}
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        if !self.finished && self.shared.state() != ClientState::Closed {
+            finish(&self.shared, End { code: ws::CLOSE_ABNORMAL, reason: "the omnisock runtime was shut down".into(), clean: false });
+        }
+    }
 }
 
 /// TCP connect (+ TLS) + WebSocket handshake.

@@ -258,13 +258,30 @@ async fn run_connection(inner: &Arc<HubInner>, route: Arc<Route>, info: OpenInfo
     if host {
         inner.events.push_now(Event::Open(Box::new(info)));
     }
+    let mut ended = Ended { inner: inner.clone(), conn: conn.clone(), host, end: None };
     let (sink, stream) = socket.split();
     let writer = tokio::spawn(write_loop(sink, outbox.clone()));
-    let (code, reason, clean) = read_loop(inner, &conn, stream, writer).await;
-    outbox.finish();
-    inner.remove_conn(&conn);
-    if host {
-        inner.events.push_now(Event::Close { conn: id, code, reason, clean });
+    ended.end = Some(read_loop(inner, &conn, stream, writer).await);
+}
+
+/// Removes a connection from the hub when its task ends, normally or by being dropped (the
+/// runtime shut down), and reports the close to the host.
+struct Ended {
+    inner: Arc<HubInner>,
+    conn: Arc<Conn>,
+    host: bool,
+    end: Option<(u16, String, bool)>,
+}
+
+impl Drop for Ended {
+    fn drop(&mut self) {
+        self.conn.outbox.finish();
+        self.inner.remove_conn(&self.conn);
+        if self.host {
+            let (code, reason, clean) =
+                self.end.take().unwrap_or((ws::CLOSE_ABNORMAL, "the omnisock runtime was shut down".into(), false));
+            self.inner.events.push_now(Event::Close { conn: self.conn.id, code, reason, clean });
+        }
     }
 }
 
