@@ -81,7 +81,7 @@ int main(void) {
     {
         omnisock_client_config cfg = local_config(port, "/echo");
         omnisock_client c = open_client(&echo, "echo", cfg);
-        int st = -1;
+        omnisock_ready_state st = OMNISOCK_CLIENT_CONNECTING;
         int fd = -1;
         const char text[] = "h\xc3\xa9llo w\xc3\xb6rld \xe2\x9c\x93 \xf0\x9f\x8e\x89"; /* UTF-8, 4-byte too */
         const char with_nul[] = {'a', '\0', 'b'};
@@ -101,7 +101,7 @@ int main(void) {
         CHECK(echo.last.remote && strstr(echo.last.remote, "127.0.0.1:") == echo.last.remote, "client OPEN remote %s", echo.last.remote);
         CHECK(contains_ci(echo.last.headers, "upgrade: websocket"), "client OPEN headers are the response headers");
         CHECK(echo.last.data_len == 0, "no subprotocol negotiated (data_len 0)");
-        CHECK_RC(client_state_of(c, &st), OMNISOCK_OK);
+        CHECK_RC(omnisock_client_state(c, &st), OMNISOCK_OK);
         CHECK(st == OMNISOCK_CLIENT_OPEN, "state is OPEN after the OPEN event");
 
         /* wake fd: not readable while the queue is empty */
@@ -160,6 +160,57 @@ int main(void) {
             CHECK(in_order == 20, "20 echoed messages arrive in order (%d/20)", in_order);
         }
         CHECK(!fd_readable(fd, 0), "wake fd not readable after draining everything");
+
+        /* Borrowed pointers stay valid across other calls until the next poll: poll a batch,
+         * then send and wait (not poll) on the same client before reading it. */
+        {
+            omnisock_event batch[8];
+            size_t got = 0;
+            bool ready = false;
+            int valid = 0;
+            CHECK_RC(omnisock_client_send_text(c, "b0", 2), OMNISOCK_OK);
+            CHECK_RC(omnisock_client_send_text(c, "b1", 2), OMNISOCK_OK);
+            CHECK_RC(omnisock_client_send_text(c, "b2", 2), OMNISOCK_OK);
+            CHECK_RC(omnisock_client_wait(c, WAIT_MS, &ready), OMNISOCK_OK);
+            CHECK_RC(omnisock_client_poll(c, batch, 8, &got), OMNISOCK_OK);
+            CHECK(got >= 1 && got <= 3, "one poll returns 1 to 3 of the echoes (%zu)", got);
+            CHECK_RC(omnisock_client_send_text(c, "z", 1), OMNISOCK_OK);
+            CHECK_RC(omnisock_client_wait(c, WAIT_MS, &ready), OMNISOCK_OK);
+            for (size_t i = 0; i < got && i < 3; i++) {
+                char want[2] = {'b', (char)('0' + i)};
+                if (batch[i].kind == OMNISOCK_EVENT_TEXT && batch[i].data_len == 2 && memcmp(batch[i].data, want, 2) == 0) valid++;
+            }
+            CHECK(valid == (int)got, "the polled batch is still readable after send/wait (%d/%zu)", valid, got);
+            for (size_t i = got; i < 3; i++) {
+                char want[3] = {'b', (char)('0' + i), 0};
+                e = wait_for_event(&echo, OMNISOCK_EVENT_TEXT, WAIT_MS);
+                CHECK(ev_data_str(e, want), "then echo %s", want);
+            }
+            e = wait_for_event(&echo, OMNISOCK_EVENT_TEXT, WAIT_MS);
+            CHECK(ev_data_str(e, "z"), "then echo z");
+        }
+
+        /* Setting a callback while events are queued calls it at once, on this thread. */
+        {
+            bool ready = false;
+            atomic_store(&g_client_wakes, 0);
+            CHECK_RC(omnisock_client_set_wake_callback(c, NULL, NULL), OMNISOCK_OK);
+            CHECK_RC(omnisock_client_send_text(c, "cb", 2), OMNISOCK_OK);
+            CHECK_RC(omnisock_client_wait(c, WAIT_MS, &ready), OMNISOCK_OK);
+            CHECK(ready, "echo queued");
+            CHECK(atomic_load(&g_client_wakes) == 0, "a cleared callback is not called");
+            CHECK_RC(omnisock_client_set_wake_callback(c, on_client_wake, &g_client_wakes), OMNISOCK_OK);
+            CHECK(atomic_load(&g_client_wakes) == 1, "setting a callback with events queued calls it once, before returning (%d)",
+                  atomic_load(&g_client_wakes));
+            e = wait_for_event(&echo, OMNISOCK_EVENT_TEXT, WAIT_MS);
+            CHECK(ev_data_str(e, "cb"), "echo \"cb\"");
+        }
+
+        /* ping: a PONG event with the same payload */
+        CHECK_RC(omnisock_client_ping(c, (const uint8_t *)"pp\0q", 4), OMNISOCK_OK);
+        e = wait_for_event(&echo, OMNISOCK_EVENT_PONG, WAIT_MS);
+        CHECK(ev_data_is(e, "pp\0q", 4), "PONG carries the ping payload");
+
         CHECK_RC(omnisock_client_set_wake_callback(c, NULL, NULL), OMNISOCK_OK);
         free(big);
         omnisock_client_config_free(cfg);
@@ -289,10 +340,10 @@ int main(void) {
 
     /* ---- client closes with 4001 + reason ---- */
     {
-        int st = -1;
+        omnisock_ready_state st = OMNISOCK_CLIENT_CONNECTING;
         size_t n = 99;
         CHECK_RC(omnisock_client_close(h1.h, 4001, "client-bye"), OMNISOCK_OK);
-        CHECK_RC(client_state_of(h1.h, &st), OMNISOCK_OK);
+        CHECK_RC(omnisock_client_state(h1.h, &st), OMNISOCK_OK);
         CHECK(st == OMNISOCK_CLIENT_CLOSING || st == OMNISOCK_CLIENT_CLOSED, "state CLOSING (or CLOSED) right after close (%d)", (int)st);
         e = wait_for_event(&hsrc, OMNISOCK_EVENT_CLOSE, WAIT_MS);
         CHECK(e && e->conn == conn1 && e->code == 4001 && ev_data_str(e, "client-bye"),
@@ -302,7 +353,7 @@ int main(void) {
         e = wait_for_event(&h1, OMNISOCK_EVENT_CLOSE, WAIT_MS);
         CHECK(e && e->code == 4001 && (e->flags & OMNISOCK_EVENT_FLAG_CLEAN), "client sees CLOSE 4001, clean (code %u flags %u)",
               e ? e->code : 0, e ? e->flags : 0);
-        CHECK_RC(client_state_of(h1.h, &st), OMNISOCK_OK);
+        CHECK_RC(omnisock_client_state(h1.h, &st), OMNISOCK_OK);
         CHECK(st == OMNISOCK_CLIENT_CLOSED, "state CLOSED after the CLOSE event");
         CHECK(next_event(&h1, 0) == NULL, "no event after CLOSE");
         CHECK_RC(omnisock_hub_send_text(hub, conn1, "late", 4), OMNISOCK_ERR_NOT_FOUND);
@@ -341,10 +392,10 @@ int main(void) {
             long long total = json_number(status, NULL, "connections_total");
             CHECK(strstr(status, "\"counters\":{") != NULL, "status JSON has counters");
             CHECK(total == 5, "connections_total is 5 (%lld)", total);
-            /* from clients: echo 6 + 20, relay 2, host 2 */
-            CHECK(in == 26 + 2 + 2, "messages_in counts every message from clients (%lld)", in);
-            /* echo 26 + relay 2 + host sends 2 + publishes 1+2+2 + broadcasts 1+2 */
-            CHECK(out == 26 + 2 + 2 + 5 + 3, "messages_out counts one per recipient (%lld)", out);
+            /* from clients: echo 6 + 20 + 5, relay 2, host 2 */
+            CHECK(in == 31 + 2 + 2, "messages_in counts every message from clients (%lld)", in);
+            /* echo 31 + relay 2 + host sends 2 + publishes 1+2+2 + broadcasts 1+2 */
+            CHECK(out == 31 + 2 + 2 + 5 + 3, "messages_out counts one per recipient (%lld)", out);
             CHECK(strstr(status, "\"path\":\"/host\"") != NULL && strstr(status, "\"kind\":\"host\"") != NULL,
                   "status JSON lists the host route");
             {
@@ -358,15 +409,47 @@ int main(void) {
         }
     }
 
-    /* ---- clean up ---- */
+    /* ---- send + close right after connect: the message still goes out first ---- */
+    {
+        omnisock_client_config cfg = local_config(port, "/host");
+        omnisock_client c = 0;
+        os_src early;
+        uint64_t conn3;
+        REQUIRE_RC(omnisock_client_connect(cfg, &c));
+        src_init(&early, "early", false, c);
+        CHECK_RC(omnisock_client_send_text(c, "early", 5), OMNISOCK_OK);
+        CHECK_RC(omnisock_client_close(c, 1000, "early-close"), OMNISOCK_OK);
+        CHECK_RC(omnisock_client_send_text(c, "too-late", 8), OMNISOCK_ERR_CLOSED);
+        e = wait_for_event(&hsrc, OMNISOCK_EVENT_OPEN, WAIT_MS);
+        conn3 = e ? e->conn : 0;
+        CHECK(e != NULL, "hub OPEN for a client closed right after connect");
+        e = wait_for_event(&hsrc, OMNISOCK_EVENT_TEXT, WAIT_MS);
+        CHECK(e && e->conn == conn3 && ev_data_str(e, "early"), "hub receives the message queued before the close");
+        e = wait_for_event(&hsrc, OMNISOCK_EVENT_CLOSE, WAIT_MS);
+        CHECK(e && e->conn == conn3 && e->code == 1000 && ev_data_str(e, "early-close"), "then CLOSE 1000 \"early-close\"");
+        e = wait_for_event(&early, OMNISOCK_EVENT_OPEN, WAIT_MS);
+        CHECK(e != NULL, "the client reports OPEN");
+        e = wait_for_event(&early, OMNISOCK_EVENT_CLOSE, WAIT_MS);
+        CHECK(e && e->code == 1000, "then CLOSE 1000");
+        src_clear(&early);
+        omnisock_client_free(c);
+        omnisock_client_config_free(cfg);
+    }
+
+    /* ---- clean up: two clients close, the hub's shutdown closes the last with 1001 ---- */
     close_and_free(&echo);
     close_and_free(&r1);
-    close_and_free(&r2);
     {
         size_t n = 99;
         CHECK_RC(omnisock_hub_shutdown(hub), OMNISOCK_OK);
+        e = wait_for_event(&r2, OMNISOCK_EVENT_CLOSE, WAIT_MS);
+        CHECK(e && e->code == 1001 && (e->flags & OMNISOCK_EVENT_FLAG_CLEAN), "hub shutdown closes the open client with 1001, clean (code %u)",
+              e ? e->code : 0);
         CHECK_RC(omnisock_hub_connection_count(hub, &n), OMNISOCK_OK);
         CHECK(n == 0, "no connections after shutdown (%zu)", n);
+        CHECK_RC(omnisock_hub_shutdown(hub), OMNISOCK_OK);
+        src_clear(&r2);
+        omnisock_client_free(r2.h);
     }
     src_clear(&hsrc);
     omnisock_hub_free(hub);

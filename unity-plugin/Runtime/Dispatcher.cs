@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Runtime.InteropServices;
 using System.Threading;
 
 namespace Omnisock
@@ -9,8 +10,8 @@ namespace Omnisock
     {
         /// <summary>Raises queued events on the calling thread; true if events may remain.</summary>
         bool DispatchQueued();
-        /// <summary>Installs the native wake callback (background dispatching).</summary>
-        void EnableWake();
+        /// <summary>The native wake fd (readable while native events are queued), or -1.</summary>
+        int WakeFd();
         /// <summary>Drops the connection at once (application exit).</summary>
         void Abort();
     }
@@ -30,9 +31,7 @@ namespace Omnisock
         private static IDispatchable[] snapshot = new IDispatchable[0];
         private static Thread thread;
         private static volatile bool running;
-        private static readonly AutoResetEvent wake = new AutoResetEvent(false);
-        // Kept in a static field: the native side holds the function pointer for as long as it likes.
-        private static readonly Native.WakeCallback wakeCallback = OnWake;
+        private static int version;
 
         internal static void Register(IDispatchable d)
         {
@@ -41,28 +40,27 @@ namespace Omnisock
                 if (live.Contains(d)) return;
                 live.Add(d);
                 snapshot = live.ToArray();
+                version++;
             }
 #if UNITY_5_3_OR_NEWER
             OmnisockDispatcher.EnsureCreated();
 #endif
-            if (running) d.EnableWake();
-            wake.Set();
+            Wake();
         }
 
         internal static void Unregister(IDispatchable d)
         {
             lock (gate)
             {
-                if (live.Remove(d)) snapshot = live.ToArray();
+                if (live.Remove(d))
+                {
+                    snapshot = live.ToArray();
+                    version++;
+                }
             }
         }
 
-        internal static void Wake()
-        {
-            wake.Set();
-        }
-
-        /// <summary>Number of WebSockets and Hubs with events still to deliver or connections still open.</summary>
+        /// <summary>Number of WebSockets and Hubs that are connected or still have events to deliver.</summary>
         public static int LiveCount
         {
             get { lock (gate) return live.Count; }
@@ -70,7 +68,7 @@ namespace Omnisock
 
         /// <summary>
         /// Raises the queued events of every live WebSocket and Hub on the calling thread. Returns true
-        /// when more events may be waiting (a batch limit was reached).
+        /// when more events may be waiting (a per-object batch limit was reached).
         /// </summary>
         public static bool DispatchAll()
         {
@@ -83,16 +81,26 @@ namespace Omnisock
             return more;
         }
 
+        // ------------------------------------------------------------------ background thread
+
         /// <summary>Whether the background dispatcher thread runs.</summary>
         public static bool BackgroundThreadRunning
         {
             get { return running; }
         }
 
+        /// <summary>The background thread's managed id, or -1 when it is not running.</summary>
+        public static int BackgroundThreadId
+        {
+            get { var t = thread; return t == null ? -1 : t.ManagedThreadId; }
+        }
+
         /// <summary>
         /// Starts one background thread that raises the events of every WebSocket and Hub as they
-        /// arrive (for hosts without a main loop: servers, tools, tests). Do not use it in Unity when
-        /// handlers touch Unity objects: there <c>OmnisockDispatcher</c> delivers on the main thread.
+        /// arrive (for hosts without a main loop: servers, tools, tests). In Unity, leave it off when
+        /// handlers touch Unity objects: OmnisockDispatcher already delivers on the main thread.
+        /// The thread sleeps in poll(2) on the library's wake fds (Linux, macOS, Android, iOS); where
+        /// poll is unavailable it checks every millisecond.
         /// </summary>
         public static void StartBackgroundThread()
         {
@@ -101,7 +109,6 @@ namespace Omnisock
                 if (running) return;
                 running = true;
                 thread = new Thread(Loop) { IsBackground = true, Name = "omnisock-dispatcher" };
-                foreach (var d in live) d.EnableWake();
                 thread.Start();
             }
         }
@@ -117,18 +124,68 @@ namespace Omnisock
                 t = thread;
                 thread = null;
             }
-            wake.Set();
+            Wake();
             if (t != null && t != Thread.CurrentThread) t.Join(10000);
         }
 
-        /// <summary>The background thread's managed id, or -1 when it is not running.</summary>
-        public static int BackgroundThreadId
+        /// <summary>Drops every connection and stops every hub at once (application exit).</summary>
+        public static void AbortAll()
         {
-            get { var t = thread; return t == null ? -1 : t.ManagedThreadId; }
+            IDispatchable[] items;
+            lock (gate) items = live.ToArray();
+            foreach (var d in items) d.Abort();
         }
 
-        private static void Loop()
+        // Managed wake-ups (events made in C#, such as a failed Send) go through a pipe polled with
+        // the library's wake fds. -1 when there is no pipe (poll unavailable).
+        private static int pipeRead = -1, pipeWrite = -1;
+        private static int pipeSignaled;
+        private static bool pollUnavailable;
+
+        [StructLayout(LayoutKind.Sequential)]
+        private struct PollFd
         {
+            public int Fd;
+            public short Events;
+            public short Revents;
+        }
+
+        private const short POLLIN = 1;
+
+        [DllImport("libc", EntryPoint = "poll")] private static extern unsafe int sys_poll(PollFd* fds, UIntPtr nfds, int timeoutMs);
+        [DllImport("libc", EntryPoint = "pipe")] private static extern unsafe int sys_pipe(int* fds);
+        [DllImport("libc", EntryPoint = "read")] private static extern unsafe IntPtr sys_read(int fd, byte* buf, UIntPtr n);
+        [DllImport("libc", EntryPoint = "write")] private static extern unsafe IntPtr sys_write(int fd, byte* buf, UIntPtr n);
+
+        internal static unsafe void Wake()
+        {
+            if (!running || pipeWrite < 0) return;
+            if (Interlocked.Exchange(ref pipeSignaled, 1) == 1) return;
+            byte b = 1;
+            sys_write(pipeWrite, &b, (UIntPtr)1);
+        }
+
+        private static unsafe void Loop()
+        {
+            var fds = new PollFd[1];
+            int fdsVersion = -1;
+            if (pipeRead < 0 && !pollUnavailable && Environment.OSVersion.Platform == PlatformID.Unix)
+            {
+                try
+                {
+                    int* p = stackalloc int[2];
+                    if (sys_pipe(p) == 0)
+                    {
+                        pipeRead = p[0];
+                        pipeWrite = p[1];
+                    }
+                }
+                catch (Exception)
+                {
+                    // DllNotFoundException / EntryPointNotFoundException: no libc poll here.
+                    pollUnavailable = true;
+                }
+            }
             while (running)
             {
                 bool more;
@@ -141,28 +198,40 @@ namespace Omnisock
                     WebSocket.ReportUnhandled(e);
                     more = false;
                 }
-                // The wake callback signals new events; the timeout only bounds a missed wake-up.
-                if (!more) wake.WaitOne(100);
+                if (more || !running) continue;
+                if (pipeRead < 0)
+                {
+                    Thread.Sleep(1);
+                    continue;
+                }
+                // Rebuild the fd list when objects come or go (and at most every wait otherwise,
+                // since a WebSocket gets a new native handle when it connects again).
+                var items = snapshot;
+                if (fdsVersion != version || fds.Length != items.Length + 1)
+                {
+                    fds = new PollFd[items.Length + 1];
+                    fdsVersion = version;
+                }
+                fds[0] = new PollFd { Fd = pipeRead, Events = POLLIN };
+                int n = 1;
+                for (int i = 0; i < items.Length && n < fds.Length; i++)
+                {
+                    int fd = items[i].WakeFd();
+                    if (fd >= 0) fds[n++] = new PollFd { Fd = fd, Events = POLLIN };
+                }
+                fixed (PollFd* f = fds)
+                {
+                    // The timeout only bounds how long a just-created handle can wait to be watched.
+                    sys_poll(f, (UIntPtr)n, 50);
+                    if ((f[0].Revents & POLLIN) != 0)
+                    {
+                        // Read first, then clear: a Wake in between is covered by the dispatch that follows.
+                        byte* buf = stackalloc byte[64];
+                        sys_read(pipeRead, buf, (UIntPtr)64);
+                        Interlocked.Exchange(ref pipeSignaled, 0);
+                    }
+                }
             }
-        }
-
-        [AOT.MonoPInvokeCallback(typeof(Native.WakeCallback))]
-        private static void OnWake(IntPtr userData, ulong handle)
-        {
-            wake.Set();
-        }
-
-        internal static Native.WakeCallback WakeCallback
-        {
-            get { return wakeCallback; }
-        }
-
-        /// <summary>Drops every connection and stops every hub at once (application exit).</summary>
-        public static void AbortAll()
-        {
-            IDispatchable[] items;
-            lock (gate) items = live.ToArray();
-            foreach (var d in items) d.Abort();
         }
     }
 }

@@ -214,7 +214,6 @@ namespace Omnisock
     {
         private const int BatchSize = 256;
         private long handle;
-        private readonly object pumpLock = new object();
         private readonly object dispatchLock = new object();
         private readonly ushort port;
         [ThreadStatic] private static Native.Event[] pollBuffer;
@@ -462,10 +461,11 @@ namespace Omnisock
             }
         }
 
-        void IDispatchable.EnableWake()
+        int IDispatchable.WakeFd()
         {
             ulong h = (ulong)Interlocked.Read(ref handle);
-            if (h != 0) Native.omnisock_hub_set_wake_callback(h, Dispatcher.WakeCallback, IntPtr.Zero);
+            int fd;
+            return h != 0 && Native.omnisock_hub_wake_fd(h, out fd) == 0 ? fd : -1;
         }
 
         void IDispatchable.Abort()

@@ -3,8 +3,9 @@
 // Rules kept here so the same code runs on Mono, IL2CPP and .NET:
 // - every argument is blittable (handles are ulong, strings go as NUL-terminated UTF-8 bytes),
 //   so no marshalling code is generated and nothing depends on the platform's "ANSI" code page;
-// - the only native -> managed call is the optional wake callback, a static method marked
-//   [MonoPInvokeCallback] (IL2CPP cannot call instance-method delegates from native code);
+// - there is no native -> managed call at all (no callbacks, so nothing for IL2CPP to get wrong,
+//   and no library thread ever gets attached to the managed runtime: attached foreign threads
+//   hang Mono's shutdown and Unity's domain reload). Events are drained with poll.
 // - iOS (and other statically linked targets) resolve the functions in the executable: "__Internal".
 using System;
 using System.Runtime.InteropServices;
@@ -50,9 +51,6 @@ namespace Omnisock
             public UIntPtr HeadersLen;
         }
 
-        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
-        internal delegate void WakeCallback(IntPtr userData, ulong handle);
-
         // ---- library
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern byte* omnisock_version();
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern UIntPtr omnisock_last_error(byte* buf, UIntPtr len);
@@ -83,7 +81,7 @@ namespace Omnisock
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_client_queued_bytes(ulong client, out UIntPtr bytes);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_client_poll(ulong client, Event* events, UIntPtr capacity, out UIntPtr count);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_client_wait(ulong client, uint timeoutMs, out byte ready);
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_client_set_wake_callback(ulong client, WakeCallback callback, IntPtr userData);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_client_wake_fd(ulong client, out int fd);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern void omnisock_client_free(ulong client);
 
         // ---- hub config
@@ -116,7 +114,7 @@ namespace Omnisock
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_connection_count(ulong hub, out UIntPtr count);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_status_json(ulong hub, byte* buf, UIntPtr bufLen, out UIntPtr outLen);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_poll(ulong hub, Event* events, UIntPtr capacity, out UIntPtr count);
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_set_wake_callback(ulong hub, WakeCallback callback, IntPtr userData);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_wake_fd(ulong hub, out int fd);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_shutdown(ulong hub);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern void omnisock_hub_free(ulong hub);
 
@@ -192,18 +190,3 @@ namespace Omnisock
         }
     }
 }
-
-#if !UNITY_5_3_OR_NEWER
-namespace AOT
-{
-    /// <summary>
-    /// Stand-in for Unity's AOT.MonoPInvokeCallbackAttribute outside Unity (IL2CPP recognises the
-    /// attribute by name; in Unity the engine's own type is used).
-    /// </summary>
-    [AttributeUsage(AttributeTargets.Method)]
-    internal sealed class MonoPInvokeCallbackAttribute : Attribute
-    {
-        public MonoPInvokeCallbackAttribute(Type type) { }
-    }
-}
-#endif

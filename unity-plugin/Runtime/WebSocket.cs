@@ -308,7 +308,6 @@ namespace Omnisock
                 cachedState = (int)WebSocketState.Connecting;
                 Interlocked.Exchange(ref handle, (long)h);
                 Dispatcher.Register(this);
-                if (Dispatcher.BackgroundThreadRunning) ((IDispatchable)this).EnableWake();
                 return h;
             }
         }
@@ -618,6 +617,23 @@ namespace Omnisock
             ((IDispatchable)this).DispatchQueued();
         }
 
+        /// <summary>
+        /// Blocks up to <paramref name="millisecondsTimeout"/> until events are queued for
+        /// DispatchMessageQueue; true if there are. For hosts with their own loop (not for Unity's
+        /// main thread).
+        /// </summary>
+        public bool WaitForEvents(int millisecondsTimeout)
+        {
+            if (millisecondsTimeout < 0) throw new ArgumentOutOfRangeException("millisecondsTimeout");
+            lock (pumpLock)
+            {
+                if (pending.Count > 0) return true;
+            }
+            ulong h = Handle;
+            byte ready;
+            return h != 0 && Native.omnisock_client_wait(h, (uint)millisecondsTimeout, out ready) == 0 && ready != 0;
+        }
+
         bool IDispatchable.DispatchQueued()
         {
             if (disposed) return false;
@@ -811,10 +827,11 @@ namespace Omnisock
             }
         }
 
-        void IDispatchable.EnableWake()
+        int IDispatchable.WakeFd()
         {
             ulong h = Handle;
-            if (h != 0) Native.omnisock_client_set_wake_callback(h, Dispatcher.WakeCallback, IntPtr.Zero);
+            int fd;
+            return h != 0 && Native.omnisock_client_wake_fd(h, out fd) == 0 ? fd : -1;
         }
 
         void IDispatchable.Abort()

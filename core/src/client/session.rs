@@ -204,7 +204,14 @@ async fn connect(shared: &Shared, target: &Target) -> Result<(Ws, OpenInfo)> {
         .iter()
         .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
         .collect();
-    let protocol = response.headers().get("sec-websocket-protocol").and_then(|v| v.to_str().ok()).map(str::to_string);
+    // Look the header up by iterating: HeaderMap::get(&str) hashes through a partly
+    // uninitialised scratch buffer, which valgrind reports in every C host's test run.
+    let protocol = response
+        .headers()
+        .iter()
+        .find(|(k, _)| k.as_str() == "sec-websocket-protocol")
+        .and_then(|(_, v)| v.to_str().ok())
+        .map(str::to_string);
     let uri = target.request.uri();
     let info = OpenInfo {
         conn: 0,

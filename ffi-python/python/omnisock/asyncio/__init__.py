@@ -1,0 +1,1 @@
+"""``omnisock.asyncio``: the same layout as ``websockets.asyncio``."""

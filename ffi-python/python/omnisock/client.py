@@ -1,0 +1,306 @@
+"""``connect()``: the asyncio client, as in ``websockets.asyncio.client``.
+
+Each ``connect()`` runs one core client (connect, TLS, handshake, keepalive and, for
+``async for websocket in connect(...)``, reconnecting with backoff all happen in the core).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl as _ssl
+import sys
+import urllib.parse
+from typing import Any, AsyncIterator, Dict, List, Optional, Sequence, Tuple, Union
+
+from . import _native
+from ._pump import Pump
+from .connection import Connection, parse_address
+from .datastructures import Headers, HeadersLike
+from .exceptions import ConnectionClosedError, InvalidURI, _from_core
+from .http11 import Request, Response
+from .protocol import State
+
+__all__ = ["connect", "unix_connect", "ClientConnection", "USER_AGENT"]
+
+USER_AGENT = f"Python/{sys.version_info[0]}.{sys.version_info[1]} omnisock/{_native.VERSION}"
+
+EV_OPEN, EV_MESSAGE, EV_CLOSE, EV_ERROR = _native.EV_OPEN, _native.EV_MESSAGE, _native.EV_CLOSE, _native.EV_ERROR
+EV_RECONNECTING, EV_PONG = _native.EV_RECONNECTING, _native.EV_PONG
+
+#: Reconnect attempts for ``async for websocket in connect(...)`` (practically forever).
+_FOREVER = 2**31
+
+
+class ClientConnection(Connection):
+    """A client connection (same API as websockets' ``ClientConnection``)."""
+
+    def __init__(self, session: "_Session", path: str, query: str, remote: str, headers, protocol) -> None:
+        o = session.options
+        super().__init__(
+            session.loop,
+            max_queue=o["max_queue"],
+            close_timeout=o["close_timeout"],
+            write_limit=o["write_limit"],
+            logger=o["logger"] or logging.getLogger("omnisock.client"),
+        )
+        self._session = session
+        self._native = session.native
+        full = path + ("?" + query if query else "")
+        self.request = Request(full, Headers(session.request_headers))
+        self.response = Response(101, "Switching Protocols", Headers(headers))
+        self.subprotocol = protocol
+        self.remote_address = parse_address(remote)
+        self.local_address = None
+
+    def _native_send(self, data, text):
+        n = self._native
+        n.send(data, text)
+        return n.queued_bytes
+
+    def _native_close(self, code, reason):
+        self._native.close(code, reason)
+
+    def _native_ping(self, data):
+        self._native.ping(data)
+
+    def _native_queued(self):
+        return self._native.queued_bytes
+
+    def _pause_reading(self):
+        # One connection per queue: not taking events lets the core's bounded queue fill, and
+        # the core then stops reading the socket (TCP back-pressure).
+        self._session.pump.pause()
+
+    def _resume_reading(self):
+        self._session.pump.resume()
+
+    def _abort(self):
+        self._native.abort()
+        self._session.pump.resume()
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        self._session.pump.resume()  # the close event must get through
+        await super().close(code, reason)
+
+    async def wait_closed(self) -> None:
+        self._session.pump.resume()
+        await super().wait_closed()
+
+    async def _raise_closed(self) -> None:
+        self._session.pump.resume()
+        await super()._raise_closed()
+
+    def __repr__(self) -> str:
+        return f"<ClientConnection {self._session.uri} {self.state.name}>"
+
+
+class _Session:
+    """One core client and its event pump; produces a ClientConnection per successful open."""
+
+    def __init__(self, uri: str, options: Dict[str, Any], native_kwargs: Dict[str, Any], reconnect: bool) -> None:
+        self.uri = uri
+        self.options = options
+        self.loop = asyncio.get_running_loop()
+        self.request_headers: List[Tuple[str, str]] = native_kwargs["headers"]
+        self.reconnect = reconnect
+        try:
+            self.native = _native.Client(
+                uri, reconnect_attempts=_FOREVER if reconnect else 0, reconnect_initial_delay=options["reconnect_delay"], **native_kwargs
+            )
+        except InvalidURI as exc:
+            raise InvalidURI(uri, exc.msg) from None
+        self.conn: Optional[ClientConnection] = None
+        self.opened: asyncio.Future = self.loop.create_future()
+        self.error: Optional[Tuple[int, str]] = None
+        self.finished = False
+        self.pump = Pump(self.native, self.loop, self._on_events)
+
+    def _on_events(self, events: list) -> None:
+        for ev in events:
+            kind = ev[0]
+            if kind == EV_MESSAGE:
+                c = self.conn
+                if c is not None:
+                    c._on_message(ev[2])
+            elif kind == EV_OPEN:
+                c = ClientConnection(self, ev[2], ev[3], ev[4], ev[5], ev[6])
+                self.conn = c
+                self.error = None
+                if self.opened.done():
+                    self.opened = self.loop.create_future()
+                self.opened.set_result(c)
+            elif kind == EV_CLOSE:
+                self.finished = True
+                c = self.conn
+                if c is not None:
+                    c._on_close(ev[2], ev[3], ev[4])
+                if not self.opened.done():
+                    self.opened.set_exception(self._open_error(ev[3]))
+                self.pump.stop()
+            elif kind == EV_ERROR:
+                c = self.conn
+                if c is not None and c.state is not State.CLOSED:
+                    c._on_error(ev[2], ev[3])
+                else:
+                    self.error = (ev[2], ev[3])
+                    if self.reconnect:
+                        logging.getLogger("omnisock.client").info("connect to %s failed: %s", self.uri, ev[3])
+            elif kind == EV_PONG:
+                c = self.conn
+                if c is not None:
+                    c._on_pong(ev[2])
+            elif kind == EV_RECONNECTING:
+                c = self.conn
+                if c is not None:
+                    c._on_close(1006, ev[3], False)
+                    self.conn = None
+                if self.opened.done():
+                    self.opened = self.loop.create_future()
+
+    def _open_error(self, reason: str) -> BaseException:
+        if self.error is not None:
+            return _from_core(self.error[0], self.error[1], self.uri)
+        return ConnectionClosedError(None, None)
+
+    async def wait_open(self, timeout: Optional[float]) -> ClientConnection:
+        try:
+            if timeout is None or self.reconnect:
+                return await asyncio.shield(self.opened)
+            # The core enforces open_timeout; this bound only guards against a lost event.
+            return await asyncio.wait_for(asyncio.shield(self.opened), timeout + 5)
+        except BaseException:
+            self.abort()
+            raise
+
+    def abort(self) -> None:
+        self.native.abort()
+        self.pump.stop()
+
+
+def _ssl_options(ssl: Any, uri: str) -> Dict[str, Any]:
+    if ssl is None or ssl is True or ssl is False:
+        return {}
+    if isinstance(ssl, _ssl.SSLContext):
+        if ssl.verify_mode == _ssl.CERT_NONE:
+            return {"insecure": True}
+        ders = ssl.get_ca_certs(binary_form=True)
+        pem = "".join(_ssl.DER_cert_to_PEM_cert(d) for d in ders)
+        return {"ca_pem": pem.encode()} if pem else {}
+    raise TypeError("ssl= must be an ssl.SSLContext")
+
+
+class connect:
+    """Connects to a WebSocket server: ``async with connect(uri) as websocket``, or
+    ``websocket = await connect(uri)``, or ``async for websocket in connect(uri)`` to reconnect
+    after each lost connection."""
+
+    def __init__(
+        self,
+        uri: str,
+        *,
+        origin: Optional[str] = None,
+        extensions: Any = None,
+        subprotocols: Optional[Sequence[str]] = None,
+        compression: Optional[str] = "deflate",
+        additional_headers: Optional[HeadersLike] = None,
+        user_agent_header: Optional[str] = USER_AGENT,
+        proxy: Any = True,
+        process_exception: Any = None,
+        open_timeout: Optional[float] = 10,
+        ping_interval: Optional[float] = 20,
+        ping_timeout: Optional[float] = 20,
+        close_timeout: Optional[float] = 10,
+        max_size: Optional[int] = 2**20,
+        max_queue: Union[int, Tuple[int, Optional[int]], None] = 16,
+        write_limit: Union[int, Tuple[int, Optional[int]]] = 2**15,
+        logger: Optional[logging.Logger] = None,
+        ssl: Any = None,
+        server_hostname: Optional[str] = None,
+        create_connection: Any = None,
+        extra_headers: Optional[HeadersLike] = None,
+        send_queue_limit: int = 16 << 20,
+        reconnect_delay: Optional[float] = None,
+        **kwargs: Any,
+    ) -> None:
+        if not isinstance(uri, str):
+            raise TypeError("uri must be a str")
+        parsed = urllib.parse.urlsplit(uri)
+        if parsed.scheme.lower() not in ("ws", "wss"):
+            raise InvalidURI(uri, "scheme isn't ws or wss")
+        if ssl is not None and ssl is not False and parsed.scheme.lower() == "ws":
+            raise ValueError("ssl argument is incompatible with a ws:// URI")
+        self.uri = uri
+        headers: List[Tuple[str, str]] = []
+        for h in (extra_headers, additional_headers):
+            if h is None:
+                continue
+            if isinstance(h, Headers):
+                headers.extend(h.raw_items())
+            elif hasattr(h, "items"):
+                headers.extend((str(k), str(v)) for k, v in h.items())
+            else:
+                headers.extend((str(k), str(v)) for k, v in h)
+        if origin is not None:
+            headers.append(("Origin", str(origin)))
+        if user_agent_header is not None:
+            headers.append(("User-Agent", user_agent_header))
+        self.open_timeout = open_timeout
+        native: Dict[str, Any] = dict(
+            headers=headers,
+            subprotocols=list(subprotocols or []),
+            connect_timeout=float(open_timeout) if open_timeout else 3600.0,
+            ping_interval=float(ping_interval) if ping_interval else None,
+            pong_timeout=float(ping_timeout) if ping_timeout else 1e9,
+            close_timeout=float(close_timeout) if close_timeout else 10.0,
+            max_size=max_size,
+            send_queue_limit=int(send_queue_limit),
+        )
+        native.update(_ssl_options(ssl, uri))
+        self._native_kwargs = native
+        self._options: Dict[str, Any] = dict(
+            max_queue=max_queue,
+            close_timeout=close_timeout,
+            write_limit=write_limit,
+            logger=logger,
+            reconnect_delay=reconnect_delay,
+        )
+        self.connection: Optional[ClientConnection] = None
+
+    async def _await_impl(self) -> ClientConnection:
+        session = _Session(self.uri, self._options, self._native_kwargs, reconnect=False)
+        self.connection = await session.wait_open(self.open_timeout)
+        return self.connection
+
+    def __await__(self):
+        return self._await_impl().__await__()
+
+    __iter__ = __await__
+
+    async def __aenter__(self) -> ClientConnection:
+        return await self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        if self.connection is not None:
+            await self.connection.close()
+
+    async def __aiter__(self) -> AsyncIterator[ClientConnection]:
+        session: Optional[_Session] = None
+        try:
+            while True:
+                if session is None or session.finished:
+                    session = _Session(self.uri, self._options, self._native_kwargs, reconnect=True)
+                conn = await session.wait_open(None)
+                self.connection = conn
+                yield conn
+                if conn.state is not State.CLOSED:
+                    # The body finished with the connection still open: close it, start anew.
+                    await conn.close()
+                    session = None
+        finally:
+            if session is not None and not session.finished:
+                session.abort()
+
+
+def unix_connect(*args: Any, **kwargs: Any) -> connect:
+    raise NotImplementedError("omnisock does not connect over Unix sockets")

@@ -1,0 +1,1 @@
+"""``omnisock.sync``: threaded client and server, as ``websockets.sync``."""

@@ -1,0 +1,125 @@
+"""``omnisock.sync.client.connect``: the threaded client, as ``websockets.sync.client``."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import urllib.parse
+from typing import Any, Optional, Sequence
+
+from .. import _native
+from ..client import USER_AGENT, _ssl_options
+from ..connection import parse_address
+from ..datastructures import Headers, HeadersLike
+from ..exceptions import ConnectionClosedError, InvalidURI, _from_core
+from ..http11 import Request, Response
+from .connection import Connection
+
+__all__ = ["connect", "ClientConnection"]
+
+EV_OPEN, EV_MESSAGE, EV_CLOSE, EV_ERROR, EV_PONG = (
+    _native.EV_OPEN, _native.EV_MESSAGE, _native.EV_CLOSE, _native.EV_ERROR, _native.EV_PONG,
+)
+
+
+class ClientConnection(Connection):
+    """A threaded client connection."""
+
+    def __init__(self, native: Any, headers: list, close_timeout: Optional[float], logger) -> None:
+        super().__init__(close_timeout=close_timeout, logger=logger or logging.getLogger("omnisock.client"))
+        self._native = native
+        self._request_headers = headers
+        self._opened = threading.Event()
+        self._error: Optional[tuple] = None
+        self._thread = threading.Thread(target=self._dispatch, name="omnisock-client", daemon=True)
+        self._thread.start()
+
+    def _dispatch(self) -> None:
+        n = self._native
+        while True:
+            n.wait(0.5)
+            for ev in n.poll(4096):
+                k = ev[0]
+                if k == EV_MESSAGE:
+                    self._on_message(ev[2])
+                elif k == EV_OPEN:
+                    self.request = Request(ev[2] + ("?" + ev[3] if ev[3] else ""), Headers(self._request_headers))
+                    self.response = Response(101, "Switching Protocols", Headers(ev[5]))
+                    self.subprotocol = ev[6]
+                    self.remote_address = parse_address(ev[4])
+                    self._opened.set()
+                elif k == EV_ERROR:
+                    if not self._opened.is_set():
+                        self._error = (ev[2], ev[3])
+                elif k == EV_PONG:
+                    self._on_pong(ev[2])
+                elif k == EV_CLOSE:
+                    self._on_close(ev[2], ev[3], ev[4])
+                    self._opened.set()
+                    return
+
+    def _native_send(self, data, text):
+        self._native.send(data, text)
+        return 0
+
+    def _native_close(self, code, reason):
+        self._native.close(code, reason)
+
+    def _native_ping(self, data):
+        self._native.ping(data)
+
+
+def connect(
+    uri: str,
+    *,
+    origin: Optional[str] = None,
+    subprotocols: Optional[Sequence[str]] = None,
+    additional_headers: Optional[HeadersLike] = None,
+    user_agent_header: Optional[str] = USER_AGENT,
+    open_timeout: Optional[float] = 10,
+    ping_interval: Optional[float] = 20,
+    ping_timeout: Optional[float] = 20,
+    close_timeout: Optional[float] = 10,
+    max_size: Optional[int] = 2**20,
+    logger: Optional[logging.Logger] = None,
+    ssl: Any = None,
+    **kwargs: Any,
+) -> ClientConnection:
+    """Connects and returns an open :class:`ClientConnection` (usable as a context manager)."""
+    scheme = urllib.parse.urlsplit(uri).scheme.lower()
+    if scheme not in ("ws", "wss"):
+        raise InvalidURI(uri, "scheme isn't ws or wss")
+    headers = []
+    if additional_headers is not None:
+        items = additional_headers.raw_items() if isinstance(additional_headers, Headers) else (
+            additional_headers.items() if hasattr(additional_headers, "items") else additional_headers
+        )
+        headers.extend((str(k), str(v)) for k, v in items)
+    if origin is not None:
+        headers.append(("Origin", origin))
+    if user_agent_header is not None:
+        headers.append(("User-Agent", user_agent_header))
+    try:
+        native = _native.Client(
+            uri,
+            headers=headers,
+            subprotocols=list(subprotocols or []),
+            connect_timeout=float(open_timeout) if open_timeout else 3600.0,
+            ping_interval=float(ping_interval) if ping_interval else None,
+            pong_timeout=float(ping_timeout) if ping_timeout else 1e9,
+            close_timeout=float(close_timeout) if close_timeout else 10.0,
+            max_size=max_size,
+            **_ssl_options(ssl, uri),
+        )
+    except InvalidURI as exc:
+        raise InvalidURI(uri, exc.msg) from None
+    conn = ClientConnection(native, headers, close_timeout, logger)
+    conn._opened.wait((open_timeout or 3600) + 5)
+    if conn.response is None:
+        native.abort()
+        if conn._error is not None:
+            raise _from_core(conn._error[0], conn._error[1], uri)
+        if conn.state.name == "CLOSED":
+            raise ConnectionClosedError(None, None)
+        raise TimeoutError("timed out during opening handshake")
+    return conn
