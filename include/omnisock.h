@@ -67,6 +67,11 @@ typedef enum {
   OMNISOCK_ERR_BUFFER_TOO_SMALL = 15,
   // The peer violated the WebSocket protocol.
   OMNISOCK_ERR_PROTOCOL = 16,
+  // The server refused the WebSocket handshake with an HTTP status (a REJECTED event
+  // carries its status, headers and body).
+  OMNISOCK_ERR_HANDSHAKE_REJECTED = 17,
+  // A URL is malformed or not ws:// / wss://.
+  OMNISOCK_ERR_INVALID_URL = 18,
 } omnisock_result;
 
 // The state of a client (its WebSocket readyState), written by `omnisock_client_state`.
@@ -106,6 +111,10 @@ typedef enum {
   // `omnisock_hub_reject` (within 10 s, else HTTP 503). Fields as for OPEN; `data` is the
   // subprotocol the route would pick (may be empty).
   OMNISOCK_EVENT_HANDSHAKE = 8,
+  // A client's handshake was refused: `code` is the HTTP status, `headers` the response
+  // headers, `data` the response body (at most 64 KiB). An ERROR event with
+  // OMNISOCK_ERR_HANDSHAKE_REJECTED follows.
+  OMNISOCK_EVENT_REJECTED = 9,
 } omnisock_event_kind;
 
 // What a route does with incoming messages.

@@ -114,6 +114,10 @@ pub fn run(args: ConnectArgs) -> Result<(), String> {
                     let _ = writeln!(out, "<binary {} bytes>", b.len());
                 }
                 Event::Error { message, .. } => eprintln!("omnisock: error: {message}"),
+                Event::Rejected(r) => {
+                    let body = String::from_utf8_lossy(&r.body);
+                    eprintln!("omnisock: refused with HTTP {}{}{}", r.status, if body.trim().is_empty() { "" } else { ": " }, body.trim());
+                }
                 Event::Pong { .. } | Event::Handshake(_) => {}
                 Event::Reconnecting { attempt, delay, reason } => {
                     eprintln!("omnisock: {reason}; reconnecting (attempt {attempt}) in {delay:.1?}")

@@ -85,6 +85,7 @@ fn print_event(e: &Event) {
         Event::Error { conn, message, .. } => println!("error {conn} {message}"),
         Event::Handshake(info) => println!("handshake {} {}", info.conn, info.path),
         Event::Pong { conn, .. } => println!("pong {conn}"),
+        Event::Rejected(_) => {}
         Event::Reconnecting { .. } => {}
     }
     let _ = std::io::stdout().flush();

@@ -41,6 +41,11 @@ pub enum ErrorCode {
     BufferTooSmall = 15,
     /// The WebSocket peer violated the protocol.
     Protocol = 16,
+    /// The server answered the WebSocket handshake with an HTTP status other than 101
+    /// (see [`Error::refusal`]).
+    HandshakeRejected = 17,
+    /// A URL is malformed or not ws:// / wss://.
+    InvalidUrl = 18,
 }
 
 impl ErrorCode {
@@ -63,8 +68,21 @@ impl ErrorCode {
             ErrorCode::Panic => "internal panic",
             ErrorCode::BufferTooSmall => "buffer too small",
             ErrorCode::Protocol => "protocol error",
+            ErrorCode::HandshakeRejected => "handshake rejected",
+            ErrorCode::InvalidUrl => "invalid URL",
         }
     }
+}
+
+/// What a server answered when it refused a WebSocket handshake.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The HTTP status (not 101).
+    pub status: u16,
+    /// Response headers in order.
+    pub headers: Vec<(String, String)>,
+    /// The response body (at most 64 KiB).
+    pub body: Vec<u8>,
 }
 
 /// An error with a stable code and a human-readable message that says what failed and why.
@@ -72,12 +90,21 @@ impl ErrorCode {
 pub struct Error {
     code: ErrorCode,
     message: String,
+    refusal: Option<Box<Refusal>>,
 }
 
 impl Error {
     /// Creates an error from a code and a message.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Error { code, message: message.into() }
+        Error { code, message: message.into(), refusal: None }
+    }
+    /// A refused handshake ([`ErrorCode::HandshakeRejected`]) with the server's answer.
+    pub fn refused(message: impl Into<String>, refusal: Refusal) -> Self {
+        Error { code: ErrorCode::HandshakeRejected, message: message.into(), refusal: Some(Box::new(refusal)) }
+    }
+    /// The server's answer, for [`ErrorCode::HandshakeRejected`].
+    pub fn refusal(&self) -> Option<&Refusal> {
+        self.refusal.as_deref()
     }
     /// The stable code of this error.
     pub fn code(&self) -> ErrorCode {

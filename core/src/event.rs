@@ -64,6 +64,8 @@ pub struct OpenInfo {
     pub query: String,
     /// Peer address as `ip:port`.
     pub remote: String,
+    /// Local address of the connection as `ip:port`.
+    pub local: String,
     /// Request headers (hub) or response headers (client), in order.
     pub headers: Vec<(String, String)>,
     /// The negotiated subprotocol, if any.
@@ -102,6 +104,9 @@ pub enum Event {
         /// What happened.
         message: String,
     },
+    /// A client's handshake was refused with this HTTP answer (an `Error` with
+    /// `HandshakeRejected` follows).
+    Rejected(Box<crate::error::Refusal>),
     /// Hub, routes with `host_accepts`: a handshake waits for `Hub::accept` or `Hub::reject`.
     Handshake(Box<OpenInfo>),
     /// A pong with a non-empty payload arrived (the answer to a host's `ping`).

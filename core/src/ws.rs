@@ -38,10 +38,10 @@ pub fn config(read_buffer: usize, write_buffer: usize, max_message_size: usize) 
 
 /// Checks that a host may send this close code and reason (RFC 6455 §7.4).
 pub fn validate_close(code: u16, reason: &str) -> Result<()> {
-    let sendable = matches!(code, 1000..=1003 | 1007..=1011 | 3000..=4999);
+    let sendable = matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999);
     if !sendable {
         return Err(Error::invalid(format!(
-            "close code {code} cannot be sent (use 1000-1003, 1007-1011 or 3000-4999)"
+            "close code {code} cannot be sent (use 1000-1003, 1007-1014 or 3000-4999)"
         )));
     }
     if reason.len() > MAX_CLOSE_REASON {

@@ -175,8 +175,8 @@ async fn refused_connection_reports_error_then_close() {
     let e = next_event(c.events()).await;
     assert!(matches!(e, Event::Error { code: ErrorCode::Connect, .. }), "{e:?}");
     assert_eq!(closed(&c).await.0, 1006);
-    assert_eq!(Client::connect(ClientConfig::new("http://x")).unwrap_err().code(), ErrorCode::InvalidArgument);
-    assert_eq!(Client::connect(ClientConfig::new("not a url")).unwrap_err().code(), ErrorCode::InvalidArgument);
+    assert_eq!(Client::connect(ClientConfig::new("http://x")).unwrap_err().code(), ErrorCode::InvalidUrl);
+    assert_eq!(Client::connect(ClientConfig::new("not a url")).unwrap_err().code(), ErrorCode::InvalidUrl);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -334,7 +334,7 @@ async fn fallback_urls_are_tried_in_turn() {
     cfg.reconnect = ReconnectPolicy { initial_delay: Duration::from_millis(5), max_delay: Duration::from_millis(10), ..ReconnectPolicy::backoff(3) };
     assert_eq!(
         Client::connect(ClientConfig { fallback_urls: vec!["nope".into()], ..cfg.clone() }).unwrap_err().code(),
-        ErrorCode::InvalidArgument,
+        ErrorCode::InvalidUrl,
         "every URL is checked up front"
     );
     let c = Client::connect(cfg).unwrap();
@@ -344,5 +344,40 @@ async fn fallback_urls_are_tried_in_turn() {
     c.send_text("via fallback").unwrap();
     assert_eq!(text(&event_where(c.events(), |e| text(e).is_some()).await), Some("via fallback"));
     c.abort();
+    hub.shutdown_async().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_keep_status_and_body_and_no_subprotocol_is_accepted() {
+    let hub = hub_with(&[("*", RouteKind::Host)], |c| c.routes[0].host_accepts = true);
+    // Offered a subprotocol, the server picks none: still open (RFC 6455 §4.1).
+    let mut cfg = ClientConfig::new(url(&hub, "/a"));
+    cfg.subprotocols = vec!["chat.v9".into()];
+    let c = Client::connect(cfg).unwrap();
+    let Event::Handshake(info) = next_event(hub.events()).await else { panic!() };
+    hub.accept(info.conn, None).unwrap();
+    match event_where(c.events(), |e| matches!(e, Event::Open(_) | Event::Close { .. })).await {
+        Event::Open(info) => {
+            assert_eq!(info.protocol, None);
+            assert!(info.local.starts_with("127.0.0.1:"), "{}", info.local);
+        }
+        other => panic!("expected open, got {other:?}"),
+    }
+    c.abort();
+
+    // A refusal arrives with its status, headers and body, then the error and the close.
+    let c = Client::connect(ClientConfig::new(url(&hub, "/b"))).unwrap();
+    let Event::Handshake(info) = event_where(hub.events(), |e| matches!(e, Event::Handshake(_))).await else { unreachable!() };
+    hub.reject(info.conn, 403, "no entry").unwrap();
+    match next_event(c.events()).await {
+        Event::Rejected(r) => {
+            assert_eq!(r.status, 403);
+            assert_eq!(r.body, b"no entry".to_vec());
+            assert!(r.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")));
+        }
+        other => panic!("expected rejected, got {other:?}"),
+    }
+    assert!(matches!(next_event(c.events()).await, Event::Error { code: ErrorCode::HandshakeRejected, .. }));
+    assert_eq!(closed(&c).await.0, 1006);
     hub.shutdown_async().await;
 }

@@ -38,6 +38,10 @@ pub enum omnisock_event_kind {
     /// `omnisock_hub_reject` (within 10 s, else HTTP 503). Fields as for OPEN; `data` is the
     /// subprotocol the route would pick (may be empty).
     OMNISOCK_EVENT_HANDSHAKE = 8,
+    /// A client's handshake was refused: `code` is the HTTP status, `headers` the response
+    /// headers, `data` the response body (at most 64 KiB). An ERROR event with
+    /// OMNISOCK_ERR_HANDSHAKE_REJECTED follows.
+    OMNISOCK_EVENT_REJECTED = 9,
 }
 
 /// `flags` bit of a CLOSE event: the closing handshake completed.
@@ -180,6 +184,14 @@ fn fill(e: &Event, keep: &mut Vec<CString>) -> omnisock_event {
             out.conn = *conn;
             out.data = payload.as_ptr();
             out.data_len = payload.len();
+        }
+        Event::Rejected(r) => {
+            out.kind = omnisock_event_kind::OMNISOCK_EVENT_REJECTED;
+            out.code = r.status as u32;
+            out.data = if r.body.is_empty() { b"".as_ptr() } else { r.body.as_ptr() };
+            out.data_len = r.body.len();
+            let headers: String = r.headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
+            (out.headers, out.headers_len) = cstring(&headers, keep);
         }
         Event::Reconnecting { attempt, delay, reason } => {
             out.kind = omnisock_event_kind::OMNISOCK_EVENT_RECONNECTING;

@@ -56,6 +56,8 @@ pub extern "C" fn omnisock_result_name(result: i32) -> *const c_char {
         14 => "OMNISOCK_ERR_PANIC\0",
         15 => "OMNISOCK_ERR_BUFFER_TOO_SMALL\0",
         16 => "OMNISOCK_ERR_PROTOCOL\0",
+        17 => "OMNISOCK_ERR_HANDSHAKE_REJECTED\0",
+        18 => "OMNISOCK_ERR_INVALID_URL\0",
         _ => "OMNISOCK_ERR_UNKNOWN\0",
     };
     name.as_ptr() as *const c_char

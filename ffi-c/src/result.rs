@@ -45,6 +45,11 @@ pub enum omnisock_result {
     OMNISOCK_ERR_BUFFER_TOO_SMALL = 15,
     /// The peer violated the WebSocket protocol.
     OMNISOCK_ERR_PROTOCOL = 16,
+    /// The server refused the WebSocket handshake with an HTTP status (a REJECTED event
+    /// carries its status, headers and body).
+    OMNISOCK_ERR_HANDSHAKE_REJECTED = 17,
+    /// A URL is malformed or not ws:// / wss://.
+    OMNISOCK_ERR_INVALID_URL = 18,
 }
 
 impl From<ErrorCode> for omnisock_result {
@@ -67,6 +72,8 @@ impl From<ErrorCode> for omnisock_result {
             ErrorCode::Panic => OMNISOCK_ERR_PANIC,
             ErrorCode::BufferTooSmall => OMNISOCK_ERR_BUFFER_TOO_SMALL,
             ErrorCode::Protocol => OMNISOCK_ERR_PROTOCOL,
+            ErrorCode::HandshakeRejected => OMNISOCK_ERR_HANDSHAKE_REJECTED,
+            ErrorCode::InvalidUrl => OMNISOCK_ERR_INVALID_URL,
         }
     }
 }

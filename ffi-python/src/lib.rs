@@ -19,6 +19,7 @@
 //! - `(EV_RECONNECTING, attempt, delay_seconds, reason)`
 //! - `(EV_HANDSHAKE, conn, path, query, remote, headers, protocol)`
 //! - `(EV_PONG, conn, payload)`
+//! - `(EV_REJECTED, status, headers, body)` — a refused client handshake (an EV_ERROR follows)
 //!
 //! Errors are raised through one Python function, `omnisock.exceptions._from_core(code,
 //! message)`, which maps the core's stable error codes to the exception classes.
@@ -42,6 +43,7 @@ const EV_ERROR: u8 = 4;
 const EV_RECONNECTING: u8 = 5;
 const EV_HANDSHAKE: u8 = 6;
 const EV_PONG: u8 = 7;
+const EV_REJECTED: u8 = 8;
 
 /// Largest batch one `poll` returns.
 const MAX_BATCH: usize = 65_536;
@@ -130,6 +132,13 @@ fn event_to_py<'py>(py: Python<'py>, e: Event) -> PyResult<Bound<'py, PyAny>> {
             (EV_RECONNECTING, attempt, delay.as_secs_f64(), reason).into_bound_py_any(py)
         }
         Event::Pong { conn, payload } => (EV_PONG, conn, PyBytes::new(py, &payload)).into_bound_py_any(py),
+        Event::Rejected(r) => {
+            let headers = PyList::empty(py);
+            for (k, v) in &r.headers {
+                headers.append((k.as_str(), v.as_str()))?;
+            }
+            (EV_REJECTED, r.status, headers, PyBytes::new(py, &r.body)).into_bound_py_any(py)
+        }
     }
 }
 
@@ -509,6 +518,8 @@ fn error_codes<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
         ErrorCode::Panic,
         ErrorCode::BufferTooSmall,
         ErrorCode::Protocol,
+        ErrorCode::HandshakeRejected,
+        ErrorCode::InvalidUrl,
     ];
     let items: Vec<(String, i32)> = all.iter().map(|c| (format!("{c:?}"), *c as i32)).collect();
     PyTuple::new(py, items)
@@ -528,6 +539,7 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("EV_CLOSE", EV_CLOSE)?;
     m.add("EV_ERROR", EV_ERROR)?;
     m.add("EV_RECONNECTING", EV_RECONNECTING)?;
+    m.add("EV_REJECTED", EV_REJECTED)?;
     m.add("EV_HANDSHAKE", EV_HANDSHAKE)?;
     m.add("EV_PONG", EV_PONG)?;
     m.add("STATE_CONNECTING", ClientState::Connecting as u8)?;

@@ -5,6 +5,7 @@
 //! [`Event`](crate::Event)s on [`Client::events`]. [`Client::send_text`] and
 //! [`Client::send_binary`] only enqueue (bounded in bytes) and never block on the network.
 
+mod handshake;
 mod lines;
 mod session;
 

@@ -41,14 +41,14 @@ impl Target {
     fn parse(config: &crate::ClientConfig, url: &str) -> Result<Target> {
         let mut request = url
             .into_client_request()
-            .map_err(|e| Error::invalid(format!("invalid WebSocket URL {url:?}: {e}")))?;
+            .map_err(|e| Error::new(ErrorCode::InvalidUrl, format!("invalid WebSocket URL {url:?}: {e}")))?;
         let uri = request.uri().clone();
         let secure = match uri.scheme_str() {
             Some("ws") => false,
             Some("wss") => true,
-            other => return Err(Error::invalid(format!("URL {url:?}: scheme must be ws or wss, not {other:?}"))),
+            other => return Err(Error::new(ErrorCode::InvalidUrl, format!("URL {url:?}: scheme must be ws or wss, not {other:?}"))),
         };
-        let host = uri.host().filter(|h| !h.is_empty()).ok_or_else(|| Error::invalid(format!("URL {url:?} has no host")))?.to_string();
+        let host = uri.host().filter(|h| !h.is_empty()).ok_or_else(|| Error::new(ErrorCode::InvalidUrl, format!("URL {url:?} has no host")))?.to_string();
         let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
         for (name, value) in &config.headers {
             let n = HeaderName::from_bytes(name.as_bytes()).map_err(|_| Error::invalid(format!("invalid header name {name:?}")))?;
@@ -111,6 +111,9 @@ pub(super) async fn run(shared: Arc<Shared>, targets: Vec<Target>, rx: mpsc::Unb
                     format!("connection lost ({} {})", end.code, end.reason)
                 }
                 Ok(Err(e)) => {
+                    if let Some(r) = e.refusal() {
+                        shared.events.push_now(Event::Rejected(Box::new(r.clone())));
+                    }
                     shared.events.push_now(Event::Error { conn: 0, code: e.code(), message: e.message().to_string() });
                     if !policy.enabled() || shared.user_closed.load(Ordering::Acquire) {
                         break End { code: ws::CLOSE_ABNORMAL, reason: e.message().to_string(), clean: false };
@@ -180,6 +183,7 @@ async fn connect(shared: &Shared, target: &Target) -> Result<(Ws, OpenInfo)> {
         .map_err(|e| Error::new(ErrorCode::Connect, format!("cannot connect to {url}: {e}")))?;
     let _ = tcp.set_nodelay(true);
     let remote = tcp.peer_addr().map(|a| a.to_string()).unwrap_or_default();
+    let local = tcp.local_addr().map(|a| a.to_string()).unwrap_or_default();
     let io: BoxedIo = match &target.tls {
         None => Box::new(tcp),
         Some((config, name)) => {
@@ -189,35 +193,18 @@ async fn connect(shared: &Shared, target: &Target) -> Result<(Ws, OpenInfo)> {
             Box::new(tls)
         }
     };
+    let mut io = io;
+    let accepted = super::handshake::handshake(&mut io, &target.request, &shared.config.subprotocols, url).await?;
     let wscfg = ws::config(64 << 10, 64 << 10, shared.config.max_message_size);
-    let (socket, response) = tokio_tungstenite::client_async_with_config(target.request.clone(), io, Some(wscfg))
-        .await
-        .map_err(|e| match e {
-            tungstenite::Error::Http(resp) => Error::new(
-                ErrorCode::Connect,
-                format!("WebSocket handshake with {url} refused: server answered HTTP {}", resp.status()),
-            ),
-            other => Error::new(ErrorCode::Connect, format!("WebSocket handshake with {url} failed: {other}")),
-        })?;
-    let headers = response
-        .headers()
-        .iter()
-        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-        .collect();
-    // Look the header up by iterating: HeaderMap::get(&str) hashes through a partly
-    // uninitialised scratch buffer, which valgrind reports in every C host's test run.
-    let protocol = response
-        .headers()
-        .iter()
-        .find(|(k, _)| k.as_str() == "sec-websocket-protocol")
-        .and_then(|(_, v)| v.to_str().ok())
-        .map(str::to_string);
+    let socket = WebSocketStream::from_partially_read(io, accepted.rest, tungstenite::protocol::Role::Client, Some(wscfg)).await;
+    let (headers, protocol) = (accepted.headers, accepted.protocol);
     let uri = target.request.uri();
     let info = OpenInfo {
         conn: 0,
         path: uri.path().to_string(),
         query: uri.query().unwrap_or("").to_string(),
         remote,
+        local,
         headers,
         protocol,
     };

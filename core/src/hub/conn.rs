@@ -61,6 +61,7 @@ impl Drop for LiveSlot<'_> {
 
 async fn handle_socket(inner: Arc<HubInner>, tcp: TcpStream, remote: SocketAddr) {
     let _ = tcp.set_nodelay(true);
+    let local = tcp.local_addr().unwrap_or(inner.local_addr);
     let mut io: BoxedIo = match &inner.tls {
         None => Box::new(tcp),
         Some(acceptor) => match timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
@@ -78,7 +79,7 @@ async fn handle_socket(inner: Arc<HubInner>, tcp: TcpStream, remote: SocketAddr)
         _ => return,
     };
     if req.is_upgrade() {
-        upgrade(inner, io, req, remote).await;
+        upgrade(inner, io, req, remote, local).await;
     } else {
         inner.counters.http_requests.inc();
         serve_http(&inner, &mut io, &req).await;
@@ -122,7 +123,7 @@ async fn serve_http(inner: &HubInner, io: &mut BoxedIo, req: &Request) {
 }
 
 /// Checks the upgrade request, answers it, and runs the connection.
-async fn upgrade(inner: Arc<HubInner>, mut io: BoxedIo, req: Request, remote: SocketAddr) {
+async fn upgrade(inner: Arc<HubInner>, mut io: BoxedIo, req: Request, remote: SocketAddr, local: SocketAddr) {
     let c = &inner.counters;
     let Some(route) = inner.routes.get(&req.path).or_else(|| inner.routes.get("*")).cloned() else {
         c.rejected_no_route.inc();
@@ -182,6 +183,7 @@ async fn upgrade(inner: Arc<HubInner>, mut io: BoxedIo, req: Request, remote: So
         path: req.path,
         query: req.query,
         remote: remote.to_string(),
+        local: local.to_string(),
         headers: req.headers,
         protocol: protocol.clone(),
     };

@@ -26,7 +26,7 @@ __all__ = ["connect", "unix_connect", "ClientConnection", "USER_AGENT"]
 USER_AGENT = f"Python/{sys.version_info[0]}.{sys.version_info[1]} omnisock/{_native.VERSION}"
 
 EV_OPEN, EV_MESSAGE, EV_CLOSE, EV_ERROR = _native.EV_OPEN, _native.EV_MESSAGE, _native.EV_CLOSE, _native.EV_ERROR
-EV_RECONNECTING, EV_PONG = _native.EV_RECONNECTING, _native.EV_PONG
+EV_RECONNECTING, EV_PONG, EV_REJECTED = _native.EV_RECONNECTING, _native.EV_PONG, _native.EV_REJECTED
 
 #: Reconnect attempts for ``async for websocket in connect(...)`` (practically forever).
 _FOREVER = 2**31
@@ -150,6 +150,8 @@ class _Session:
                 c = self.conn
                 if c is not None:
                     c._on_pong(ev[2])
+            elif kind == EV_REJECTED:
+                self.refusal = (ev[1], ev[2], ev[3])
             elif kind == EV_RECONNECTING:
                 c = self.conn
                 if c is not None:
@@ -160,7 +162,7 @@ class _Session:
 
     def _open_error(self, reason: str) -> BaseException:
         if self.error is not None:
-            return _from_core(self.error[0], self.error[1], self.uri)
+            return _from_core(self.error[0], self.error[1], self.uri, getattr(self, "refusal", None))
         return ConnectionClosedError(None, None)
 
     async def wait_open(self, timeout: Optional[float]) -> ClientConnection:

@@ -254,15 +254,25 @@ def _codes():
 _C = None
 
 
-def _from_core(code: int, message: str, uri: Optional[str] = None) -> BaseException:
-    """Maps a core error (stable code + message) to an exception instance. The one place."""
+def _from_core(code: int, message: str, uri: Optional[str] = None, refusal=None) -> BaseException:
+    """Maps a core error (stable code + message) to an exception instance. The one place.
+
+    ``refusal`` is ``(status, headers, body)`` from the core when a handshake was refused."""
     global _C
     if _C is None:
         _C = _codes()
     c = _C
+    if code == c["InvalidUrl"]:
+        return InvalidURI(uri or _quoted(message), message)
+    if code == c["HandshakeRejected"]:
+        from .datastructures import Headers
+        from .http11 import Response
+
+        if refusal is not None:
+            status, headers, body = refusal
+            return InvalidStatus(Response(status, "", Headers(headers), body))
+        return InvalidStatus(Response(_http_status(message) or 0, "", None, message.encode()))
     if code == c["InvalidArgument"]:
-        if "URL" in message:
-            return InvalidURI(uri or _quoted(message), message)
         return ValueError(message)
     if code == c["InvalidUtf8"]:
         return ValueError(message)
