@@ -184,7 +184,9 @@ typedef struct {
 
 // Called on an omnisock thread when a handle's event queue goes from empty to non-empty.
 // It must not block and must not call omnisock functions for the same handle; it should only
-// wake the host's thread, which then polls.
+// wake the host's thread, which then polls. Managed hosts (Mono/Unity, .NET, the JVM) should
+// prefer `*_wait`, `omnisock_wait_any` or the wake fd: a callback on a foreign thread attaches
+// that thread to the managed runtime, which can hang its shutdown.
 typedef void (*omnisock_wake_callback)(void *user_data, uint64_t handle);
 
 // A hub configuration under construction (opaque handle; 0 is never valid).
@@ -208,10 +210,20 @@ const char *omnisock_result_name(int32_t result);
 // returns its full length in bytes (without the NUL). `buf` may be NULL when `len` is 0.
 size_t omnisock_last_error(char *buf, size_t len);
 
+// Blocks up to `timeout_ms` until one of `n` client or hub handles has an event, and writes
+// the index of the first such handle to `out_index`; fails with OMNISOCK_ERR_TIMEOUT when none
+// did. Lets one host thread serve many handles on every platform (the wake fd is unix-only).
+omnisock_result omnisock_wait_any(const uint64_t *handles,
+                                  size_t n,
+                                  uint32_t timeout_ms,
+                                  size_t *out_index);
+
 // Stops omnisock's internal runtime: every remaining connection is dropped without a closing
 // handshake (close and shut down first for a clean end). Waits at most `timeout_ms`.
 // Afterwards, connecting and starting hubs fail with OMNISOCK_ERR_SHUTDOWN; handles can still
-// be polled and freed. Idempotent. Call it from a host thread, never from a callback.
+// be polled and freed. Idempotent and final for the process (hosts that reload, such as the
+// Unity Editor between play sessions, should not call it). Call it from a host thread, never
+// from a callback.
 omnisock_result omnisock_runtime_shutdown(uint32_t timeout_ms);
 
 // Creates a client configuration for a `ws://` or `wss://` URL with the defaults: 10 s
@@ -325,7 +337,8 @@ omnisock_result omnisock_client_poll(omnisock_client client,
 omnisock_result omnisock_client_wait(omnisock_client client, uint32_t timeout_ms, bool *out_ready);
 
 // Writes a file descriptor that is readable while events are queued (for epoll/select/
-// asyncio). Do not read it or close it; it lives until `omnisock_client_free`.
+// asyncio). Do not read it or close it; it lives until `omnisock_client_free`. Unix only:
+// elsewhere it fails with OMNISOCK_ERR_INVALID_ARGUMENT (use `omnisock_wait_any`).
 omnisock_result omnisock_client_wake_fd(omnisock_client client, int *out_fd);
 
 // Sets (or, with NULL, clears) a callback run on an omnisock thread when events become
@@ -507,6 +520,7 @@ omnisock_result omnisock_hub_poll(omnisock_hub h,
 omnisock_result omnisock_hub_wait(omnisock_hub h, uint32_t timeout_ms, bool *out_ready);
 
 // Writes a file descriptor readable while hub events are queued (do not read or close it).
+// Unix only, as `omnisock_client_wake_fd`.
 omnisock_result omnisock_hub_wake_fd(omnisock_hub h, int *out_fd);
 
 // Sets (or, with NULL, clears) the wake callback of the hub's event queue.

@@ -7,9 +7,13 @@
 //! their sockets (TCP back-pressure) instead of dropping events.
 
 use std::collections::VecDeque;
+#[cfg(unix)]
 use std::io::{Read, Write};
+#[cfg(unix)]
 use std::os::fd::{AsRawFd, RawFd};
+#[cfg(unix)]
 use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -162,30 +166,106 @@ struct Inner {
     signaled: bool,
 }
 
+/// The wake fd: a socket pair whose read end is readable while events are queued.
+#[cfg(unix)]
+struct WakeFd {
+    tx: UnixStream,
+    rx: UnixStream,
+}
+
+#[cfg(unix)]
+impl WakeFd {
+    fn new() -> std::io::Result<Self> {
+        let (tx, rx) = UnixStream::pair()?;
+        tx.set_nonblocking(true)?;
+        rx.set_nonblocking(true)?;
+        Ok(WakeFd { tx, rx })
+    }
+    fn signal(&self) {
+        let _ = (&self.tx).write(&[1u8]);
+    }
+    fn drain(&self) {
+        let mut buf = [0u8; 64];
+        while matches!((&self.rx).read(&mut buf), Ok(k) if k > 0) {}
+    }
+}
+
+/// Without unix sockets (Windows) there is no wake fd; `wait`, `wait_any` and the wake
+/// callback remain.
+#[cfg(not(unix))]
+struct WakeFd;
+
+#[cfg(not(unix))]
+impl WakeFd {
+    fn new() -> std::io::Result<Self> {
+        Ok(WakeFd)
+    }
+    fn signal(&self) {}
+    fn drain(&self) {}
+}
+
+/// Wakes `wait_any` callers: a sequence number bumped on every push while anyone waits.
+struct AnyEvent {
+    waiters: AtomicUsize,
+    seq: Mutex<u64>,
+    cond: Condvar,
+}
+
+static ANY_EVENT: AnyEvent = AnyEvent { waiters: AtomicUsize::new(0), seq: Mutex::new(0), cond: Condvar::new() };
+
+impl AnyEvent {
+    fn bump(&self) {
+        if self.waiters.load(Ordering::SeqCst) > 0 {
+            *self.seq.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+            self.cond.notify_all();
+        }
+    }
+}
+
+/// Blocks up to `timeout` until one of `queues` has an event; returns the index of the first
+/// non-empty one. One host thread can so serve many clients and hubs without a wake fd.
+pub fn wait_any(queues: &[&EventQueue], timeout: Duration) -> Option<usize> {
+    let deadline = Instant::now() + timeout;
+    let any = &ANY_EVENT;
+    any.waiters.fetch_add(1, Ordering::SeqCst);
+    let found = loop {
+        let seen = *any.seq.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = queues.iter().position(|q| !q.is_empty()) {
+            break Some(i);
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            break None;
+        }
+        let guard = any.seq.lock().unwrap_or_else(|e| e.into_inner());
+        if *guard == seen {
+            let _ = any.cond.wait_timeout(guard, deadline - now);
+        }
+    };
+    any.waiters.fetch_sub(1, Ordering::SeqCst);
+    found
+}
+
 /// Bounded multi-producer queue of [`Event`]s with batch poll, blocking wait and a wake fd.
 pub struct EventQueue {
     inner: Mutex<Inner>,
     ready: Condvar,
     space: Notify,
     limits: QueueLimits,
-    wake_tx: UnixStream,
-    wake_rx: UnixStream,
+    wake: WakeFd,
     callback: Mutex<Option<WakeCallback>>,
 }
 
 impl EventQueue {
     /// Creates a queue with the given limits.
     pub fn new(limits: QueueLimits) -> std::io::Result<Self> {
-        let (wake_tx, wake_rx) = UnixStream::pair()?;
-        wake_tx.set_nonblocking(true)?;
-        wake_rx.set_nonblocking(true)?;
+        let wake = WakeFd::new()?;
         Ok(EventQueue {
             inner: Mutex::new(Inner { events: VecDeque::new(), bytes: 0, signaled: false }),
             ready: Condvar::new(),
             space: Notify::new(),
             limits,
-            wake_tx,
-            wake_rx,
+            wake,
             callback: Mutex::new(None),
         })
     }
@@ -224,11 +304,12 @@ impl EventQueue {
             let wake = !inner.signaled;
             if wake {
                 inner.signaled = true;
-                let _ = (&self.wake_tx).write(&[1u8]);
+                self.wake.signal();
             }
             wake
         };
         self.ready.notify_all();
+        ANY_EVENT.bump();
         if wake {
             let cb = self.callback.lock().unwrap_or_else(|e| e.into_inner()).clone();
             if let Some(cb) = cb {
@@ -256,8 +337,7 @@ impl EventQueue {
                 out.push(e);
             }
             if inner.events.is_empty() && inner.signaled {
-                let mut buf = [0u8; 64];
-                while matches!((&self.wake_rx).read(&mut buf), Ok(k) if k > 0) {}
+                self.wake.drain();
                 inner.signaled = false;
             }
         }
@@ -293,9 +373,10 @@ impl EventQueue {
 
     /// A file descriptor that is readable while events are queued (level-triggered: it stays
     /// readable until a poll empties the queue). Do not read from or close it; it lives as long
-    /// as the queue.
+    /// as the queue. Unix only.
+    #[cfg(unix)]
     pub fn wake_fd(&self) -> RawFd {
-        self.wake_rx.as_raw_fd()
+        self.wake.rx.as_raw_fd()
     }
 
     /// Sets (or clears) the callback run on a core thread when the queue becomes non-empty.

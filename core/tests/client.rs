@@ -381,3 +381,27 @@ async fn refusals_keep_status_and_body_and_no_subprotocol_is_accepted() {
     assert_eq!(closed(&c).await.0, 1006);
     hub.shutdown_async().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wait_any_reports_the_queue_with_events() {
+    let hub = hub_with(&[("/echo", RouteKind::Echo)], |_| {});
+    let a = Client::connect(ClientConfig::new(url(&hub, "/echo"))).unwrap();
+    let b = Client::connect(ClientConfig::new(url(&hub, "/echo"))).unwrap();
+    open(&a).await;
+    open(&b).await;
+    while !a.events().poll(64).is_empty() || !b.events().poll(64).is_empty() {}
+    let (a2, b2) = (a.clone(), b.clone());
+    let waiter = tokio::task::spawn_blocking(move || omnisock_core::event::wait_any(&[a2.events(), b2.events()], Duration::from_secs(10)));
+    b.send_text("wake b").unwrap();
+    assert_eq!(waiter.await.unwrap(), Some(1));
+    let (a2, b2) = (a.clone(), b.clone());
+    let none = tokio::task::spawn_blocking(move || {
+        a2.events().poll(64);
+        b2.events().poll(64);
+        omnisock_core::event::wait_any(&[a2.events(), b2.events()], Duration::from_millis(50))
+    });
+    assert_eq!(none.await.unwrap(), None);
+    a.abort();
+    b.abort();
+    hub.shutdown_async().await;
+}

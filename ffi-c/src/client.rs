@@ -1,7 +1,6 @@
 //! `omnisock_client_config_*` and `omnisock_client_*`.
 
 use std::ffi::{c_char, c_int, c_void};
-use std::os::fd::RawFd;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -49,7 +48,7 @@ impl EventSource for ClientObj {
 }
 
 static CONFIGS: Registry<Mutex<ClientConfig>> = Registry::new(0x11, "client config");
-static CLIENTS: Registry<ClientObj> = Registry::new(0x12, "client");
+pub(crate) static CLIENTS: Registry<ClientObj> = Registry::new(0x12, "client");
 
 fn with_config(cfg: omnisock_client_config, f: impl FnOnce(&mut ClientConfig) -> Result<(), Error>) -> Result<(), Error> {
     let c = CONFIGS.get(cfg)?;
@@ -351,12 +350,13 @@ pub unsafe extern "C" fn omnisock_client_wait(client: omnisock_client, timeout_m
 }
 
 /// Writes a file descriptor that is readable while events are queued (for epoll/select/
-/// asyncio). Do not read it or close it; it lives until `omnisock_client_free`.
+/// asyncio). Do not read it or close it; it lives until `omnisock_client_free`. Unix only:
+/// elsewhere it fails with OMNISOCK_ERR_INVALID_ARGUMENT (use `omnisock_wait_any`).
 #[no_mangle]
 pub unsafe extern "C" fn omnisock_client_wake_fd(client: omnisock_client, out_fd: *mut c_int) -> omnisock_result {
     guard("omnisock_client_wake_fd", || {
-        let fd: RawFd = CLIENTS.get(client)?.client.events().wake_fd();
-        write_out(out_fd, fd, "out_fd")
+        let obj = CLIENTS.get(client)?;
+        write_out(out_fd, crate::event::wake_fd(obj.client.events())?, "out_fd")
     })
 }
 

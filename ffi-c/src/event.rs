@@ -88,7 +88,9 @@ pub struct omnisock_event {
 
 /// Called on an omnisock thread when a handle's event queue goes from empty to non-empty.
 /// It must not block and must not call omnisock functions for the same handle; it should only
-/// wake the host's thread, which then polls.
+/// wake the host's thread, which then polls. Managed hosts (Mono/Unity, .NET, the JVM) should
+/// prefer `*_wait`, `omnisock_wait_any` or the wake fd: a callback on a foreign thread attaches
+/// that thread to the managed runtime, which can hang its shutdown.
 #[allow(non_camel_case_types)]
 pub type omnisock_wake_callback = Option<extern "C" fn(user_data: *mut c_void, handle: u64)>;
 
@@ -240,5 +242,18 @@ pub(crate) fn set_callback(src: &Arc<dyn EventSource>, handle: u64, cb: omnisock
                 let _ = std::panic::catch_unwind(|| f(data.0, handle));
             })));
         }
+    }
+}
+
+/// The wake fd of a queue (unix), or a clear error elsewhere.
+pub(crate) fn wake_fd(q: &EventQueue) -> Result<std::ffi::c_int, omnisock_core::Error> {
+    #[cfg(unix)]
+    {
+        Ok(q.wake_fd())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = q;
+        Err(omnisock_core::Error::invalid("wake fds exist on unix only; use omnisock_wait_any or the *_wait functions"))
     }
 }

@@ -61,7 +61,7 @@ impl EventSource for HubObj {
 }
 
 static CONFIGS: Registry<Mutex<HubConfig>> = Registry::new(0x21, "hub config");
-static HUBS: Registry<HubObj> = Registry::new(0x22, "hub");
+pub(crate) static HUBS: Registry<HubObj> = Registry::new(0x22, "hub");
 
 fn with_config(cfg: omnisock_hub_config, f: impl FnOnce(&mut HubConfig) -> Result<(), Error>) -> Result<(), Error> {
     let c = CONFIGS.get(cfg)?;
@@ -529,9 +529,10 @@ pub unsafe extern "C" fn omnisock_hub_wait(h: omnisock_hub, timeout_ms: u32, out
 }
 
 /// Writes a file descriptor readable while hub events are queued (do not read or close it).
+/// Unix only, as `omnisock_client_wake_fd`.
 #[no_mangle]
 pub unsafe extern "C" fn omnisock_hub_wake_fd(h: omnisock_hub, out_fd: *mut c_int) -> omnisock_result {
-    guard("omnisock_hub_wake_fd", || write_out(out_fd, hub(h)?.hub.events().wake_fd(), "out_fd"))
+    guard("omnisock_hub_wake_fd", || write_out(out_fd, crate::event::wake_fd(hub(h)?.hub.events())?, "out_fd"))
 }
 
 /// Sets (or, with NULL, clears) the wake callback of the hub's event queue.

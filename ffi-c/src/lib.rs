@@ -74,10 +74,42 @@ pub unsafe extern "C" fn omnisock_last_error(buf: *mut c_char, len: usize) -> us
     r.unwrap_or(0)
 }
 
+/// Blocks up to `timeout_ms` until one of `n` client or hub handles has an event, and writes
+/// the index of the first such handle to `out_index`; fails with OMNISOCK_ERR_TIMEOUT when none
+/// did. Lets one host thread serve many handles on every platform (the wake fd is unix-only).
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_wait_any(handles: *const u64, n: usize, timeout_ms: u32, out_index: *mut usize) -> omnisock_result {
+    result::guard("omnisock_wait_any", || {
+        args::need_out(out_index, "out_index")?;
+        if handles.is_null() || n == 0 {
+            return Err(omnisock_core::Error::invalid("handles must be a non-empty array"));
+        }
+        let ids = std::slice::from_raw_parts(handles, n);
+        let mut sources: Vec<std::sync::Arc<dyn event::EventSource>> = Vec::with_capacity(n);
+        for &h in ids {
+            let src: std::sync::Arc<dyn event::EventSource> = match client::CLIENTS.get(h) {
+                Ok(c) => c,
+                Err(e) => match hub::HUBS.get(h) {
+                    Ok(hb) => hb,
+                    Err(_) => return Err(e),
+                },
+            };
+            sources.push(src);
+        }
+        let queues: Vec<&omnisock_core::EventQueue> = sources.iter().map(|s| s.queue()).collect();
+        match omnisock_core::event::wait_any(&queues, std::time::Duration::from_millis(timeout_ms as u64)) {
+            Some(i) => args::write_out(out_index, i, "out_index"),
+            None => Err(omnisock_core::Error::new(omnisock_core::ErrorCode::Timeout, format!("no event within {timeout_ms} ms"))),
+        }
+    })
+}
+
 /// Stops omnisock's internal runtime: every remaining connection is dropped without a closing
 /// handshake (close and shut down first for a clean end). Waits at most `timeout_ms`.
 /// Afterwards, connecting and starting hubs fail with OMNISOCK_ERR_SHUTDOWN; handles can still
-/// be polled and freed. Idempotent. Call it from a host thread, never from a callback.
+/// be polled and freed. Idempotent and final for the process (hosts that reload, such as the
+/// Unity Editor between play sessions, should not call it). Call it from a host thread, never
+/// from a callback.
 #[no_mangle]
 pub extern "C" fn omnisock_runtime_shutdown(timeout_ms: u32) -> omnisock_result {
     result::guard("omnisock_runtime_shutdown", || {
