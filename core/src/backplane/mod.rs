@@ -9,8 +9,10 @@
 //! what it can deliver.
 
 mod local;
+pub mod redis;
 
 pub use local::LocalBackplane;
+pub use self::redis::RedisBackplane;
 
 use std::sync::{Arc, Weak};
 
@@ -44,6 +46,10 @@ pub trait LocalDelivery: Send + Sync + 'static {
     /// Whether `topic` has members on this node now (subscribe/unsubscribe calls are hints
     /// that may race; a backplane reconciles with this).
     fn has_members(&self, topic: &Topic) -> bool;
+    /// Members of `topic` on this node now.
+    fn member_count(&self, topic: &Topic) -> usize {
+        usize::from(self.has_members(topic))
+    }
 }
 
 /// The fan-out path of a hub.
@@ -61,6 +67,10 @@ pub trait Backplane: Send + Sync + 'static {
     fn subscribe(&self, _topic: &Topic) {}
     /// `topic` lost its last local member.
     fn unsubscribe(&self, _topic: &Topic) {}
+    /// A member joined or left `topic` on this node (called for every join and leave, after
+    /// `subscribe` / `unsubscribe` when those apply). A hint like those: the number is
+    /// [`LocalDelivery::member_count`].
+    fn members_changed(&self, _topic: &Topic) {}
     /// Members of a group on every node, when the backplane knows (None: use the local count).
     fn group_size(&self, _group: &str) -> Option<usize> {
         None
@@ -87,6 +97,11 @@ pub trait Backplane: Send + Sync + 'static {
 pub fn from_config(config: &HubConfig) -> Result<Arc<dyn Backplane>> {
     match config.backplane.as_deref() {
         None | Some("") | Some("local") => Ok(Arc::new(LocalBackplane::default())),
-        Some(url) => Err(Error::config(format!("unsupported backplane {url:?} (expected \"local\")"))),
+        Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {
+            Ok(Arc::new(RedisBackplane::connect(url, &config.backplane_prefix)?))
+        }
+        Some(url) => Err(Error::config(format!(
+            "unsupported backplane {url:?} (expected \"local\", \"redis://host:port/\" or \"rediss://host:port/\")"
+        ))),
     }
 }

@@ -117,21 +117,22 @@ impl HubInner {
         self.topic_left(Topic::Route(conn.route.config.path.clone()), route_empty);
         let groups = std::mem::take(&mut *conn.groups.lock().unwrap_or_else(|e| e.into_inner()));
         if !groups.is_empty() {
-            let mut emptied = Vec::new();
+            let mut left = Vec::new();
             {
                 let mut table = self.groups.write().unwrap_or_else(|e| e.into_inner());
                 for g in groups {
                     if let Some(members) = table.get_mut(&g) {
                         members.remove(&conn.id);
-                        if members.is_empty() {
+                        let empty = members.is_empty();
+                        if empty {
                             table.remove(&g);
-                            emptied.push(g);
                         }
+                        left.push((g, empty));
                     }
                 }
             }
-            for g in emptied {
-                self.topic_left(Topic::Group(g), true);
+            for (g, empty) in left {
+                self.topic_left(Topic::Group(g), empty);
             }
         }
         self.conns.write().unwrap_or_else(|e| e.into_inner()).remove(&conn.id);
@@ -167,6 +168,13 @@ impl LocalDelivery for HubInner {
         }
     }
 
+    fn member_count(&self, topic: &Topic) -> usize {
+        match topic {
+            Topic::Route(path) => self.routes.get(path).map_or(0, |r| r.members.read().unwrap_or_else(|e| e.into_inner()).len()),
+            Topic::Group(name) => self.groups.read().unwrap_or_else(|e| e.into_inner()).get(name).map_or(0, |m| m.len()),
+        }
+    }
+
     fn deliver_to(&self, conn: ConnId, payload: &Payload) -> bool {
         match self.lookup(conn) {
             Ok(c) => c.outbox.push(to_message(payload)) == Pushed::Queued,
@@ -176,17 +184,19 @@ impl LocalDelivery for HubInner {
 }
 
 impl HubInner {
-    /// Adds a member to a topic table, telling the backplane when the topic was empty.
+    /// Tells the backplane that a member joined, and when the topic was empty before.
     pub(crate) fn topic_joined(&self, topic: Topic, first: bool) {
         if first {
             self.backplane.subscribe(&topic);
         }
+        self.backplane.members_changed(&topic);
     }
-    /// Tells the backplane when a topic lost its last member.
+    /// Tells the backplane that a member left, and when a topic lost its last member.
     pub(crate) fn topic_left(&self, topic: Topic, now_empty: bool) {
         if now_empty {
             self.backplane.unsubscribe(&topic);
         }
+        self.backplane.members_changed(&topic);
     }
 }
 
