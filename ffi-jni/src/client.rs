@@ -143,7 +143,12 @@ pub extern "system" fn Java_dev_omnisock_Native_clientConnect<'l>(
         if !ca_pem.is_null() {
             cfg.tls.extra_ca_pem = env.convert_byte_array(&ca_pem)?;
         }
-        let client = Client::connect(cfg)?;
+        // Everything Client::connect can refuse is configuration (URL, headers, CA PEM, ...):
+        // to Java that is a bad argument, whatever part of the core found it.
+        let client = Client::connect(cfg).map_err(|e| match e.code() {
+            ErrorCode::Tls | ErrorCode::Config => Error::invalid(e.message()),
+            _ => e,
+        })?;
         Ok(CLIENTS.insert(client) as jlong)
     })
 }

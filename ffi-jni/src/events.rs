@@ -13,6 +13,7 @@
 //! | 6 RECONNECTING | attempt | delay in ms | `String` reason |
 //! | 7 HANDSHAKE | 0 | 0 | like OPEN (hub routes with `host_accepts`) |
 //! | 8 PONG | 0 | 0 | `byte[]` payload |
+//! | 9 REJECTED | HTTP status | 0 | `Object[]{String[]{name1, value1, ...}, byte[] body}` |
 
 use std::time::Duration;
 
@@ -30,6 +31,7 @@ const ERROR: i64 = 5;
 const RECONNECTING: i64 = 6;
 const HANDSHAKE: i64 = 7;
 const PONG: i64 = 8;
+const REJECTED: i64 = 9;
 
 enum Kind {
     Handshake,
@@ -53,6 +55,7 @@ pub(crate) fn poll_into(
         return Err(invalid("poll: objs needs at least one slot and meta four per slot"));
     }
     if timeout_ms > 0 && queue.is_empty() {
+        // No spinning: on phones an idle socket must cost no CPU.
         queue.wait(Duration::from_millis(timeout_ms as u64));
     }
     let events = queue.poll(cap);
@@ -69,7 +72,7 @@ pub(crate) fn poll_into(
                 slot[1] = info.conn as i64;
                 let n = 4 + 2 * info.headers.len();
                 let arr = JObjectArray::<JString>::new(env, n, JString::null())?;
-                let mut put = |env: &mut Env<'_>, idx: usize, s: Option<&str>| -> JResult<()> {
+                let put = |env: &mut Env<'_>, idx: usize, s: Option<&str>| -> JResult<()> {
                     if let Some(s) = s {
                         let js = JString::from_str(env, s)?;
                         arr.set_element(env, idx, &js)?;
@@ -108,6 +111,25 @@ pub(crate) fn poll_into(
                 slot[1] = conn as i64;
                 slot[2] = code as i64;
                 JString::from_str(env, &message)?.into()
+            }
+            Event::Rejected(refusal) => {
+                slot[0] = REJECTED;
+                slot[2] = refusal.status as i64;
+                let headers = JObjectArray::<JString>::new(env, 2 * refusal.headers.len(), JString::null())?;
+                for (k, (name, value)) in refusal.headers.iter().enumerate() {
+                    for (idx, s) in [(2 * k, name), (2 * k + 1, value)] {
+                        let js = JString::from_str(env, s)?;
+                        headers.set_element(env, idx, &js)?;
+                        env.delete_local_ref(js);
+                    }
+                }
+                let body = env.byte_array_from_slice(&refusal.body)?;
+                let pair = JObjectArray::<JObject>::new(env, 2, JObject::null())?;
+                pair.set_element(env, 0, &headers)?;
+                pair.set_element(env, 1, &body)?;
+                env.delete_local_ref(headers);
+                env.delete_local_ref(body);
+                pair.into()
             }
             Event::Pong { conn, payload } => {
                 slot[0] = PONG;

@@ -1,0 +1,102 @@
+package dev.omnisock;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * What to connect to: a {@code ws://} or {@code wss://} URL and extra handshake headers.
+ * {@code http://} and {@code https://} are accepted and mean {@code ws://} and {@code wss://},
+ * as in OkHttp.
+ */
+public final class Request {
+    private final String url;
+    private final List<String[]> headers;
+
+    private Request(Builder b) {
+        this.url = b.url;
+        this.headers = Collections.unmodifiableList(new ArrayList<String[]>(b.headers));
+    }
+
+    /** The WebSocket URL. */
+    public String url() {
+        return url;
+    }
+
+    /** The first value of a header given to the builder, or null. */
+    public String header(String name) {
+        for (String[] h : headers) {
+            if (h[0].equalsIgnoreCase(name)) {
+                return h[1];
+            }
+        }
+        return null;
+    }
+
+    List<String[]> headerPairs() {
+        return headers;
+    }
+
+    public Builder newBuilder() {
+        Builder b = new Builder();
+        b.url = url;
+        b.headers.addAll(headers);
+        return b;
+    }
+
+    @Override
+    public String toString() {
+        return "Request{url=" + url + "}";
+    }
+
+    /** Builds a {@link Request}. */
+    public static final class Builder {
+        private String url;
+        private final List<String[]> headers = new ArrayList<String[]>();
+
+        public Builder url(String url) {
+            if (url == null) {
+                throw new NullPointerException("url == null");
+            }
+            String u = url.trim();
+            if (u.regionMatches(true, 0, "http:", 0, 5)) {
+                u = "ws:" + u.substring(5);
+            } else if (u.regionMatches(true, 0, "https:", 0, 6)) {
+                u = "wss:" + u.substring(6);
+            }
+            this.url = u;
+            return this;
+        }
+
+        /** Sets a header, replacing earlier values of the same name. */
+        public Builder header(String name, String value) {
+            removeHeader(name);
+            return addHeader(name, value);
+        }
+
+        /** Adds a header value. */
+        public Builder addHeader(String name, String value) {
+            if (name == null || value == null) {
+                throw new NullPointerException("header name and value must not be null");
+            }
+            headers.add(new String[] {name, value});
+            return this;
+        }
+
+        public Builder removeHeader(String name) {
+            for (int i = headers.size() - 1; i >= 0; i--) {
+                if (headers.get(i)[0].equalsIgnoreCase(name)) {
+                    headers.remove(i);
+                }
+            }
+            return this;
+        }
+
+        public Request build() {
+            if (url == null) {
+                throw new IllegalStateException("url == null");
+            }
+            return new Request(this);
+        }
+    }
+}

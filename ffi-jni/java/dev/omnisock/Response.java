@@ -1,0 +1,80 @@
+package dev.omnisock;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * The server's answer to the opening handshake: {@code 101 Switching Protocols} in
+ * {@code onOpen}; in {@code onFailure}, the refusal (status, headers, body) when the server
+ * answered with another status, else null.
+ */
+public final class Response {
+    private final Request request;
+    private final int code;
+    private final byte[] body;
+    private final List<String[]> headers;
+    private final String protocol;
+    private final String remoteAddress;
+
+    Response(Request request, List<String[]> headers, String protocol, String remoteAddress) {
+        this(request, 101, headers, protocol, remoteAddress, new byte[0]);
+    }
+
+    Response(Request request, int code, List<String[]> headers, String protocol, String remoteAddress, byte[] body) {
+        this.request = request;
+        this.code = code;
+        this.body = body;
+        this.headers = Collections.unmodifiableList(headers);
+        this.protocol = protocol;
+        this.remoteAddress = remoteAddress;
+    }
+
+    public Request request() { return request; }
+
+    /** The HTTP status: 101 in {@code onOpen}, the refusing status in {@code onFailure}. */
+    public int code() { return code; }
+
+    public String message() { return code == 101 ? "Switching Protocols" : "HTTP " + code; }
+
+    /** Whether the handshake succeeded (101). */
+    public boolean isSuccessful() { return code == 101; }
+
+    /** The response body of a refused handshake (at most 64 KiB), as UTF-8 text. */
+    public String bodyString() { return new String(body, java.nio.charset.StandardCharsets.UTF_8); }
+
+    /** The response body of a refused handshake, as bytes. */
+    public byte[] bodyBytes() { return body.clone(); }
+
+    /** The first value of a response header (case-insensitive), or null. */
+    public String header(String name) {
+        for (String[] h : headers) {
+            if (h[0].equalsIgnoreCase(name)) {
+                return h[1];
+            }
+        }
+        return null;
+    }
+
+    /** Every value of a response header, in order. */
+    public List<String> headers(String name) {
+        List<String> out = new ArrayList<String>();
+        for (String[] h : headers) {
+            if (h[0].equalsIgnoreCase(name)) {
+                out.add(h[1]);
+            }
+        }
+        return out;
+    }
+
+    /** The negotiated subprotocol, or null. */
+    public String subprotocol() { return protocol; }
+
+    /** The server's address as {@code ip:port}. */
+    public String remoteAddress() { return remoteAddress; }
+
+    @Override
+    public String toString() {
+        return "Response{code=" + code + ", url=" + request.url() + (protocol != null ? ", subprotocol=" + protocol : "") + "}";
+    }
+}
