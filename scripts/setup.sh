@@ -31,6 +31,10 @@ APT_PACKAGES=(
     libnunit-cil-dev
     junit5
     libokhttp-java
+    libandroid-json-java
+    default-jdk-headless
+    openssl
+    binutils
     pkg-config
     gcc
     libc6-dev

@@ -367,6 +367,7 @@ impl HubConfig {
         for r in file.route {
             let mut route = RouteConfig::new(r.path, r.kind);
             route.subprotocols = r.subprotocols.unwrap_or_default();
+            route.host_accepts = r.host_accepts.unwrap_or(false);
             if let Some(q) = r.queue_limit {
                 route.queue_limit = parse_size(&q)?;
             }
@@ -442,6 +443,7 @@ struct RouteFile {
     queue_limit: Option<SizeValue>,
     on_overflow: Option<OverflowPolicy>,
     subprotocols: Option<Vec<String>>,
+    host_accepts: Option<bool>,
 }
 
 /// A size written as a number of bytes or a string like `"1MiB"`.

@@ -5,7 +5,7 @@ use std::time::Duration;
 use jni::objects::{JByteArray, JByteBuffer, JLongArray, JObject, JObjectArray, JString};
 use jni::sys::{jint, jlong};
 use jni::{Env, EnvUnowned};
-use omnisock_core::{Client, ClientConfig, Error, ErrorCode, Event, ReconnectPolicy};
+use omnisock_core::{Client, ClientConfig, Error, ErrorCode, ReconnectPolicy};
 
 use crate::handle::Registry;
 use crate::{guard, invalid, opt_string_arg, string_arg, JResult};
@@ -255,16 +255,14 @@ pub extern "system" fn Java_dev_omnisock_Native_clientClose<'l>(
 }
 
 /// `void clientCancel(long h)`: drops the connection at once. The event queue then ends with a
-/// `Close` (1006, "canceled") so the dispatcher can finish. No-op for a stale handle.
+/// `Close` (1006, "aborted") so the dispatcher can finish. No-op for a stale handle.
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_dev_omnisock_Native_clientCancel<'l>(mut env: EnvUnowned<'l>, _class: JObject<'l>, h: jlong) {
     guard(&mut env, |_env| {
         if let Ok(c) = CLIENTS.get(h as u64) {
             if c.state() != omnisock_core::ClientState::Closed {
+                // The core reports the final Close (1006) itself.
                 c.abort();
-                // The core's abort() stops the task without a final event; the queue still
-                // needs its terminal Close for whoever drains it.
-                c.events().push_now(Event::Close { conn: 0, code: 1006, reason: "canceled".into(), clean: false });
             }
         }
         Ok(())

@@ -66,6 +66,8 @@ struct Shared {
     state: AtomicU8,
     queued_bytes: AtomicUsize,
     user_closed: AtomicBool,
+    /// `abort` was called: the final Close says so.
+    aborted: AtomicBool,
     closing: Notify,
     tx: mpsc::UnboundedSender<Command>,
 }
@@ -108,6 +110,7 @@ impl Client {
             state: AtomicU8::new(ClientState::Connecting as u8),
             queued_bytes: AtomicUsize::new(0),
             user_closed: AtomicBool::new(false),
+            aborted: AtomicBool::new(false),
             closing: Notify::new(),
             tx,
         });
@@ -145,6 +148,16 @@ impl Client {
         } else {
             text.into()
         };
+        let len = data.len();
+        self.enqueue(Message::Text(data), len)
+    }
+
+    /// Queues a text message the caller owns (no copy of the text).
+    pub fn send_text_owned(&self, mut text: String) -> Result<()> {
+        if self.shared.config.line_framing && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        let data: Utf8Bytes = text.into();
         let len = data.len();
         self.enqueue(Message::Text(data), len)
     }
@@ -221,6 +234,7 @@ impl Client {
     /// Idempotent.
     pub fn abort(&self) {
         if self.state() != ClientState::Closed {
+            self.shared.aborted.store(true, Ordering::Release);
             self.task.abort();
         }
     }

@@ -20,6 +20,11 @@ use crate::event::{Event, OpenInfo, Payload};
 use crate::io::BoxedIo;
 use crate::ws;
 
+/// Read buffer of a client connection (large frames reserve their full size anyway).
+const CLIENT_READ_BUFFER: usize = 16 << 10;
+/// Bytes collected before writing to the socket (every batch is flushed).
+const CLIENT_WRITE_BUFFER: usize = 16 << 10;
+
 /// Most bytes written between two flushes when coalescing queued messages.
 const COALESCE_BYTES: usize = 256 << 10;
 
@@ -170,7 +175,12 @@ struct Stopped {
 impl Drop for Stopped {
     fn drop(&mut self) {
         if !self.finished && self.shared.state() != ClientState::Closed {
-            finish(&self.shared, End { code: ws::CLOSE_ABNORMAL, reason: "the omnisock runtime was shut down".into(), clean: false });
+            let reason = if self.shared.aborted.load(Ordering::Acquire) {
+                "aborted by the host"
+            } else {
+                "the omnisock runtime was shut down"
+            };
+            finish(&self.shared, End { code: ws::CLOSE_ABNORMAL, reason: reason.into(), clean: false });
         }
     }
 }
@@ -195,7 +205,7 @@ async fn connect(shared: &Shared, target: &Target) -> Result<(Ws, OpenInfo)> {
     };
     let mut io = io;
     let accepted = super::handshake::handshake(&mut io, &target.request, &shared.config.subprotocols, url).await?;
-    let wscfg = ws::config(64 << 10, 64 << 10, shared.config.max_message_size);
+    let wscfg = ws::config(CLIENT_READ_BUFFER, CLIENT_WRITE_BUFFER, shared.config.max_message_size);
     let socket = WebSocketStream::from_partially_read(io, accepted.rest, tungstenite::protocol::Role::Client, Some(wscfg)).await;
     let (headers, protocol) = (accepted.headers, accepted.protocol);
     let uri = target.request.uri();

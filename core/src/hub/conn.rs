@@ -49,6 +49,8 @@ pub(super) async fn accept_loop(inner: Arc<HubInner>, listener: TcpListener) {
             _ = inner.stop_accepting.notified() => break,
         }
     }
+    drop(listener);
+    inner.listening.store(false, Ordering::Release);
 }
 
 /// Releases a `live` slot when dropped.

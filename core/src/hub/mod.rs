@@ -87,6 +87,8 @@ pub(crate) struct HubInner {
     next_id: AtomicU64,
     stopping: AtomicBool,
     stop_accepting: Notify,
+    /// The listening socket is open (cleared once the accept loop has dropped it).
+    pub(crate) listening: AtomicBool,
 }
 
 impl HubInner {
@@ -269,6 +271,7 @@ impl Hub {
             next_id: AtomicU64::new(1),
             stopping: AtomicBool::new(false),
             stop_accepting: Notify::new(),
+            listening: AtomicBool::new(true),
         });
         let local: Weak<dyn LocalDelivery> = Arc::downgrade(&inner) as Weak<HubInner>;
         inner.backplane.attach(local);
@@ -473,7 +476,8 @@ impl Hub {
         }
     }
 
-    /// Graceful shutdown: stops accepting, sends close 1001 to every connection after its queued
+    /// Graceful shutdown: stops accepting (the listening socket is closed when this returns),
+    /// sends close 1001 to every connection after its queued
     /// messages, waits up to the configured `shutdown_timeout` for them to finish, then drops
     /// the rest. Blocks the calling thread (when called on a runtime thread it does not wait).
     /// Idempotent.
@@ -483,7 +487,7 @@ impl Hub {
         }
         let deadline = Instant::now() + self.inner.config.shutdown_timeout;
         if tokio::runtime::Handle::try_current().is_err() {
-            while self.connection_count() > 0 && Instant::now() < deadline {
+            while (self.connection_count() > 0 || self.inner.listening.load(Ordering::Acquire)) && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(5));
             }
         }
@@ -496,7 +500,7 @@ impl Hub {
             return;
         }
         let deadline = Instant::now() + self.inner.config.shutdown_timeout;
-        while self.connection_count() > 0 && Instant::now() < deadline {
+        while (self.connection_count() > 0 || self.inner.listening.load(Ordering::Acquire)) && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         self.kill_all();

@@ -122,7 +122,7 @@ class FailureTest {
             ws.cancel();
             r.awaitEnd();
             Recorder.awaitDispatcherExit(ws);
-            assertEquals(Arrays.asList("open", "failure:ConnectionClosed:canceled"), r.snapshot());
+            assertEquals(Arrays.asList("open", "failure:ConnectionClosed:aborted by the host"), r.snapshot());
             assertFalse(ws.send("x"));
         }
     }
