@@ -8,7 +8,7 @@ use omnisock_core::{Client, ClientConfig, ClientState, Error, EventQueue, Reconn
 
 use crate::args::{bytes_arg, need_out, opt_str_arg, str_arg, write_out};
 use crate::event::{self, omnisock_event, omnisock_wake_callback, Borrowed, EventSource};
-use crate::handle::Registry;
+use omnisock_core::handle::Registry;
 use crate::result::{guard, omnisock_result};
 
 /// A client configuration under construction (opaque handle; 0 is never valid).

@@ -17,7 +17,6 @@
 mod args;
 pub mod client;
 pub mod event;
-mod handle;
 pub mod hub;
 pub mod result;
 

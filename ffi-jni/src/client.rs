@@ -7,7 +7,7 @@ use jni::sys::{jint, jlong};
 use jni::{Env, EnvUnowned};
 use omnisock_core::{Client, ClientConfig, Error, ErrorCode, ReconnectPolicy};
 
-use crate::handle::Registry;
+use omnisock_core::handle::Registry;
 use crate::{guard, invalid, opt_string_arg, string_arg, JResult};
 
 static CLIENTS: Registry<Client> = Registry::new(0xC1, "WebSocket");

@@ -7,7 +7,7 @@ use jni::{Env, EnvUnowned};
 use omnisock_core::{ConnId, Error, ErrorCode, Hub, HubConfig, Payload};
 
 use crate::client::byte_region;
-use crate::handle::Registry;
+use omnisock_core::handle::Registry;
 use crate::{guard, invalid, opt_string_arg, string_arg, JResult};
 
 static HUBS: Registry<Hub> = Registry::new(0x4B, "Hub");

@@ -12,7 +12,6 @@
 
 mod client;
 mod events;
-mod handle;
 mod hub;
 
 use std::fmt;

@@ -1,11 +1,12 @@
 //! Opaque 64-bit handles: a type tag, a generation and a slot index, looked up in a registry.
 //!
-//! A zero, stale (freed), forged or foreign (another type's) handle is rejected with
-//! `OMNISOCK_ERR_INVALID_HANDLE`; it is never dereferenced.
+//! Every binding (C, JNI) hands hosts only these numbers. A zero, stale (freed), forged or
+//! foreign (another type's) handle is rejected with [`ErrorCode::InvalidHandle`]; it is never
+//! dereferenced.
 
 use std::sync::{Arc, Mutex};
 
-use omnisock_core::{Error, ErrorCode};
+use crate::error::{Error, ErrorCode};
 
 /// Layout: bits 56..64 type tag, 32..56 generation (never 0), 0..32 slot index.
 const TAG_SHIFT: u32 = 56;
@@ -18,14 +19,16 @@ struct Slot<T> {
 }
 
 /// A registry of objects of one type.
-pub(crate) struct Registry<T> {
+pub struct Registry<T> {
     tag: u8,
     what: &'static str,
     slots: Mutex<(Vec<Slot<T>>, Vec<u32>)>,
 }
 
 impl<T> Registry<T> {
-    pub(crate) const fn new(tag: u8, what: &'static str) -> Self {
+    /// An empty registry whose handles carry `tag` (one tag per object type, so a handle of
+    /// another type is refused) and whose errors name the type as `what`.
+    pub const fn new(tag: u8, what: &'static str) -> Self {
         Registry { tag, what, slots: Mutex::new((Vec::new(), Vec::new())) }
     }
 
@@ -38,11 +41,14 @@ impl<T> Registry<T> {
     }
 
     fn invalid(&self, handle: u64) -> Error {
-        Error::new(ErrorCode::InvalidHandle, format!("{handle:#x} is not a live {} handle (zero, freed, or another type)", self.what))
+        Error::new(
+            ErrorCode::InvalidHandle,
+            format!("{handle:#x} is not a live {} handle (it was closed or freed, or belongs to another type)", self.what),
+        )
     }
 
     /// Stores a value and returns its new handle.
-    pub(crate) fn insert(&self, value: T) -> u64 {
+    pub fn insert(&self, value: T) -> u64 {
         let mut guard = self.slots.lock().unwrap_or_else(|e| e.into_inner());
         let (slots, free) = &mut *guard;
         let index = match free.pop() {
@@ -58,7 +64,7 @@ impl<T> Registry<T> {
     }
 
     /// Looks a handle up.
-    pub(crate) fn get(&self, handle: u64) -> Result<Arc<T>, Error> {
+    pub fn get(&self, handle: u64) -> Result<Arc<T>, Error> {
         let (index, generation) = self.decode(handle).ok_or_else(|| self.invalid(handle))?;
         let guard = self.slots.lock().unwrap_or_else(|e| e.into_inner());
         match guard.0.get(index) {
@@ -68,7 +74,7 @@ impl<T> Registry<T> {
     }
 
     /// Removes a handle, returning its value; `None` for 0 or an already freed handle.
-    pub(crate) fn remove(&self, handle: u64) -> Option<Arc<T>> {
+    pub fn remove(&self, handle: u64) -> Option<Arc<T>> {
         let (index, generation) = self.decode(handle)?;
         let mut guard = self.slots.lock().unwrap_or_else(|e| e.into_inner());
         let (slots, free) = &mut *guard;
@@ -93,7 +99,7 @@ mod tests {
         let b: Registry<u32> = Registry::new(2, "b");
         let h = a.insert(7);
         assert_eq!(*a.get(h).unwrap(), 7);
-        assert!(b.get(h).is_err());
+        assert_eq!(b.get(h).unwrap_err().code(), ErrorCode::InvalidHandle);
         assert!(a.get(0).is_err());
         assert!(a.remove(h).is_some());
         assert!(a.get(h).is_err());
