@@ -54,7 +54,7 @@ pub struct ConnectOpts {
     pub source_ip: Option<IpAddr>,
     /// Bound on TCP connect plus the WebSocket handshake.
     pub timeout: Duration,
-    /// tungstenite read buffer size; small for idle connections.
+    /// Initial read buffer size; small for idle connections.
     pub read_buffer: usize,
     /// Close with RST instead of FIN when dropped, so no TIME_WAIT is left behind.
     pub zero_linger: bool,

@@ -210,7 +210,7 @@ async fn read_loop(
                             owed += 1;
                         }
                     }
-                    OP_CLOSE => return Err("closed by server".to_string()),
+                    OP_CLOSE => return Err(frame::closed_by_server(&reader.buf()[f.payload])),
                     OP_PING => {
                         credits.pongs.lock().unwrap().push(frame::encode(OP_PONG, &reader.buf()[f.payload]));
                         credits.wake.notify_one();

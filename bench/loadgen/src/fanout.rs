@@ -279,12 +279,12 @@ async fn subscribe(c: Raw, shared: Arc<Shared>, mut stop: watch::Receiver<bool>)
             while let Some(f) = reader.next_frame().map_err(|e| format!("subscriber: {e}"))? {
                 let b = &reader.buf()[f.payload];
                 match f.opcode {
-                    OP_BINARY if b.len() >= HEADER && b[16] == KIND_WARMUP => {
-                        if !warm {
-                            warm = true;
-                            shared.ready.fetch_add(1, Relaxed);
-                        }
+                    // The first warm-up message marks this subscriber ready; later ones are ignored.
+                    OP_BINARY if b.len() >= HEADER && b[16] == KIND_WARMUP && !warm => {
+                        warm = true;
+                        shared.ready.fetch_add(1, Relaxed);
                     }
+                    OP_BINARY if b.len() >= HEADER && b[16] == KIND_WARMUP => {}
                     OP_BINARY if b.len() >= HEADER => {
                         let sent = u64::from_le_bytes(b[8..16].try_into().unwrap());
                         r.latency.record(now.saturating_sub(sent) / 1000);
@@ -298,7 +298,7 @@ async fn subscribe(c: Raw, shared: Arc<Shared>, mut stop: watch::Receiver<bool>)
                         let pong = frame::encode(OP_PONG, b);
                         stream.write_all(&pong).await.map_err(|e| format!("subscriber: {e}"))?;
                     }
-                    OP_CLOSE => return Err("subscriber closed by server".into()),
+                    OP_CLOSE => return Err(format!("subscriber {}", frame::closed_by_server(b))),
                     _ => {}
                 }
             }

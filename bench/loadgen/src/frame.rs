@@ -124,7 +124,7 @@ impl Reader {
         Ok(Some(Frame { opcode: b0 & 0x0f, fin: b0 & 0x80 != 0, payload: p..p + len }))
     }
 
-    /// Bytes after an HTTP response head, kept for framing.
+    /// Takes the HTTP response head off the buffer; the bytes after it stay for framing.
     fn take_response_head(&mut self) -> Option<String> {
         let avail = &self.buf[self.start..self.end];
         let pos = avail.windows(4).position(|w| w == b"\r\n\r\n")?;
@@ -135,6 +135,17 @@ impl Reader {
             self.end = 0;
         }
         Some(head)
+    }
+}
+
+/// "closed by server" with the close code and reason of a close frame's payload.
+pub fn closed_by_server(payload: &[u8]) -> String {
+    match payload {
+        [a, b, reason @ ..] => {
+            let code = u16::from_be_bytes([*a, *b]);
+            format!("closed by server: {code} {}", String::from_utf8_lossy(reason)).trim_end().to_string()
+        }
+        _ => "closed by server".to_string(),
     }
 }
 

@@ -205,7 +205,7 @@ async fn run(cmd: Cmd) -> Result<Map<String, Value>, String> {
             idle::run(p).await
         }
     };
-    out.insert("ok".into(), out.get("error").map_or(true, Value::is_null).into());
+    out.insert("ok".into(), out.get("error").is_none_or(Value::is_null).into());
     Ok(out)
 }
 
