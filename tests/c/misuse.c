@@ -391,7 +391,7 @@ int main(void) {
         omnisock_client_config_free(c);
         for (size_t i = 0; i < sizeof bad_urls / sizeof bad_urls[0]; i++) {
             REQUIRE_RC(omnisock_client_config_new(bad_urls[i], &c));
-            CHECK_RC(omnisock_client_connect(c, &cout), OMNISOCK_ERR_INVALID_ARGUMENT);
+            CHECK_RC(omnisock_client_connect(c, &cout), OMNISOCK_ERR_INVALID_URL);
             omnisock_client_config_free(c);
         }
         REQUIRE_RC(omnisock_client_config_new("ws://127.0.0.1:1/", &c));
@@ -470,7 +470,7 @@ int main(void) {
     /* ================= close codes and closed connections ================= */
     printf("-- close\n");
     {
-        static const uint16_t bad_codes[] = {0, 999, 1004, 1005, 1006, 1012, 1015, 2999, 5000, 65535};
+        static const uint16_t bad_codes[] = {0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535};
         char long_reason[125], max_reason[124];
         memset(long_reason, 'r', 124);
         long_reason[124] = '\0';

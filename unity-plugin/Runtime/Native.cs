@@ -164,7 +164,7 @@ namespace Omnisock
         internal static Exception Exception(int rc, string message)
         {
             var result = (OmnisockResult)rc;
-            if (result == OmnisockResult.InvalidArgument) return new ArgumentException(message);
+            if (result == OmnisockResult.InvalidArgument || result == OmnisockResult.InvalidUrl) return new ArgumentException(message);
             return new OmnisockException(result, message);
         }
 

@@ -54,6 +54,8 @@ namespace Omnisock
         Panic = 14,
         BufferTooSmall = 15,
         Protocol = 16,
+        HandshakeRejected = 17,
+        InvalidUrl = 18,
     }
 
     /// <summary>A failure reported by the native library, with its result code.</summary>

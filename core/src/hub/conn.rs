@@ -54,21 +54,39 @@ pub(super) async fn accept_loop(inner: Arc<HubInner>, listener: TcpListener) {
 }
 
 /// Releases a `live` slot when dropped.
-struct LiveSlot<'a>(&'a HubInner);
-impl Drop for LiveSlot<'_> {
+struct LiveSlot(Arc<HubInner>);
+impl Drop for LiveSlot {
     fn drop(&mut self) {
         self.0.live.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
+/// A connection whose handshake succeeded, ready to run.
+struct Upgraded {
+    route: Arc<Route>,
+    info: OpenInfo,
+    socket: Ws,
+    slot: LiveSlot,
+}
+
+/// One accepted socket: the handshake (in its own boxed future, freed when it ends), then the
+/// WebSocket connection. Idle memory per connection is this task plus its writer task, so
+/// nothing from the handshake may stay in it.
 async fn handle_socket(inner: Arc<HubInner>, tcp: TcpStream, remote: SocketAddr) {
+    if let Some(up) = Box::pin(handshake(inner.clone(), tcp, remote)).await {
+        run_connection(&inner, up).await;
+    }
+}
+
+/// TLS (if configured), the request head, then a plain HTTP answer or a WebSocket upgrade.
+async fn handshake(inner: Arc<HubInner>, tcp: TcpStream, remote: SocketAddr) -> Option<Box<Upgraded>> {
     let _ = tcp.set_nodelay(true);
     let local = tcp.local_addr().unwrap_or(inner.local_addr);
     let mut io: BoxedIo = match &inner.tls {
         None => Box::new(tcp),
         Some(acceptor) => match timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
             Ok(Ok(tls)) => Box::new(tls),
-            _ => return,
+            _ => return None,
         },
     };
     let req = match timeout(HANDSHAKE_TIMEOUT, http::read_request(&mut io)).await {
@@ -76,15 +94,16 @@ async fn handle_socket(inner: Arc<HubInner>, tcp: TcpStream, remote: SocketAddr)
         Ok(Err(HeadError::Bad(msg))) => {
             inner.counters.rejected_bad_request.inc();
             http::respond_error(&mut io, 400, &msg).await;
-            return;
+            return None;
         }
-        _ => return,
+        _ => return None,
     };
     if req.is_upgrade() {
-        upgrade(inner, io, req, remote, local).await;
+        upgrade(&inner, io, req, remote, local).await
     } else {
         inner.counters.http_requests.inc();
         serve_http(&inner, &mut io, &req).await;
+        None
     }
 }
 
@@ -125,52 +144,52 @@ async fn serve_http(inner: &HubInner, io: &mut BoxedIo, req: &Request) {
 }
 
 /// Checks the upgrade request, answers it, and runs the connection.
-async fn upgrade(inner: Arc<HubInner>, mut io: BoxedIo, req: Request, remote: SocketAddr, local: SocketAddr) {
+async fn upgrade(inner: &Arc<HubInner>, mut io: BoxedIo, req: Request, remote: SocketAddr, local: SocketAddr) -> Option<Box<Upgraded>> {
     let c = &inner.counters;
     let Some(route) = inner.routes.get(&req.path).or_else(|| inner.routes.get("*")).cloned() else {
         c.rejected_no_route.inc();
         http::respond_error(&mut io, 404, &format!("no WebSocket route at {}", req.path)).await;
-        return;
+        return None;
     };
     if req.method != "GET" {
         c.rejected_bad_request.inc();
         http::respond_error(&mut io, 400, "a WebSocket handshake must use GET").await;
-        return;
+        return None;
     }
     if req.header("sec-websocket-version").map(str::trim) != Some("13") {
         c.rejected_bad_request.inc();
         http::respond(&mut io, 426, "text/plain", &[("Sec-WebSocket-Version", "13")], b"426 Upgrade Required: WebSocket version 13 only\n", false).await;
-        return;
+        return None;
     }
     let Some(key) = req.header("sec-websocket-key").map(str::to_string) else {
         c.rejected_bad_request.inc();
         http::respond_error(&mut io, 400, "missing Sec-WebSocket-Key").await;
-        return;
+        return None;
     };
     if !inner.config.origins.is_empty() && !req.header("origin").is_some_and(|o| inner.config.origins.iter().any(|a| a == o)) {
         c.rejected_origin.inc();
         http::respond_error(&mut io, 403, "origin not allowed").await;
-        return;
+        return None;
     }
     if let Some(token) = &inner.config.token {
         let bearer = req.header("authorization").and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
         if req.query_param("token") != Some(token.as_str()) && bearer != Some(token.as_str()) {
             c.rejected_auth.inc();
             http::respond_error(&mut io, 401, "missing or wrong token").await;
-            return;
+            return None;
         }
     }
     if inner.is_stopping() {
         http::respond_error(&mut io, 503, "hub shutting down").await;
-        return;
+        return None;
     }
     if inner.live.fetch_add(1, Ordering::AcqRel) >= inner.config.max_connections {
         inner.live.fetch_sub(1, Ordering::AcqRel);
         c.rejected_connection_limit.inc();
         http::respond_error(&mut io, 503, "connection limit reached").await;
-        return;
+        return None;
     }
-    let _slot = LiveSlot(&inner);
+    let slot = LiveSlot(inner.clone());
     let offered: Vec<String> = req
         .headers
         .iter()
@@ -190,12 +209,12 @@ async fn upgrade(inner: Arc<HubInner>, mut io: BoxedIo, req: Request, remote: So
         protocol: protocol.clone(),
     };
     if route.config.host_accepts {
-        match ask_host(&inner, &info).await {
+        match ask_host(inner, &info).await {
             super::Decision::Accept(p) => {
                 if let Some(p) = &p {
                     if !offered.contains(p) {
                         http::respond_error(&mut io, 500, "the host chose a subprotocol the client did not offer").await;
-                        return;
+                        return None;
                     }
                 }
                 if p.is_some() {
@@ -205,17 +224,19 @@ async fn upgrade(inner: Arc<HubInner>, mut io: BoxedIo, req: Request, remote: So
             super::Decision::Reject(status, body) => {
                 c.rejected_auth.inc();
                 http::respond(&mut io, status, "text/plain; charset=utf-8", &[], body.as_bytes(), false).await;
-                return;
+                return None;
             }
         }
         info.protocol = protocol.clone();
     }
     if io.write_all(http::upgrade_response(&key, protocol.as_deref()).as_bytes()).await.is_err() || io.flush().await.is_err() {
-        return;
+        return None;
     }
     c.connections_total.inc();
     let socket = WebSocketStream::from_partially_read(io, req.rest, Role::Server, Some(inner.ws_config)).await;
-    run_connection(&inner, route, info, socket).await;
+    // Boxed: async fn arguments keep their own space in a future, so an inline `Upgraded`
+    // would stay in the connection's task for its whole life.
+    Some(Box::new(Upgraded { route, info, socket, slot }))
 }
 
 /// Time the host has to answer a paused handshake.
@@ -235,7 +256,18 @@ async fn ask_host(inner: &HubInner, info: &OpenInfo) -> super::Decision {
 }
 
 /// Runs one connection from open to close.
-async fn run_connection(inner: &Arc<HubInner>, route: Arc<Route>, info: OpenInfo, socket: Ws) {
+async fn run_connection(inner: &Arc<HubInner>, up: Box<Upgraded>) {
+    let Upgraded { route, info, socket, slot } = *up;
+    let (conn, host) = register(inner, &route, info);
+    let mut ended = Ended { inner: inner.clone(), conn: conn.clone(), host, end: None, _slot: slot };
+    let (sink, stream) = socket.split();
+    let writer = tokio::spawn(write_loop(sink, conn.outbox.clone()));
+    ended.end = Some(read_loop(inner, &conn, stream, writer).await);
+}
+
+/// Enters a new connection in the hub's tables and reports it to a host route. Consumes the
+/// open info so none of it stays in the connection's task.
+fn register(inner: &Arc<HubInner>, route: &Arc<Route>, info: OpenInfo) -> (Arc<Conn>, bool) {
     let id = info.conn;
     let outbox = Arc::new(Outbox::new(route.config.queue_limit, route.config.on_overflow, inner.counters.clone()));
     let conn = Arc::new(Conn {
@@ -262,10 +294,7 @@ async fn run_connection(inner: &Arc<HubInner>, route: Arc<Route>, info: OpenInfo
     if host {
         inner.events.push_now(Event::Open(Box::new(info)));
     }
-    let mut ended = Ended { inner: inner.clone(), conn: conn.clone(), host, end: None };
-    let (sink, stream) = socket.split();
-    let writer = tokio::spawn(write_loop(sink, outbox.clone()));
-    ended.end = Some(read_loop(inner, &conn, stream, writer).await);
+    (conn, host)
 }
 
 /// Removes a connection from the hub when its task ends, normally or by being dropped (the
@@ -275,6 +304,8 @@ struct Ended {
     conn: Arc<Conn>,
     host: bool,
     end: Option<(u16, String, bool)>,
+    /// Released last: the connection counts against `max_connections` until it is gone.
+    _slot: LiveSlot,
 }
 
 impl Drop for Ended {
@@ -409,7 +440,7 @@ async fn read_loop(
                             conn.outbox.request_close(code, &message, true);
                             // Let the writer put the close frame on the wire, briefly.
                             if !writer_done {
-                                let _ = timeout(Duration::from_millis(500), &mut writer).await;
+                                let _ = Box::pin(timeout(Duration::from_millis(500), &mut writer)).await;
                                 writer_done = true;
                             }
                             break (code, message, false);
@@ -469,13 +500,14 @@ async fn write_loop(mut sink: SplitSink<Ws, Message>, outbox: Arc<Outbox>) -> bo
                     // A close was requested while the socket is slow: stop writing data.
                     _ = outbox.close_wanted() => {
                         if let Some((code, reason)) = outbox.close_requested() {
-                            return send_close(&mut sink, code, &reason).await;
+                            return Box::pin(send_close(&mut sink, code, &reason)).await;
                         }
                         return false;
                     }
                 }
             }
-            Batch::Close(code, reason) => return send_close(&mut sink, code, &reason).await,
+            // Boxed: the close path is rare, its future need not size every writer task.
+            Batch::Close(code, reason) => return Box::pin(send_close(&mut sink, code, &reason)).await,
             Batch::Finished => return false,
         }
     }
@@ -483,4 +515,36 @@ async fn write_loop(mut sink: SplitSink<Ws, Message>, outbox: Arc<Outbox>) -> bo
 
 async fn send_close(sink: &mut SplitSink<Ws, Message>, code: u16, reason: &str) -> bool {
     matches!(timeout(CLOSE_TIMEOUT, sink.send(Message::Close(Some(ws::close_frame(code, reason))))).await, Ok(Ok(())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Idle memory per connection is dominated by its two task futures (a future is as large
+    /// as its largest await point): keep them small. Bounds for this compiler with headroom.
+    #[tokio::test]
+    async fn connection_task_futures_stay_small() {
+        let mut cfg = crate::HubConfig::default_hub();
+        cfg.listen = "127.0.0.1:0".into();
+        let hub = crate::Hub::start(cfg).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let _client = TcpStream::connect(addr).await.unwrap();
+        let (tcp, remote) = listener.accept().await.unwrap();
+        let route = hub.inner.routes.get("/chat").unwrap().clone();
+        let (conn, _) = register(&hub.inner, &route, OpenInfo { conn: 999, ..Default::default() });
+        let raw = TcpStream::connect(addr).await.unwrap();
+        let ws = WebSocketStream::from_raw_socket(Box::new(raw) as BoxedIo, Role::Server, None).await;
+        let (sink, _stream) = ws.split();
+        let writer = write_loop(sink, conn.outbox.clone());
+        let task = handle_socket(hub.inner.clone(), tcp, remote);
+        let (reader_size, writer_size) = (std::mem::size_of_val(&task), std::mem::size_of_val(&writer));
+        eprintln!("connection task future: {reader_size} bytes, writer task future: {writer_size} bytes");
+        assert!(reader_size <= 1200, "the connection task future grew to {reader_size} bytes");
+        assert!(writer_size <= 640, "the writer task future grew to {writer_size} bytes");
+        drop((task, writer));
+        hub.inner.remove_conn(&conn);
+        hub.shutdown_async().await;
+    }
 }

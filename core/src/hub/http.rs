@@ -54,14 +54,17 @@ pub(crate) enum HeadError {
 
 /// Reads and parses one request head.
 pub(crate) async fn read_request(io: &mut BoxedIo) -> Result<Request, HeadError> {
+    // Read straight into the heap buffer: a stack array here would sit in every connection's
+    // task for its whole life (a future is as large as its largest await point).
     let mut buf = Vec::with_capacity(1024);
-    let mut chunk = [0u8; 1024];
     loop {
-        let n = io.read(&mut chunk).await.map_err(|_| HeadError::Io)?;
+        if buf.len() == buf.capacity() {
+            buf.reserve(1024);
+        }
+        let n = io.read_buf(&mut buf).await.map_err(|_| HeadError::Io)?;
         if n == 0 {
             return Err(HeadError::Io);
         }
-        buf.extend_from_slice(&chunk[..n]);
         let mut headers = [httparse::EMPTY_HEADER; 64];
         let mut req = httparse::Request::new(&mut headers);
         match req.parse(&buf) {
