@@ -295,6 +295,15 @@ impl EventQueue {
         }
     }
 
+    /// Pushes an event if there is room; gives it back when the queue is full.
+    pub fn try_push(&self, event: Event) -> std::result::Result<(), Event> {
+        if self.is_full(&self.lock()) {
+            return Err(event);
+        }
+        self.push_now(event);
+        Ok(())
+    }
+
     /// Pushes an event without waiting for room (used for the few control events).
     pub fn push_now(&self, event: Event) {
         let wake = {

@@ -17,7 +17,7 @@ use tungstenite::Message;
 use super::{ClientState, Command, LineSplitter, Shared};
 use crate::error::{Error, ErrorCode, Result};
 use crate::event::{Event, OpenInfo, Payload};
-use crate::io::BoxedIo;
+use crate::io::{BoxedIo, Stream};
 use crate::ws;
 
 /// Read buffer of a client connection (large frames reserve their full size anyway).
@@ -195,12 +195,12 @@ async fn connect(shared: &Shared, target: &Target) -> Result<(Ws, OpenInfo)> {
     let remote = tcp.peer_addr().map(|a| a.to_string()).unwrap_or_default();
     let local = tcp.local_addr().map(|a| a.to_string()).unwrap_or_default();
     let io: BoxedIo = match &target.tls {
-        None => Box::new(tcp),
+        None => Stream::Tcp(tcp),
         Some((config, name)) => {
             let tls = tokio_rustls::TlsConnector::from(config.clone()).connect(name.clone(), tcp).await.map_err(|e| {
                 Error::new(ErrorCode::Tls, format!("TLS handshake with {url} failed: {e}"))
             })?;
-            Box::new(tls)
+            Stream::Tls(Box::new(tls))
         }
     };
     let mut io = io;

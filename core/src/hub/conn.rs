@@ -18,12 +18,11 @@ use tungstenite::Message;
 
 use super::http::{self, HeadError, Request};
 use super::outbox::{Batch, Outbox};
-use super::{reports_to_host, to_message, Conn, HubInner, Route};
-use crate::backplane::Topic;
+use super::{into_message, reports_to_host, Conn, HubInner, Route};
 use crate::config::RouteKind;
 use crate::error::ErrorCode;
 use crate::event::{Event, OpenInfo, Payload};
-use crate::io::BoxedIo;
+use crate::io::{BoxedIo, Stream};
 use crate::ws;
 
 /// Time allowed for the TLS handshake and the request head.
@@ -83,9 +82,9 @@ async fn handshake(inner: Arc<HubInner>, tcp: TcpStream, remote: SocketAddr) -> 
     let _ = tcp.set_nodelay(true);
     let local = tcp.local_addr().unwrap_or(inner.local_addr);
     let mut io: BoxedIo = match &inner.tls {
-        None => Box::new(tcp),
+        None => Stream::Tcp(tcp),
         Some(acceptor) => match timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
-            Ok(Ok(tls)) => Box::new(tls),
+            Ok(Ok(tls)) => Stream::Tls(Box::new(tls)),
             _ => return None,
         },
     };
@@ -275,9 +274,9 @@ fn register(inner: &Arc<HubInner>, route: &Arc<Route>, info: OpenInfo) -> (Arc<C
         route: route.clone(),
         outbox: outbox.clone(),
         groups: Mutex::new(HashSet::new()),
-        kill: Notify::new(),
+        killed: std::sync::atomic::AtomicBool::new(false),
         paused: std::sync::atomic::AtomicBool::new(false),
-        resume: Notify::new(),
+        control: Notify::new(),
     });
     inner.conns.write().unwrap_or_else(|e| e.into_inner()).insert(id, conn.clone());
     let first = {
@@ -285,7 +284,7 @@ fn register(inner: &Arc<HubInner>, route: &Arc<Route>, info: OpenInfo) -> (Arc<C
         members.insert(id, outbox.clone());
         members.len() == 1
     };
-    inner.topic_joined(Topic::Route(route.config.path.clone()), first);
+    inner.topic_joined(route.topic.clone(), first);
     // A shutdown that began while this connection was in its handshake still reaches it.
     if inner.is_stopping() {
         outbox.request_close(ws::CLOSE_GOING_AWAY, "hub shutting down", false);
@@ -349,7 +348,12 @@ async fn read_loop(
             // A pause takes effect before any further read.
             biased;
             // Pausing or resuming re-evaluates `paused` (reading is cancel-safe).
-            _ = conn.resume.notified() => {}
+            _ = conn.control.notified() => {
+                if conn.killed.load(Ordering::Acquire) {
+                    let (code, reason) = conn.outbox.close_requested().unwrap_or((ws::CLOSE_GOING_AWAY, "hub shutting down".into()));
+                    break (code, reason, false);
+                }
+            }
             w = &mut writer, if !writer_done => {
                 writer_done = true;
                 match w {
@@ -393,10 +397,6 @@ async fn read_loop(
                     }
                 }
                 timer.as_mut().reset(next);
-            }
-            _ = conn.kill.notified() => {
-                let (code, reason) = conn.outbox.close_requested().unwrap_or((ws::CLOSE_GOING_AWAY, "hub shutting down".into()));
-                break (code, reason, false);
             }
             msg = stream.next(), if !paused => {
                 last_rx = Instant::now();
@@ -471,15 +471,20 @@ async fn read_loop(
 async fn dispatch(inner: &Arc<HubInner>, conn: &Conn, kind: RouteKind, payload: Payload) {
     match kind {
         RouteKind::Echo => {
-            conn.outbox.push(to_message(&payload));
+            conn.outbox.push(into_message(payload));
         }
         RouteKind::Broadcast => {
-            inner.backplane.publish(&Topic::Route(conn.route.config.path.clone()), &payload, None);
+            inner.backplane.publish(&conn.route.topic, &payload, None);
         }
         RouteKind::Relay => {
-            inner.backplane.publish(&Topic::Route(conn.route.config.path.clone()), &payload, Some(conn.id));
+            inner.backplane.publish(&conn.route.topic, &payload, Some(conn.id));
         }
-        RouteKind::Host => inner.events.push(Event::Message { conn: conn.id, data: payload }).await,
+        RouteKind::Host => {
+            // Waiting for room is the rare path: boxed, so it does not size every task.
+            if let Err(event) = inner.events.try_push(Event::Message { conn: conn.id, data: payload }) {
+                Box::pin(inner.events.push(event)).await;
+            }
+        }
     }
 }
 
@@ -535,7 +540,7 @@ mod tests {
         let route = hub.inner.routes.get("/chat").unwrap().clone();
         let (conn, _) = register(&hub.inner, &route, OpenInfo { conn: 999, ..Default::default() });
         let raw = TcpStream::connect(addr).await.unwrap();
-        let ws = WebSocketStream::from_raw_socket(Box::new(raw) as BoxedIo, Role::Server, None).await;
+        let ws = WebSocketStream::from_raw_socket(Stream::Tcp(raw), Role::Server, None).await;
         let (sink, _stream) = ws.split();
         let writer = write_loop(sink, conn.outbox.clone());
         let task = handle_socket(hub.inner.clone(), tcp, remote);
