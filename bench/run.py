@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Runs the omnisock benchmarks side by side and writes bench/RESULTS.md.
+"""Runs the omnisock hub benchmarks side by side and writes bench/hub/RESULTS.md (then
+bench/collect.py rebuilds bench/RESULTS.md from every benchmark's results).
 
 Every scenario is run against every server, servers interleaved within each
 repeat (and their order rotated between repeats), each on a freshly started
@@ -605,7 +606,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1, help="load generator runtime threads (default 1)")
     ap.add_argument("--no-setup", action="store_true", help="skip bench/setup.sh")
     ap.add_argument("--no-build", action="store_true", help="skip the cargo builds")
-    ap.add_argument("--out", default=os.path.join(BENCH, "RESULTS.md"), help="report file")
+    ap.add_argument("--out", default=os.path.join(BENCH, "hub", "RESULTS.md"), help="report file (bench/collect.py then rebuilds bench/RESULTS.md)")
     ap.add_argument("--busy-limit", type=float, default=0.25,
                     help="wait before each run until the machine is less busy than this (0-1)")
     ap.add_argument("--max-wait", type=float, default=120,
@@ -678,6 +679,8 @@ def main():
         report += ["### Problems seen", "", *pr, ""]
     print("\n".join(report))
     write_report(args.out, results, servers, scenarios, plan, sys.argv[1:], started, args.threads)
+    if os.path.abspath(args.out) == os.path.join(BENCH, "hub", "RESULTS.md"):
+        subprocess.run([sys.executable, os.path.join(BENCH, "collect.py")], check=False)
     print(f"wrote {rel(args.out)}; raw results and server logs in {logdir}")
 
 
