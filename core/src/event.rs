@@ -162,8 +162,13 @@ pub type WakeCallback = Arc<dyn Fn() + Send + Sync>;
 struct Inner {
     events: VecDeque<Event>,
     bytes: usize,
+    /// A host asked for the wake fd: only then is it signalled (two syscalls per wake saved
+    /// for hosts that block in `wait` instead).
+    armed: bool,
     /// A byte is pending on the wake socket.
     signaled: bool,
+    /// Threads blocked in `wait` (the condvar is only notified when there are some).
+    waiters: usize,
 }
 
 /// The wake fd: a socket pair whose read end is readable while events are queued.
@@ -261,7 +266,7 @@ impl EventQueue {
     pub fn new(limits: QueueLimits) -> std::io::Result<Self> {
         let wake = WakeFd::new()?;
         Ok(EventQueue {
-            inner: Mutex::new(Inner { events: VecDeque::new(), bytes: 0, signaled: false }),
+            inner: Mutex::new(Inner { events: VecDeque::new(), bytes: 0, armed: false, signaled: false, waiters: 0 }),
             ready: Condvar::new(),
             space: Notify::new(),
             limits,
@@ -306,20 +311,22 @@ impl EventQueue {
 
     /// Pushes an event without waiting for room (used for the few control events).
     pub fn push_now(&self, event: Event) {
-        let wake = {
+        let (became_ready, waiters) = {
             let mut inner = self.lock();
+            let was_empty = inner.events.is_empty();
             inner.bytes += event.weight();
             inner.events.push_back(event);
-            let wake = !inner.signaled;
-            if wake {
+            if inner.armed && !inner.signaled {
                 inner.signaled = true;
                 self.wake.signal();
             }
-            wake
+            (was_empty, inner.waiters)
         };
-        self.ready.notify_all();
+        if waiters > 0 {
+            self.ready.notify_all();
+        }
         ANY_EVENT.bump();
-        if wake {
+        if became_ready {
             let cb = self.callback.lock().unwrap_or_else(|e| e.into_inner()).clone();
             if let Some(cb) = cb {
                 cb();
@@ -365,7 +372,9 @@ impl EventQueue {
             if now >= deadline {
                 return false;
             }
+            inner.waiters += 1;
             inner = self.ready.wait_timeout(inner, deadline - now).unwrap_or_else(|e| e.into_inner()).0;
+            inner.waiters -= 1;
         }
         true
     }
@@ -385,6 +394,12 @@ impl EventQueue {
     /// as the queue. Unix only.
     #[cfg(unix)]
     pub fn wake_fd(&self) -> RawFd {
+        let mut inner = self.lock();
+        inner.armed = true;
+        if !inner.events.is_empty() && !inner.signaled {
+            inner.signaled = true;
+            self.wake.signal();
+        }
         self.wake.rx.as_raw_fd()
     }
 

@@ -149,11 +149,14 @@ impl LocalDelivery for HubInner {
     fn deliver(&self, topic: &Topic, payload: &Payload, except: Option<ConnId>) -> usize {
         let msg = to_message(payload);
         let fan_out = |members: &HashMap<ConnId, Arc<Outbox>>| {
-            members
+            let n = members
                 .iter()
                 .filter(|(id, _)| Some(**id) != except)
-                .filter(|(_, outbox)| outbox.push(msg.clone()) == Pushed::Queued)
-                .count()
+                .filter(|(_, outbox)| outbox.push_uncounted(msg.clone()) == Pushed::Queued)
+                .count();
+            self.counters.messages_out.add(n as u64);
+            self.counters.bytes_out.add((n * payload.len()) as u64);
+            n
         };
         match topic {
             Topic::Route(path) => match self.routes.get(path) {

@@ -78,6 +78,18 @@ impl Outbox {
     /// Queues a message, applying the overflow policy when the byte limit is reached. A single
     /// message larger than the limit is accepted into an empty queue.
     pub(crate) fn push(&self, msg: Message) -> Pushed {
+        let len = size(&msg) as u64;
+        let pushed = self.push_uncounted(msg);
+        if pushed == Pushed::Queued {
+            self.counters.messages_out.inc();
+            self.counters.bytes_out.add(len);
+        }
+        pushed
+    }
+
+    /// [`push`](Self::push) without updating the shared counters: fan-out counts all its
+    /// recipients at once instead of bouncing the counters' cache line per recipient.
+    pub(crate) fn push_uncounted(&self, msg: Message) -> Pushed {
         let len = size(&msg);
         let mut inner = self.lock();
         if inner.close.is_some() || inner.finished {
@@ -118,8 +130,6 @@ impl Outbox {
         inner.queue.push_back(msg);
         let was_empty = inner.queue.len() == 1;
         drop(inner);
-        self.counters.messages_out.inc();
-        self.counters.bytes_out.add(len as u64);
         if was_empty {
             self.notify.notify_one();
         }
