@@ -1,8 +1,15 @@
-//! The byte stream under a WebSocket: plain TCP, or TLS over TCP.
+//! The byte stream under a WebSocket: plain TCP or TLS over TCP, with adaptive read-ahead.
+//!
+//! tungstenite reads at most its configured read-buffer size per call. The hub keeps that
+//! buffer tiny (idle connections dominate its memory), which would turn a 1 MiB message into
+//! thousands of 256-byte `read` syscalls. [`Stream`] therefore switches to a 64 KiB read-ahead
+//! buffer while data streams in (a read filled the caller's buffer), serves tungstenite's small
+//! reads from memory, and frees the buffer as soon as the socket runs dry: idle connections hold
+//! no read-ahead memory at all.
 
 use std::io;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
@@ -11,56 +18,172 @@ use tokio::net::TcpStream;
 pub trait Io: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Io for T {}
 
-/// Plain TCP inline (no allocation: most hub connections are plain behind a proxy or on a
-/// LAN), TLS boxed.
-pub enum Stream {
-    /// Plain TCP.
+/// Size of the read-ahead buffer used while data streams in.
+const READ_AHEAD: usize = 64 << 10;
+
+/// The transport under a [`Stream`].
+enum Transport {
+    /// Plain TCP, inline (no allocation).
     Tcp(TcpStream),
-    /// TLS (client or server side) over TCP.
-    Tls(Box<dyn Io>),
+    /// TLS (client or server side) over TCP, or any other boxed stream.
+    Boxed(Box<dyn Io>),
+}
+
+fn poll_transport_read(io: &mut Transport, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    match io {
+        Transport::Tcp(s) => Pin::new(s).poll_read(cx, buf),
+        Transport::Boxed(s) => Pin::new(s).poll_read(cx, buf),
+    }
 }
 
 /// The stream type used by clients and hubs.
+pub struct Stream {
+    io: Transport,
+    /// Read-ahead bytes (empty, unallocated, unless data is streaming in).
+    ahead: Vec<u8>,
+    start: usize,
+    end: usize,
+    /// The last read filled its buffer: more data is probably waiting.
+    streaming: bool,
+}
+
+/// The stream type used by clients and hubs (kept as an alias for the older name).
 pub type BoxedIo = Stream;
+
+impl Stream {
+    /// A plain TCP stream.
+    pub fn tcp(s: TcpStream) -> Self {
+        Stream::new(Transport::Tcp(s))
+    }
+
+    /// A TLS stream (or any other stream).
+    pub fn boxed(s: impl Io) -> Self {
+        Stream::new(Transport::Boxed(Box::new(s)))
+    }
+
+    fn new(io: Transport) -> Self {
+        Stream { io, ahead: Vec::new(), start: 0, end: 0, streaming: false }
+    }
+
+
+    /// Copies buffered bytes into `buf`; frees the buffer when it is drained after a short fill.
+    fn serve_ahead(&mut self, buf: &mut ReadBuf<'_>) {
+        let n = (self.end - self.start).min(buf.remaining());
+        buf.put_slice(&self.ahead[self.start..self.start + n]);
+        self.start += n;
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+            if !self.streaming {
+                self.ahead = Vec::new();
+            }
+        }
+    }
+}
 
 impl AsyncRead for Stream {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Tcp(s) => Pin::new(s).poll_read(cx, buf),
-            Stream::Tls(s) => Pin::new(s).poll_read(cx, buf),
+        let this = self.get_mut();
+        if this.start < this.end {
+            this.serve_ahead(buf);
+            return Poll::Ready(Ok(()));
+        }
+        if !this.streaming || buf.remaining() >= READ_AHEAD / 2 {
+            // Quiet connection (or a big caller buffer): read straight into the caller's buffer.
+            let before = buf.filled().len();
+            ready!(poll_transport_read(&mut this.io, cx, buf))?;
+            let n = buf.filled().len() - before;
+            this.streaming = n > 0 && buf.remaining() == 0 && buf.capacity() < READ_AHEAD / 2;
+            return Poll::Ready(Ok(()));
+        }
+        if this.ahead.is_empty() {
+            this.ahead = vec![0; READ_AHEAD];
+        }
+        let mut rb = ReadBuf::new(&mut this.ahead[..]);
+        match poll_transport_read(&mut this.io, cx, &mut rb) {
+            Poll::Pending => {
+                // Nothing waiting: hold no memory while the connection is idle.
+                this.ahead = Vec::new();
+                Poll::Pending
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Ready(Ok(())) => {
+                let n = rb.filled().len();
+                this.streaming = n >= READ_AHEAD / 2;
+                if n == 0 {
+                    this.ahead = Vec::new();
+                    return Poll::Ready(Ok(()));
+                }
+                this.start = 0;
+                this.end = n;
+                this.serve_ahead(buf);
+                Poll::Ready(Ok(()))
+            }
         }
     }
 }
 
 impl AsyncWrite for Stream {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Stream::Tcp(s) => Pin::new(s).poll_write(cx, buf),
-            Stream::Tls(s) => Pin::new(s).poll_write(cx, buf),
+        match &mut self.get_mut().io {
+            Transport::Tcp(s) => Pin::new(s).poll_write(cx, buf),
+            Transport::Boxed(s) => Pin::new(s).poll_write(cx, buf),
         }
     }
     fn poll_write_vectored(self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[io::IoSlice<'_>]) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Stream::Tcp(s) => Pin::new(s).poll_write_vectored(cx, bufs),
-            Stream::Tls(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+        match &mut self.get_mut().io {
+            Transport::Tcp(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            Transport::Boxed(s) => Pin::new(s).poll_write_vectored(cx, bufs),
         }
     }
     fn is_write_vectored(&self) -> bool {
-        match self {
-            Stream::Tcp(s) => s.is_write_vectored(),
-            Stream::Tls(s) => s.is_write_vectored(),
+        match &self.io {
+            Transport::Tcp(s) => s.is_write_vectored(),
+            Transport::Boxed(s) => s.is_write_vectored(),
         }
     }
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Tcp(s) => Pin::new(s).poll_flush(cx),
-            Stream::Tls(s) => Pin::new(s).poll_flush(cx),
+        match &mut self.get_mut().io {
+            Transport::Tcp(s) => Pin::new(s).poll_flush(cx),
+            Transport::Boxed(s) => Pin::new(s).poll_flush(cx),
         }
     }
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Tcp(s) => Pin::new(s).poll_shutdown(cx),
-            Stream::Tls(s) => Pin::new(s).poll_shutdown(cx),
+        match &mut self.get_mut().io {
+            Transport::Tcp(s) => Pin::new(s).poll_shutdown(cx),
+            Transport::Boxed(s) => Pin::new(s).poll_shutdown(cx),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[tokio::test]
+    async fn small_reads_of_a_large_stream_arrive_intact_and_idle_holds_no_buffer() {
+        let (a, mut b) = tokio::io::duplex(1 << 20);
+        let mut s = Stream::boxed(a);
+        let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        b.write_all(&data).await.unwrap();
+        let mut got = Vec::new();
+        let mut chunk = [0u8; 256];
+        while got.len() < data.len() {
+            let n = s.read(&mut chunk).await.unwrap();
+            assert!(n > 0);
+            got.extend_from_slice(&chunk[..n]);
+        }
+        assert_eq!(got, data);
+        assert!(s.streaming || s.ahead.is_empty());
+        // Idle: a pending read holds no read-ahead buffer.
+        let pending = tokio::time::timeout(std::time::Duration::from_millis(20), s.read(&mut chunk)).await;
+        assert!(pending.is_err());
+        assert_eq!(s.ahead.capacity(), 0, "an idle stream keeps no read-ahead memory");
+        b.write_all(b"tail").await.unwrap();
+        drop(b);
+        let mut rest = Vec::new();
+        s.read_to_end(&mut rest).await.unwrap();
+        assert_eq!(rest, b"tail");
     }
 }

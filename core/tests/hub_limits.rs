@@ -171,3 +171,29 @@ async fn origin_allow_list_and_token_check() {
     assert_eq!(hub.counters().rejected_auth.get(), 2);
     hub.shutdown_async().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn echo_pushes_back_instead_of_closing_a_sender_that_reads_slowly() {
+    // Queue limit 64 KiB; 200 × 64 KiB (more than loopback socket buffers hold) sent at full
+    // speed while the same client reads slowly: the echo route must slow the sender down,
+    // not close it as a slow consumer.
+    let hub = hub_with(&[("/echo", RouteKind::Echo)], |c| c.routes[0].queue_limit = 64 << 10);
+    let (mut tx, mut rx) = peer(&url(&hub, "/echo")).await.split();
+    const N: usize = 200;
+    let sender = tokio::spawn(async move {
+        for i in 0..N {
+            tx.send(Message::binary(vec![i as u8; 64 << 10])).await.unwrap();
+        }
+        tx
+    });
+    for i in 0..N {
+        let m = tokio::time::timeout(SOON, rx.next()).await.expect("echo in time").expect("open").expect("no error");
+        assert_eq!(m, Message::binary(vec![i as u8; 64 << 10]), "message {i}");
+        if i % 10 == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+    let _tx = sender.await.unwrap();
+    assert_eq!(hub.counters().slow_consumer_closes.get(), 0);
+    hub.shutdown_async().await;
+}

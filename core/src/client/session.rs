@@ -195,12 +195,12 @@ async fn connect(shared: &Shared, target: &Target) -> Result<(Ws, OpenInfo)> {
     let remote = tcp.peer_addr().map(|a| a.to_string()).unwrap_or_default();
     let local = tcp.local_addr().map(|a| a.to_string()).unwrap_or_default();
     let io: BoxedIo = match &target.tls {
-        None => Stream::Tcp(tcp),
+        None => Stream::tcp(tcp),
         Some((config, name)) => {
             let tls = tokio_rustls::TlsConnector::from(config.clone()).connect(name.clone(), tcp).await.map_err(|e| {
                 Error::new(ErrorCode::Tls, format!("TLS handshake with {url} failed: {e}"))
             })?;
-            Stream::Tls(Box::new(tls))
+            Stream::boxed(tls)
         }
     };
     let mut io = io;

@@ -82,9 +82,9 @@ async fn handshake(inner: Arc<HubInner>, tcp: TcpStream, remote: SocketAddr) -> 
     let _ = tcp.set_nodelay(true);
     let local = tcp.local_addr().unwrap_or(inner.local_addr);
     let mut io: BoxedIo = match &inner.tls {
-        None => Stream::Tcp(tcp),
+        None => Stream::tcp(tcp),
         Some(acceptor) => match timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
-            Ok(Ok(tls)) => Stream::Tls(Box::new(tls)),
+            Ok(Ok(tls)) => Stream::boxed(tls),
             _ => return None,
         },
     };
@@ -471,6 +471,11 @@ async fn read_loop(
 async fn dispatch(inner: &Arc<HubInner>, conn: &Conn, kind: RouteKind, payload: Payload) {
     match kind {
         RouteKind::Echo => {
+            // The sender is its own consumer: when its echoes pile up, stop reading from it
+            // (TCP back-pressure) rather than closing it as a slow consumer.
+            if !conn.outbox.has_room(payload.len()) {
+                Box::pin(conn.outbox.wait_room(payload.len())).await;
+            }
             conn.outbox.push(into_message(payload));
         }
         RouteKind::Broadcast => {
@@ -540,7 +545,7 @@ mod tests {
         let route = hub.inner.routes.get("/chat").unwrap().clone();
         let (conn, _) = register(&hub.inner, &route, OpenInfo { conn: 999, ..Default::default() });
         let raw = TcpStream::connect(addr).await.unwrap();
-        let ws = WebSocketStream::from_raw_socket(Stream::Tcp(raw), Role::Server, None).await;
+        let ws = WebSocketStream::from_raw_socket(Stream::tcp(raw), Role::Server, None).await;
         let (sink, _stream) = ws.split();
         let writer = write_loop(sink, conn.outbox.clone());
         let task = handle_socket(hub.inner.clone(), tcp, remote);

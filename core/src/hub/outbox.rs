@@ -41,6 +41,8 @@ pub(crate) struct Outbox {
     notify: Notify,
     /// Woken when a close is requested (the writer may be stuck on a slow socket).
     close_notify: Notify,
+    /// Woken when the writer takes messages out (room for a sender that waits for it).
+    room_notify: Notify,
     counters: Arc<Counters>,
 }
 
@@ -67,6 +69,7 @@ impl Outbox {
             inner: Mutex::new(Inner { queue: VecDeque::new(), bytes: 0, close: None, urgent: false, finished: false }),
             notify: Notify::new(),
             close_notify: Notify::new(),
+            room_notify: Notify::new(),
             counters,
         }
     }
@@ -168,6 +171,7 @@ impl Outbox {
         drop(inner);
         self.notify.notify_one();
         self.close_notify.notify_waiters();
+        self.room_notify.notify_waiters();
         true
     }
 
@@ -180,11 +184,31 @@ impl Outbox {
         drop(inner);
         self.notify.notify_one();
         self.close_notify.notify_waiters();
+        self.room_notify.notify_waiters();
     }
 
     /// Whether a close was requested by the hub.
     pub(crate) fn close_requested(&self) -> Option<(u16, String)> {
         self.lock().close.clone()
+    }
+
+    /// Whether a message of `len` bytes fits without the overflow policy (or the connection is
+    /// closing, when waiting would be pointless).
+    pub(crate) fn has_room(&self, len: usize) -> bool {
+        let inner = self.lock();
+        inner.queue.is_empty() || inner.bytes + len <= self.limit || inner.close.is_some() || inner.finished
+    }
+
+    /// Waits until [`has_room`](Self::has_room): back-pressure for a connection that fills its
+    /// own queue (echo), instead of treating it as a slow consumer.
+    pub(crate) async fn wait_room(&self, len: usize) {
+        loop {
+            let notified = self.room_notify.notified();
+            if self.has_room(len) {
+                return;
+            }
+            notified.await;
+        }
     }
 
     /// Resolves once an urgent close has been requested (or the connection is finished).
@@ -224,6 +248,8 @@ impl Outbox {
                         out.push(m);
                     }
                     inner.bytes -= taken;
+                    drop(inner);
+                    self.room_notify.notify_waiters();
                     return Batch::Messages(out);
                 }
                 if let Some((code, reason)) = inner.close.clone() {
