@@ -328,25 +328,13 @@ pub unsafe extern "C" fn omnisock_client_queued_bytes(client: omnisock_client, o
 /// client; poll one handle from one thread at a time.
 #[no_mangle]
 pub unsafe extern "C" fn omnisock_client_poll(client: omnisock_client, events: *mut omnisock_event, capacity: usize, out_count: *mut usize) -> omnisock_result {
-    guard("omnisock_client_poll", || {
-        need_out(out_count, "out_count")?;
-        if events.is_null() && capacity > 0 {
-            return Err(Error::invalid("events is NULL but capacity > 0"));
-        }
-        let obj = CLIENTS.get(client)?;
-        let slice: &mut [omnisock_event] = if capacity == 0 { &mut [] } else { std::slice::from_raw_parts_mut(events, capacity) };
-        write_out(out_count, event::poll(&*obj, slice), "out_count")
-    })
+    guard("omnisock_client_poll", || event::poll_c(|| Ok(CLIENTS.get(client)? as Arc<dyn EventSource>), events, capacity, out_count))
 }
 
 /// Blocks up to `timeout_ms` until an event is queued; writes whether one is.
 #[no_mangle]
 pub unsafe extern "C" fn omnisock_client_wait(client: omnisock_client, timeout_ms: u32, out_ready: *mut bool) -> omnisock_result {
-    guard("omnisock_client_wait", || {
-        need_out(out_ready, "out_ready")?;
-        let obj = CLIENTS.get(client)?;
-        write_out(out_ready, event::wait(&*obj, timeout_ms), "out_ready")
-    })
+    guard("omnisock_client_wait", || event::wait_c(|| Ok(CLIENTS.get(client)? as Arc<dyn EventSource>), timeout_ms, out_ready))
 }
 
 /// Writes a file descriptor that is readable while events are queued (for epoll/select/

@@ -218,9 +218,37 @@ pub(crate) fn poll(src: &dyn EventSource, out: &mut [omnisock_event]) -> usize {
     n
 }
 
-/// Waits up to `timeout_ms` for an event.
-pub(crate) fn wait(src: &dyn EventSource, timeout_ms: u32) -> bool {
-    src.queue().wait(Duration::from_millis(timeout_ms as u64))
+/// The body of `omnisock_*_poll`: checks the C arguments, looks the handle up, polls.
+///
+/// # Safety
+/// `events` must be NULL or valid for `capacity` writes; `out_count` NULL or writable.
+pub(crate) unsafe fn poll_c(
+    lookup: impl FnOnce() -> Result<Arc<dyn EventSource>, omnisock_core::Error>,
+    events: *mut omnisock_event,
+    capacity: usize,
+    out_count: *mut usize,
+) -> Result<(), omnisock_core::Error> {
+    crate::args::need_out(out_count, "out_count")?;
+    if events.is_null() && capacity > 0 {
+        return Err(omnisock_core::Error::invalid("events is NULL but capacity > 0"));
+    }
+    let src = lookup()?;
+    let slice: &mut [omnisock_event] = if capacity == 0 { &mut [] } else { std::slice::from_raw_parts_mut(events, capacity) };
+    crate::args::write_out(out_count, poll(&*src, slice), "out_count")
+}
+
+/// The body of `omnisock_*_wait`: blocks up to `timeout_ms` for an event.
+///
+/// # Safety
+/// `out_ready` must be NULL or writable.
+pub(crate) unsafe fn wait_c(
+    lookup: impl FnOnce() -> Result<Arc<dyn EventSource>, omnisock_core::Error>,
+    timeout_ms: u32,
+    out_ready: *mut bool,
+) -> Result<(), omnisock_core::Error> {
+    crate::args::need_out(out_ready, "out_ready")?;
+    let ready = lookup()?.queue().wait(Duration::from_millis(timeout_ms as u64));
+    crate::args::write_out(out_ready, ready, "out_ready")
 }
 
 /// A raw pointer the host gave us, passed back to its callback untouched.

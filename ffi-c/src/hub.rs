@@ -507,25 +507,13 @@ pub unsafe extern "C" fn omnisock_hub_status_json(h: omnisock_hub, buf: *mut c_c
 /// for how long their pointers stay valid.
 #[no_mangle]
 pub unsafe extern "C" fn omnisock_hub_poll(h: omnisock_hub, events: *mut omnisock_event, capacity: usize, out_count: *mut usize) -> omnisock_result {
-    guard("omnisock_hub_poll", || {
-        need_out(out_count, "out_count")?;
-        if events.is_null() && capacity > 0 {
-            return Err(Error::invalid("events is NULL but capacity > 0"));
-        }
-        let obj = hub(h)?;
-        let slice: &mut [omnisock_event] = if capacity == 0 { &mut [] } else { std::slice::from_raw_parts_mut(events, capacity) };
-        write_out(out_count, event::poll(&*obj, slice), "out_count")
-    })
+    guard("omnisock_hub_poll", || event::poll_c(|| Ok(hub(h)? as Arc<dyn EventSource>), events, capacity, out_count))
 }
 
 /// Blocks up to `timeout_ms` until a hub event is queued; writes whether one is.
 #[no_mangle]
 pub unsafe extern "C" fn omnisock_hub_wait(h: omnisock_hub, timeout_ms: u32, out_ready: *mut bool) -> omnisock_result {
-    guard("omnisock_hub_wait", || {
-        need_out(out_ready, "out_ready")?;
-        let obj = hub(h)?;
-        write_out(out_ready, event::wait(&*obj, timeout_ms), "out_ready")
-    })
+    guard("omnisock_hub_wait", || event::wait_c(|| Ok(hub(h)? as Arc<dyn EventSource>), timeout_ms, out_ready))
 }
 
 /// Writes a file descriptor readable while hub events are queued (do not read or close it).
