@@ -20,7 +20,6 @@ use std::time::{Duration, Instant};
 
 use tokio::net::TcpSocket;
 use tokio::sync::Notify;
-use tungstenite::protocol::WebSocketConfig;
 use tungstenite::Message;
 
 use crate::backplane::{Backplane, LocalDelivery, Topic};
@@ -29,14 +28,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::event::{ConnId, EventQueue, Payload};
 use crate::ws;
 use metrics::Counters;
-use outbox::{Outbox, Pushed};
-
-/// Read buffer per hub connection: small, because idle connections dominate memory (a large
-/// frame reserves its full size anyway; measured: 256 B keeps idle connections under 4 KiB at
-/// ~5% of small-message echo throughput against 512 B).
-const READ_BUFFER: usize = 256;
-/// Bytes the writer collects before writing to the socket (it always flushes a batch).
-const WRITE_BUFFER: usize = 16 << 10;
+use outbox::{Budget, Outbox, Pushed};
 
 /// Members of a topic on this node.
 type Members = RwLock<HashMap<ConnId, Arc<Outbox>>>;
@@ -80,7 +72,8 @@ pub(crate) struct HubInner {
     pub(crate) counters: Arc<Counters>,
     pub(crate) events: EventQueue,
     pub(crate) backplane: Arc<dyn Backplane>,
-    pub(crate) ws_config: WebSocketConfig,
+    /// The hub-wide budget of outbound bytes (`max_buffered`).
+    pub(crate) budget: Arc<Budget>,
     pub(crate) tls: Option<tokio_rustls::TlsAcceptor>,
     pub(crate) local_addr: SocketAddr,
     pub(crate) started: Instant,
@@ -256,6 +249,10 @@ impl Hub {
             let bind_err = |e: std::io::Error| Error::new(ErrorCode::Io, format!("cannot listen on {addr}: {e}"));
             let socket = if addr.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() }.map_err(bind_err)?;
             socket.set_reuseaddr(true).map_err(bind_err)?;
+            // Accepted sockets inherit the listener's send buffer size.
+            if config.send_buffer > 0 {
+                socket.set_send_buffer_size(config.send_buffer as u32).map_err(bind_err)?;
+            }
             socket.bind(addr).map_err(bind_err)?;
             socket.listen(4096).map_err(bind_err)?
         };
@@ -270,7 +267,7 @@ impl Hub {
                 (r.path.clone(), Arc::new(route))
             })
             .collect();
-        let ws_config = ws::config(READ_BUFFER, WRITE_BUFFER, config.max_message_size);
+        let budget = Arc::new(Budget::new(config.max_buffered));
         let backplane = crate::backplane::from_config(&config)?;
         let inner = Arc::new(HubInner {
             config,
@@ -280,7 +277,7 @@ impl Hub {
             counters: Arc::new(Counters::default()),
             events,
             backplane,
-            ws_config,
+            budget,
             tls,
             local_addr,
             started: Instant::now(),

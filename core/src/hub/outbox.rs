@@ -1,7 +1,16 @@
-//! The bounded outbound queue of one hub connection, with its overflow policy.
+//! The bounded outbound queue of one hub connection, with its overflow policy, and the
+//! hub-wide budget that bounds all queues together.
+//!
+//! Accounting: a message counts against its queue's `queue_limit` while queued, and against
+//! the hub's [`Budget`] from the moment it is queued until the writer has put it on the wire
+//! (or it is dropped). A payload shared by a fan-out counts once per queue holding it, so the
+//! budget is an upper bound of the bytes really held.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
 
 use tokio::sync::Notify;
 use tungstenite::Message;
@@ -9,6 +18,9 @@ use tungstenite::Message;
 use super::metrics::Counters;
 use crate::config::OverflowPolicy;
 use crate::ws;
+
+/// Most unanswered pings a connection holds answers for.
+const MAX_PONGS: usize = 32;
 
 /// Most bytes the writer takes out of the queue at once (one flush).
 const BATCH_BYTES: usize = 256 << 10;
@@ -23,9 +35,47 @@ pub(crate) enum Batch {
     Finished,
 }
 
+/// The hub-wide memory budget of outbound data (`max_buffered`).
+#[derive(Debug)]
+pub(crate) struct Budget {
+    limit: usize,
+    used: AtomicUsize,
+}
+
+impl Budget {
+    /// A budget of `limit` bytes.
+    pub(crate) fn new(limit: usize) -> Self {
+        Budget { limit, used: AtomicUsize::new(0) }
+    }
+    /// Whether `len` more bytes would go over the budget.
+    fn would_exceed(&self, len: usize) -> bool {
+        self.used.load(Ordering::Relaxed).saturating_add(len) > self.limit
+    }
+    fn add(&self, n: usize) {
+        self.used.fetch_add(n, Ordering::Relaxed);
+    }
+    fn sub(&self, n: usize) {
+        if n > 0 {
+            self.used.fetch_sub(n, Ordering::Relaxed);
+        }
+    }
+    /// Bytes counted now.
+    pub(crate) fn used(&self) -> usize {
+        self.used.load(Ordering::Relaxed)
+    }
+    /// The configured limit.
+    pub(crate) fn limit(&self) -> usize {
+        self.limit
+    }
+}
+
 struct Inner {
     queue: VecDeque<Message>,
     bytes: usize,
+    /// Bytes handed to the writer and not yet written.
+    in_flight: usize,
+    /// Pongs to send, oldest first, at most [`MAX_PONGS`].
+    pongs: VecDeque<Bytes>,
     close: Option<(u16, String)>,
     /// The close must not wait for queued data (slow consumer, protocol error).
     urgent: bool,
@@ -44,6 +94,7 @@ pub(crate) struct Outbox {
     /// Woken when the writer takes messages out (room for a sender that waits for it).
     room_notify: Notify,
     counters: Arc<Counters>,
+    budget: Arc<Budget>,
 }
 
 /// Outcome of [`Outbox::push`].
@@ -62,15 +113,24 @@ fn size(m: &Message) -> usize {
 }
 
 impl Outbox {
-    pub(crate) fn new(limit: usize, policy: OverflowPolicy, counters: Arc<Counters>) -> Self {
+    pub(crate) fn new(limit: usize, policy: OverflowPolicy, counters: Arc<Counters>, budget: Arc<Budget>) -> Self {
         Outbox {
             limit,
             policy,
-            inner: Mutex::new(Inner { queue: VecDeque::new(), bytes: 0, close: None, urgent: false, finished: false }),
+            inner: Mutex::new(Inner {
+                queue: VecDeque::new(),
+                bytes: 0,
+                in_flight: 0,
+                pongs: VecDeque::new(),
+                close: None,
+                urgent: false,
+                finished: false,
+            }),
             notify: Notify::new(),
             close_notify: Notify::new(),
             room_notify: Notify::new(),
             counters,
+            budget,
         }
     }
 
@@ -78,8 +138,9 @@ impl Outbox {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Queues a message, applying the overflow policy when the byte limit is reached. A single
-    /// message larger than the limit is accepted into an empty queue.
+    /// Queues a message, applying the overflow policy when the queue's byte limit or the hub's
+    /// budget is reached. A connection whose queue is empty (it keeps up) always gets its
+    /// message, even one larger than the limit: the policy applies to connections that lag.
     pub(crate) fn push(&self, msg: Message) -> Pushed {
         let len = size(&msg) as u64;
         let pushed = self.push_uncounted(msg);
@@ -98,27 +159,37 @@ impl Outbox {
         if inner.close.is_some() || inner.finished {
             return Pushed::Closed;
         }
-        if inner.bytes + len > self.limit && !inner.queue.is_empty() {
+        let over_limit = inner.bytes + len > self.limit;
+        if (over_limit || self.budget.would_exceed(len)) && !inner.queue.is_empty() {
+            if !over_limit {
+                self.counters.budget_overflows.inc();
+            }
             match self.policy {
                 OverflowPolicy::DropNewest => {
                     self.counters.dropped_newest.inc();
                     return Pushed::Dropped;
                 }
                 OverflowPolicy::DropOldest => {
-                    while inner.bytes + len > self.limit {
+                    while inner.bytes + len > self.limit || self.budget.would_exceed(len) {
                         let Some(old) = inner.queue.pop_front() else { break };
                         inner.bytes -= size(&old);
+                        self.budget.sub(size(&old));
                         self.counters.dropped_oldest.inc();
                     }
                 }
                 OverflowPolicy::Close => {
                     let dropped = inner.queue.len() as u64 + 1;
+                    self.budget.sub(inner.bytes);
                     inner.queue.clear();
                     inner.bytes = 0;
                     inner.urgent = true;
                     inner.close = Some((
                         ws::CLOSE_POLICY,
-                        format!("slow consumer: outbound queue over {} bytes", self.limit),
+                        if over_limit {
+                            format!("slow consumer: outbound queue over {} bytes", self.limit)
+                        } else {
+                            "slow consumer: the hub's outbound memory budget is reached".to_string()
+                        },
                     ));
                     self.counters.slow_consumer_closes.inc();
                     self.counters.dropped_on_close.add(dropped);
@@ -130,6 +201,7 @@ impl Outbox {
             }
         }
         inner.bytes += len;
+        self.budget.add(len);
         inner.queue.push_back(msg);
         let was_empty = inner.queue.len() == 1;
         drop(inner);
@@ -139,6 +211,30 @@ impl Outbox {
         Pushed::Queued
     }
 
+    /// Answers a ping: the pong goes out before queued data. A ping flood holds at most
+    /// [`MAX_PONGS`] answers: beyond that the oldest unanswered one is dropped (RFC 6455
+    /// §5.5.3 only requires an answer to the most recent ping).
+    pub(crate) fn push_pong(&self, payload: Bytes) {
+        let mut inner = self.lock();
+        if inner.close.is_some() || inner.finished {
+            return;
+        }
+        if inner.pongs.len() >= MAX_PONGS {
+            inner.pongs.pop_front();
+        }
+        inner.pongs.push_back(payload);
+        drop(inner);
+        self.notify.notify_one();
+    }
+
+    /// The writer has put its last batch on the wire (or given up on it).
+    pub(crate) fn written(&self) {
+        let mut inner = self.lock();
+        let n = std::mem::take(&mut inner.in_flight);
+        drop(inner);
+        self.budget.sub(n);
+    }
+
     /// Queues a control frame (ping) outside the byte limit; false if closing.
     pub(crate) fn push_control(&self, msg: Message) -> bool {
         let mut inner = self.lock();
@@ -146,6 +242,7 @@ impl Outbox {
             return false;
         }
         inner.bytes += size(&msg);
+        self.budget.add(size(&msg));
         inner.queue.push_back(msg);
         let was_empty = inner.queue.len() == 1;
         drop(inner);
@@ -163,6 +260,7 @@ impl Outbox {
             return false;
         }
         if discard {
+            self.budget.sub(inner.bytes);
             inner.queue.clear();
             inner.bytes = 0;
             inner.urgent = true;
@@ -179,8 +277,11 @@ impl Outbox {
     pub(crate) fn finish(&self) {
         let mut inner = self.lock();
         inner.finished = true;
+        self.budget.sub(inner.bytes + inner.in_flight);
         inner.queue.clear();
         inner.bytes = 0;
+        inner.in_flight = 0;
+        inner.pongs = VecDeque::new();
         drop(inner);
         self.notify.notify_one();
         self.close_notify.notify_waiters();
@@ -239,8 +340,9 @@ impl Outbox {
                 if inner.finished {
                     return Batch::Finished;
                 }
-                if !inner.queue.is_empty() {
-                    let mut out = Vec::with_capacity(inner.queue.len().min(64));
+                if !inner.queue.is_empty() || (!inner.pongs.is_empty() && !inner.urgent) {
+                    let mut out = Vec::with_capacity(inner.queue.len().min(64) + inner.pongs.len());
+                    out.extend(std::mem::take(&mut inner.pongs).into_iter().map(Message::Pong));
                     let mut taken = 0;
                     while taken < BATCH_BYTES {
                         let Some(m) = inner.queue.pop_front() else { break };
@@ -248,6 +350,7 @@ impl Outbox {
                         out.push(m);
                     }
                     inner.bytes -= taken;
+                    inner.in_flight += taken;
                     drop(inner);
                     self.room_notify.notify_waiters();
                     return Batch::Messages(out);
