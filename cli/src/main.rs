@@ -1,5 +1,6 @@
 //! `omnisock`: a standalone hub and a command-line WebSocket client.
 
+mod alloc;
 mod connect;
 mod hub;
 
@@ -24,6 +25,7 @@ enum Command {
 }
 
 fn main() {
+    alloc::return_large_frees_to_the_os();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Hub(args) => hub::run(args),

@@ -11,6 +11,7 @@
 //!   one vectored write: a payload shared by a fan-out's recipients (`Bytes`) is never copied
 //!   per recipient in user space, and no write buffer grows.
 
+use std::borrow::Borrow;
 use std::future::{poll_fn, Future};
 use std::io::{self, IoSlice};
 use std::pin::Pin;
@@ -411,10 +412,11 @@ pub enum Written {
 /// Writes `msgs` as single unmasked frames (the server side) without copying their payloads.
 /// When `stop` resolves while the socket is slow, the frame being written is finished (within
 /// `finish_within`) and the rest is left unwritten.
-pub async fn write_messages<W, F>(io: &mut W, msgs: &[Message], stop: F, finish_within: Duration) -> io::Result<Written>
+pub async fn write_messages<W, F, M>(io: &mut W, msgs: &[M], stop: F, finish_within: Duration) -> io::Result<Written>
 where
     W: AsyncWrite + Unpin,
     F: Future<Output = ()>,
+    M: Borrow<Message>,
 {
     let mut stop = std::pin::pin!(stop);
     if !io.is_write_vectored() {
@@ -426,12 +428,12 @@ where
         let mut slices: Vec<IoSlice<'_>> = Vec::with_capacity(chunk.len() * 2);
         let mut first: Vec<bool> = Vec::with_capacity(chunk.len() * 2);
         for (i, m) in chunk.iter().enumerate() {
-            if let Some((op, p)) = parts(m) {
+            if let Some((op, p)) = parts(m.borrow()) {
                 frame::encode_header(&mut headers[i], true, 0, op, p.len(), None);
             }
         }
         for (i, m) in chunk.iter().enumerate() {
-            if let Some((_, p)) = parts(m) {
+            if let Some((_, p)) = parts(m.borrow()) {
                 let n = header_len(p.len());
                 slices.push(IoSlice::new(&headers[i][..n]));
                 first.push(true);
@@ -484,14 +486,15 @@ fn header_len(payload: usize) -> usize {
 
 /// For sockets without vectored writes (TLS): small frames are copied together so they go
 /// out in few records; large payloads are written from their own buffers.
-async fn write_coalesced<W, F>(io: &mut W, msgs: &[Message], mut stop: Pin<&mut F>) -> io::Result<Written>
+async fn write_coalesced<W, F, M>(io: &mut W, msgs: &[M], mut stop: Pin<&mut F>) -> io::Result<Written>
 where
     W: AsyncWrite + Unpin,
     F: Future<Output = ()>,
+    M: Borrow<Message>,
 {
     let mut scratch: Vec<u8> = Vec::new();
     for m in msgs {
-        let Some((op, p)) = parts(m) else { continue };
+        let Some((op, p)) = parts(m.borrow()) else { continue };
         let mut h = [0u8; frame::MAX_HEADER];
         let n = frame::encode_header(&mut h, true, 0, op, p.len(), None);
         scratch.extend_from_slice(&h[..n]);

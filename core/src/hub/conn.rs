@@ -398,7 +398,7 @@ async fn read_loop(
                         }
                         Some(sent) => next = next.min(sent + pong_timeout),
                         None if now >= last_rx + interval => {
-                            conn.outbox.push_control(Message::Ping(Default::default()));
+                            conn.outbox.push_control(inner.budget.charge(Message::Ping(Default::default())));
                             ping_sent = Some(now);
                             next = next.min(now + pong_timeout);
                         }
@@ -489,7 +489,7 @@ async fn dispatch(inner: &Arc<HubInner>, conn: &Conn, kind: RouteKind, payload: 
             if !conn.outbox.has_room(payload.len()) {
                 Box::pin(conn.outbox.wait_room(payload.len())).await;
             }
-            conn.outbox.push(into_message(payload));
+            conn.outbox.push(inner.budget.charge(into_message(payload)));
         }
         RouteKind::Broadcast => {
             // The sender's own copy: like echo, a sender that reads its copies slowly is
@@ -499,7 +499,7 @@ async fn dispatch(inner: &Arc<HubInner>, conn: &Conn, kind: RouteKind, payload: 
                 Box::pin(conn.outbox.wait_room(payload.len())).await;
             }
             inner.backplane.publish(&conn.route.topic, &payload, Some(conn.id));
-            conn.outbox.push(to_message(&payload));
+            conn.outbox.push(inner.budget.charge(to_message(&payload)));
         }
         RouteKind::Relay => {
             inner.backplane.publish(&conn.route.topic, &payload, Some(conn.id));
@@ -519,11 +519,17 @@ async fn dispatch(inner: &Arc<HubInner>, conn: &Conn, kind: RouteKind, payload: 
 async fn write_loop(mut io: WriteHalf, outbox: Arc<Outbox>) -> bool {
     loop {
         match outbox.next().await {
-            Batch::Messages(batch) => {
+            Batch::Messages(batch, pongs) => {
                 // Boxed: the batch writer is the large part of this future.
-                let r = Box::pin(frame_io::write_messages(&mut io, &batch, outbox.close_wanted(), CLOSE_TIMEOUT)).await;
+                let mut r = Ok(Written::All);
+                if !pongs.is_empty() {
+                    r = Box::pin(frame_io::write_messages(&mut io, &pongs, outbox.close_wanted(), CLOSE_TIMEOUT)).await;
+                }
+                if let Ok(Written::All) = r {
+                    r = Box::pin(frame_io::write_messages(&mut io, &batch, outbox.close_wanted(), CLOSE_TIMEOUT)).await;
+                }
+                // Written: the batch's share of the budget goes back now.
                 drop(batch);
-                outbox.written();
                 match r {
                     Ok(Written::All) => {}
                     // A close was requested while the socket is slow: stop writing data.

@@ -140,7 +140,8 @@ impl HubInner {
 
 impl LocalDelivery for HubInner {
     fn deliver(&self, topic: &Topic, payload: &Payload, except: Option<ConnId>) -> usize {
-        let msg = to_message(payload);
+        // One charge to the budget for every recipient: they share the payload.
+        let msg = self.budget.charge(to_message(payload));
         let fan_out = |members: &HashMap<ConnId, Arc<Outbox>>| {
             let n = members
                 .iter()
@@ -179,7 +180,7 @@ impl LocalDelivery for HubInner {
 
     fn deliver_to(&self, conn: ConnId, payload: &Payload) -> bool {
         match self.lookup(conn) {
-            Ok(c) => c.outbox.push(to_message(payload)) == Pushed::Queued,
+            Ok(c) => c.outbox.push(self.budget.charge(to_message(payload))) == Pushed::Queued,
             Err(_) => false,
         }
     }
@@ -327,7 +328,7 @@ impl Hub {
             return self.inner.backplane.send_remote(conn, &payload);
         }
         let c = self.inner.lookup(conn)?;
-        match c.outbox.push(to_message(&payload)) {
+        match c.outbox.push(self.inner.budget.charge(to_message(&payload))) {
             Pushed::Queued => Ok(()),
             Pushed::Dropped => Err(Error::new(
                 ErrorCode::QueueFull,
@@ -377,7 +378,7 @@ impl Hub {
             return Err(Error::invalid(format!("ping payload is {} bytes; at most 125 fit a control frame", payload.len())));
         }
         let c = self.inner.lookup(conn)?;
-        if c.outbox.push_control(Message::Ping(bytes::Bytes::copy_from_slice(payload))) {
+        if c.outbox.push_control(self.inner.budget.charge(Message::Ping(bytes::Bytes::copy_from_slice(payload)))) {
             Ok(())
         } else {
             Err(Error::new(ErrorCode::Closed, format!("connection {conn} is closing")))

@@ -1,10 +1,11 @@
 //! The bounded outbound queue of one hub connection, with its overflow policy, and the
 //! hub-wide budget that bounds all queues together.
 //!
-//! Accounting: a message counts against its queue's `queue_limit` while queued, and against
-//! the hub's [`Budget`] from the moment it is queued until the writer has put it on the wire
-//! (or it is dropped). A payload shared by a fan-out counts once per queue holding it, so the
-//! budget is an upper bound of the bytes really held.
+//! Accounting: a message counts against its queue's `queue_limit` while queued. Against the
+//! hub's [`Budget`] it counts **once** however many queues share it: it is charged when it is
+//! made ([`Budget::charge`]) and released when the last queue or writer holding it lets go
+//! (the charge is dropped with its last clone), so `buffered_bytes` is the outbound payload
+//! memory really held.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -27,8 +28,8 @@ const BATCH_BYTES: usize = 256 << 10;
 
 /// What the writer should do next.
 pub(crate) enum Batch {
-    /// Write these messages, then flush.
-    Messages(Vec<Message>),
+    /// Write these messages, then flush (pongs are plain messages, outside the budget).
+    Messages(Vec<Outgoing>, Vec<Message>),
     /// Send a close frame with this code and reason, then stop writing.
     Close(u16, String),
     /// Stop: the connection is gone.
@@ -48,16 +49,14 @@ impl Budget {
         Budget { limit, used: AtomicUsize::new(0) }
     }
     /// Whether `len` more bytes would go over the budget.
-    fn would_exceed(&self, len: usize) -> bool {
-        self.used.load(Ordering::Relaxed).saturating_add(len) > self.limit
+    fn exceeded(&self) -> bool {
+        self.used.load(Ordering::Relaxed) > self.limit
     }
-    fn add(&self, n: usize) {
-        self.used.fetch_add(n, Ordering::Relaxed);
-    }
-    fn sub(&self, n: usize) {
-        if n > 0 {
-            self.used.fetch_sub(n, Ordering::Relaxed);
-        }
+    /// Charges a message to the budget; clones of the result share the one charge.
+    pub(crate) fn charge(self: &Arc<Self>, msg: Message) -> Outgoing {
+        let len = msg.len();
+        self.used.fetch_add(len, Ordering::Relaxed);
+        Outgoing { msg, _charge: Arc::new(Charge { len, budget: self.clone() }) }
     }
     /// Bytes counted now.
     pub(crate) fn used(&self) -> usize {
@@ -69,11 +68,36 @@ impl Budget {
     }
 }
 
+/// One message's share of the budget, given back when the last holder drops it.
+struct Charge {
+    len: usize,
+    budget: Arc<Budget>,
+}
+
+impl Drop for Charge {
+    fn drop(&mut self) {
+        self.budget.used.fetch_sub(self.len, Ordering::Relaxed);
+    }
+}
+
+/// A message charged to the hub's budget. Clone it for every recipient of a fan-out: the
+/// payload and the charge are shared, not copied.
+#[derive(Clone)]
+pub(crate) struct Outgoing {
+    /// The message.
+    pub(crate) msg: Message,
+    _charge: Arc<Charge>,
+}
+
+impl std::borrow::Borrow<Message> for Outgoing {
+    fn borrow(&self) -> &Message {
+        &self.msg
+    }
+}
+
 struct Inner {
-    queue: VecDeque<Message>,
+    queue: VecDeque<Outgoing>,
     bytes: usize,
-    /// Bytes handed to the writer and not yet written.
-    in_flight: usize,
     /// Pongs to send, oldest first, at most [`MAX_PONGS`].
     pongs: VecDeque<Bytes>,
     close: Option<(u16, String)>,
@@ -108,8 +132,8 @@ pub(crate) enum Pushed {
     Closed,
 }
 
-fn size(m: &Message) -> usize {
-    m.len()
+fn size(m: &Outgoing) -> usize {
+    m.msg.len()
 }
 
 impl Outbox {
@@ -120,7 +144,6 @@ impl Outbox {
             inner: Mutex::new(Inner {
                 queue: VecDeque::new(),
                 bytes: 0,
-                in_flight: 0,
                 pongs: VecDeque::new(),
                 close: None,
                 urgent: false,
@@ -141,7 +164,7 @@ impl Outbox {
     /// Queues a message, applying the overflow policy when the queue's byte limit or the hub's
     /// budget is reached. A connection whose queue is empty (it keeps up) always gets its
     /// message, even one larger than the limit: the policy applies to connections that lag.
-    pub(crate) fn push(&self, msg: Message) -> Pushed {
+    pub(crate) fn push(&self, msg: Outgoing) -> Pushed {
         let len = size(&msg) as u64;
         let pushed = self.push_uncounted(msg);
         if pushed == Pushed::Queued {
@@ -153,14 +176,14 @@ impl Outbox {
 
     /// [`push`](Self::push) without updating the shared counters: fan-out counts all its
     /// recipients at once instead of bouncing the counters' cache line per recipient.
-    pub(crate) fn push_uncounted(&self, msg: Message) -> Pushed {
+    pub(crate) fn push_uncounted(&self, msg: Outgoing) -> Pushed {
         let len = size(&msg);
         let mut inner = self.lock();
         if inner.close.is_some() || inner.finished {
             return Pushed::Closed;
         }
         let over_limit = inner.bytes + len > self.limit;
-        if (over_limit || self.budget.would_exceed(len)) && !inner.queue.is_empty() {
+        if (over_limit || self.budget.exceeded()) && !inner.queue.is_empty() {
             if !over_limit {
                 self.counters.budget_overflows.inc();
             }
@@ -170,16 +193,15 @@ impl Outbox {
                     return Pushed::Dropped;
                 }
                 OverflowPolicy::DropOldest => {
-                    while inner.bytes + len > self.limit || self.budget.would_exceed(len) {
+                    while inner.bytes + len > self.limit || (!over_limit && self.budget.exceeded()) {
                         let Some(old) = inner.queue.pop_front() else { break };
                         inner.bytes -= size(&old);
-                        self.budget.sub(size(&old));
+                        // Under budget pressure a lagging queue keeps only the newest message.
                         self.counters.dropped_oldest.inc();
                     }
                 }
                 OverflowPolicy::Close => {
                     let dropped = inner.queue.len() as u64 + 1;
-                    self.budget.sub(inner.bytes);
                     inner.queue.clear();
                     inner.bytes = 0;
                     inner.urgent = true;
@@ -201,7 +223,6 @@ impl Outbox {
             }
         }
         inner.bytes += len;
-        self.budget.add(len);
         inner.queue.push_back(msg);
         let was_empty = inner.queue.len() == 1;
         drop(inner);
@@ -227,22 +248,15 @@ impl Outbox {
         self.notify.notify_one();
     }
 
-    /// The writer has put its last batch on the wire (or given up on it).
-    pub(crate) fn written(&self) {
-        let mut inner = self.lock();
-        let n = std::mem::take(&mut inner.in_flight);
-        drop(inner);
-        self.budget.sub(n);
-    }
+
 
     /// Queues a control frame (ping) outside the byte limit; false if closing.
-    pub(crate) fn push_control(&self, msg: Message) -> bool {
+    pub(crate) fn push_control(&self, msg: Outgoing) -> bool {
         let mut inner = self.lock();
         if inner.close.is_some() || inner.finished {
             return false;
         }
         inner.bytes += size(&msg);
-        self.budget.add(size(&msg));
         inner.queue.push_back(msg);
         let was_empty = inner.queue.len() == 1;
         drop(inner);
@@ -260,7 +274,6 @@ impl Outbox {
             return false;
         }
         if discard {
-            self.budget.sub(inner.bytes);
             inner.queue.clear();
             inner.bytes = 0;
             inner.urgent = true;
@@ -277,10 +290,8 @@ impl Outbox {
     pub(crate) fn finish(&self) {
         let mut inner = self.lock();
         inner.finished = true;
-        self.budget.sub(inner.bytes + inner.in_flight);
-        inner.queue.clear();
+        inner.queue = VecDeque::new();
         inner.bytes = 0;
-        inner.in_flight = 0;
         inner.pongs = VecDeque::new();
         drop(inner);
         self.notify.notify_one();
@@ -341,8 +352,8 @@ impl Outbox {
                     return Batch::Finished;
                 }
                 if !inner.queue.is_empty() || (!inner.pongs.is_empty() && !inner.urgent) {
-                    let mut out = Vec::with_capacity(inner.queue.len().min(64) + inner.pongs.len());
-                    out.extend(std::mem::take(&mut inner.pongs).into_iter().map(Message::Pong));
+                    let pongs: Vec<Message> = std::mem::take(&mut inner.pongs).into_iter().map(Message::Pong).collect();
+                    let mut out = Vec::with_capacity(inner.queue.len().min(64));
                     let mut taken = 0;
                     while taken < BATCH_BYTES {
                         let Some(m) = inner.queue.pop_front() else { break };
@@ -350,10 +361,13 @@ impl Outbox {
                         out.push(m);
                     }
                     inner.bytes -= taken;
-                    inner.in_flight += taken;
+                    if inner.queue.is_empty() && inner.queue.capacity() > 64 {
+                        // A burst is over: give the queue's memory back.
+                        inner.queue = VecDeque::new();
+                    }
                     drop(inner);
                     self.room_notify.notify_waiters();
-                    return Batch::Messages(out);
+                    return Batch::Messages(out, pongs);
                 }
                 if let Some((code, reason)) = inner.close.clone() {
                     return Batch::Close(code, reason);
