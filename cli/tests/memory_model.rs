@@ -192,9 +192,9 @@ async fn large_messages_leave_no_memory_behind() {
 /// The slow-consumer case: 1,000 subscribers that never read, 10 that do, and a
 /// publisher that reads its own copies; the healthy ones get every message in order, the
 /// publisher is never closed, and the hub's memory stays within its budget.
-async fn stalled_run(msg_len: usize, count: u64, interval: Duration, max_buffered_mib: u64) {
+async fn stalled_run(msg_len: usize, count: u64, interval: Duration, max_buffered_mib: u64, policy: &str) {
     let hub = start_hub(&format!(
-        "max_message_size = \"16MiB\"\nmax_buffered = \"{max_buffered_mib}MiB\"\n[[route]]\npath = \"/live\"\nkind = \"broadcast\"\nqueue_limit = \"1MiB\"\non_overflow = \"drop_oldest\"\n"
+        "max_message_size = \"16MiB\"\nmax_buffered = \"{max_buffered_mib}MiB\"\n[[route]]\npath = \"/live\"\nkind = \"broadcast\"\nqueue_limit = \"1MiB\"\non_overflow = \"{policy}\"\n"
     ));
     let pid = hub.child.id();
     let mut stalled_socks = Vec::new();
@@ -248,9 +248,20 @@ async fn stalled_run(msg_len: usize, count: u64, interval: Duration, max_buffere
     }
     let rx = own.await.expect("the publisher missed its own messages");
     sampling.abort();
+    let want_conns = if policy == "close" { 11 } else { 1011 };
     let doc = tokio::task::spawn_blocking({
         let addr = hub.addr.clone();
-        move || status(&addr)
+        move || {
+            // Closed slow consumers leave within the close timeouts (a few seconds).
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                let doc = status(&addr);
+                if status_num(&doc, "connections") == want_conns || Instant::now() > deadline {
+                    return doc;
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        }
     })
     .await
     .unwrap();
@@ -263,8 +274,14 @@ async fn stalled_run(msg_len: usize, count: u64, interval: Duration, max_buffere
         status_num(&doc, "budget_overflows"),
         status_num(&doc, "dropped_oldest"),
     );
-    assert_eq!(status_num(&doc, "slow_consumer_closes"), 0);
-    assert_eq!(status_num(&doc, "connections"), 1011, "nobody was closed");
+    if policy == "close" {
+        // The stalled ones are closed as slow consumers; the healthy ones and the publisher stay.
+        assert_eq!(status_num(&doc, "slow_consumer_closes"), 1000);
+        assert_eq!(status_num(&doc, "connections"), 11, "only the stalled readers were closed");
+    } else {
+        assert_eq!(status_num(&doc, "slow_consumer_closes"), 0);
+        assert_eq!(status_num(&doc, "connections"), 1011, "nobody was closed");
+    }
     assert!(status_num(&doc, "buffered_bytes") <= max_buffered_mib << 20, "buffered bytes over the budget: {doc}");
     // Stated overhead: the budget plus one message per connection that keeps up, plus 64 MiB.
     let bound = (max_buffered_mib << 10) + 12 * (msg_len as u64 >> 10) + 64 * 1024;
@@ -275,11 +292,17 @@ async fn stalled_run(msg_len: usize, count: u64, interval: Duration, max_buffere
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stalled_readers_cost_little_with_64k_messages() {
     // 64 KiB at 50 msg/s for 4 s.
-    stalled_run(64 << 10, 200, Duration::from_millis(20), 64).await;
+    stalled_run(64 << 10, 200, Duration::from_millis(20), 64, "drop_oldest").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_readers_are_closed_and_healthy_ones_keep_every_message() {
+    // The same with the `close` policy: 1,000 closes with 1008, nobody else touched.
+    stalled_run(64 << 10, 200, Duration::from_millis(20), 64, "close").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stalled_readers_cost_little_with_10mib_messages() {
     // 10 MiB at 4 msg/s for 3 s: one copy per message, however many subscribers.
-    stalled_run(10 << 20, 12, Duration::from_millis(250), 128).await;
+    stalled_run(10 << 20, 12, Duration::from_millis(250), 128, "drop_oldest").await;
 }
