@@ -1,0 +1,77 @@
+//! Hardening: each test here reproduces one finding of the security review (bad ports, public
+//! status, stale handles, oversized sends, static files, CA certificates, silent sockets,
+//! RFC 6455 strictness) and holds the fix to it.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::*;
+use futures_util::StreamExt;
+use omnisock_core::handle::Registry;
+use omnisock_core::{Client, ClientConfig, ErrorCode, Event, HubTls, Payload, RouteKind};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use rustls_pki_types::pem::PemObject;
+use tungstenite::Message;
+
+/// Sends raw request bytes to the hub and reads the whole answer; returns (status, head, body).
+async fn raw_http(addr: std::net::SocketAddr, request: &str) -> (u16, String, Vec<u8>) {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(request.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    tokio::time::timeout(SOON, s.read_to_end(&mut buf)).await.expect("answer in time").unwrap();
+    let split = buf.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete response head");
+    let head = String::from_utf8_lossy(&buf[..split]).to_string();
+    let status = head[9..12].parse().unwrap();
+    (status, head, buf[split + 4..].to_vec())
+}
+
+fn get(path: &str, extra: &str) -> String {
+    format!("GET {path} HTTP/1.1\r\nHost: x\r\n{extra}\r\n")
+}
+
+fn upgrade_request(path: &str, version: &str, connection: Option<&str>, key: Option<&str>, extra: &str) -> String {
+    let mut r = format!("GET {path} {version}\r\nHost: x\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n");
+    if let Some(c) = connection {
+        r.push_str(&format!("Connection: {c}\r\n"));
+    }
+    if let Some(k) = key {
+        r.push_str(&format!("Sec-WebSocket-Key: {k}\r\n"));
+    }
+    r.push_str(extra);
+    r.push_str("\r\n");
+    r
+}
+
+const GOOD_KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("omnisock-hardening-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+// ---------------------------------------------------------------- 3: ports out of range
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_port_out_of_range_is_an_invalid_url_never_the_default_port() {
+    for url in ["ws://127.0.0.1:99999/path", "wss://example.com:65536/", "ws://user@localhost:123456/", "ws://[::1]:70000/x", "ws://127.0.0.1:0/"] {
+        let e = Client::connect(ClientConfig::new(url)).expect_err(url);
+        assert_eq!(e.code(), ErrorCode::InvalidUrl, "{url}: {e}");
+        assert!(e.message().contains("port"), "{url}: the error names the port: {e}");
+    }
+    // A bad fallback URL is refused as well.
+    let mut cfg = ClientConfig::new("ws://127.0.0.1:9/");
+    cfg.fallback_urls.push("ws://127.0.0.1:65537/".into());
+    assert_eq!(Client::connect(cfg).unwrap_err().code(), ErrorCode::InvalidUrl);
+    // Valid forms still connect (to a live hub, by port and by IPv6-free default forms).
+    let hub = hub_with(&[("/echo", RouteKind::Echo)], |_| {});
+    let c = Client::connect(ClientConfig::new(format!("ws://127.0.0.1:{}/echo", hub.local_addr().port()))).unwrap();
+    assert!(matches!(event_where(c.events(), |e| matches!(e, Event::Open(_) | Event::Close { .. })).await, Event::Open(_)));
+    c.abort();
+    hub.shutdown_async().await;
+}
+
