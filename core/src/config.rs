@@ -275,7 +275,8 @@ pub struct HubConfig {
     pub max_message_size: usize,
     /// Allowed `Origin` header values (empty = any origin, and requests without one).
     pub origins: Vec<String>,
-    /// Required `token` query parameter or `Authorization: Bearer` value (None = no check).
+    /// Required `token` query parameter (percent-encoded) or `Authorization: Bearer` value on
+    /// every handshake and on `/_omnisock/status` and `/metrics` (None = no check).
     pub token: Option<String>,
     /// Directory served for plain GET requests that match no route.
     pub static_dir: Option<PathBuf>,

@@ -75,3 +75,27 @@ async fn a_port_out_of_range_is_an_invalid_url_never_the_default_port() {
     hub.shutdown_async().await;
 }
 
+// ---------------------------------------------------------------- 5: status needs the token
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_and_metrics_require_the_token_when_one_is_set() {
+    let hub = hub_with(&[("/chat", RouteKind::Broadcast)], |c| c.token = Some("s3cret".into()));
+    let addr = hub.local_addr();
+    for path in ["/_omnisock/status", "/metrics"] {
+        let (status, _, body) = raw_http(addr, &get(path, "")).await;
+        assert_eq!(status, 401, "{path} without the token");
+        assert!(!String::from_utf8_lossy(&body).contains("/chat"), "{path}: a refusal lists no routes");
+        assert_eq!(raw_http(addr, &get(&format!("{path}?token=wrong"), "")).await.0, 401, "{path} with a wrong token");
+        assert_eq!(raw_http(addr, &get(path, "Authorization: Bearer nope\r\n")).await.0, 401);
+        let (status, _, body) = raw_http(addr, &get(&format!("{path}?token=s3cret"), "")).await;
+        assert_eq!(status, 200, "{path} with ?token");
+        assert!(String::from_utf8_lossy(&body).contains("chat"), "{path} lists the routes");
+        assert_eq!(raw_http(addr, &get(path, "Authorization: Bearer s3cret\r\n")).await.0, 200, "{path} with a bearer token");
+    }
+    hub.shutdown_async().await;
+    // Without a token they stay public.
+    let hub = hub_with(&[("/chat", RouteKind::Broadcast)], |_| {});
+    assert_eq!(raw_http(hub.local_addr(), &get("/_omnisock/status", "")).await.0, 200);
+    hub.shutdown_async().await;
+}
+

@@ -112,6 +112,13 @@ async fn serve_http(inner: &HubInner, io: &mut BoxedIo, req: &Request) {
         http::respond_error(io, 405, "only GET and HEAD are served here").await;
         return;
     }
+    let private = matches!(req.path.as_str(), "/_omnisock/status" | "/metrics");
+    if private && inner.config.token.as_deref().is_some_and(|t| !super::auth::authorized(req, t)) {
+        inner.counters.rejected_auth.inc();
+        let body = b"401 Unauthorized: status and metrics need the hub's token (?token= or Authorization: Bearer)\n";
+        http::respond(io, 401, "text/plain; charset=utf-8", &[("WWW-Authenticate", "Bearer")], body, head_only).await;
+        return;
+    }
     match req.path.as_str() {
         "/_omnisock/status" => {
             let body = super::status::status_json(inner);
@@ -171,8 +178,7 @@ async fn upgrade(inner: &Arc<HubInner>, mut io: BoxedIo, req: Request, remote: S
         return None;
     }
     if let Some(token) = &inner.config.token {
-        let bearer = req.header("authorization").and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
-        if req.query_param("token") != Some(token.as_str()) && bearer != Some(token.as_str()) {
+        if !super::auth::authorized(&req, token) {
             c.rejected_auth.inc();
             http::respond_error(&mut io, 401, "missing or wrong token").await;
             return None;

@@ -37,10 +37,33 @@ impl Request {
     pub fn is_upgrade(&self) -> bool {
         self.header_has("upgrade", "websocket")
     }
-    /// A query parameter value (no percent-decoding beyond `+`; tokens are plain).
-    pub fn query_param(&self, key: &str) -> Option<&str> {
-        self.query.split('&').filter_map(|kv| kv.split_once('=')).find(|(k, _)| *k == key).map(|(_, v)| v)
+}
+
+/// Decodes the `%XX` escapes of a URL path or query value (RFC 3986: `+` stays `+`).
+/// `None` when an escape is malformed (`%` not followed by two hex digits).
+pub(crate) fn percent_decode(s: &str) -> Option<Vec<u8>> {
+    fn hex(b: u8) -> Option<u8> {
+        match b {
+            b'0'..=b'9' => Some(b - b'0'),
+            b'a'..=b'f' => Some(b - b'a' + 10),
+            b'A'..=b'F' => Some(b - b'A' + 10),
+            _ => None,
+        }
     }
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let (hi, lo) = (hex(*b.get(i + 1)?)?, hex(*b.get(i + 2)?)?);
+            out.push(hi << 4 | lo);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    Some(out)
 }
 
 /// Why a request head could not be read.
@@ -125,6 +148,7 @@ fn reason(status: u16) -> &'static str {
         200 => "OK",
         400 => "Bad Request",
         401 => "Unauthorized",
+        408 => "Request Timeout",
         403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",

@@ -6,6 +6,7 @@
 //! routes report [`Event`](crate::Event)s on [`Hub::events`] and the host answers with
 //! [`Hub::send`], [`Hub::publish`], [`Hub::join`], [`Hub::close`]…
 
+mod auth;
 mod conn;
 mod http;
 pub mod metrics;
