@@ -99,3 +99,22 @@ async fn status_and_metrics_require_the_token_when_one_is_set() {
     hub.shutdown_async().await;
 }
 
+// ---------------------------------------------------------------- 7: handle generations
+
+#[test]
+fn a_stale_handle_never_reaches_a_new_object_after_the_generation_space_is_used_up() {
+    let registry: Registry<u32> = Registry::new(0x7e, "thing");
+    let stale = registry.insert(0);
+    assert!(registry.remove(stale).is_some());
+    // Enough new/free cycles for a 24-bit generation to wrap around (the slot is reused each time).
+    for i in 1..=(1u32 << 24) + 1 {
+        let h = registry.insert(i);
+        assert_ne!(h, stale, "cycle {i}: a freed handle value was issued again");
+        registry.remove(h);
+    }
+    let fresh = registry.insert(42);
+    assert_ne!(fresh, stale);
+    assert_eq!(registry.get(stale).unwrap_err().code(), ErrorCode::InvalidHandle);
+    assert_eq!(*registry.get(fresh).unwrap(), 42);
+}
+
