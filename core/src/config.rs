@@ -271,7 +271,8 @@ pub struct HubConfig {
     pub routes: Vec<RouteConfig>,
     /// Most connections held at once; more get HTTP 503.
     pub max_connections: usize,
-    /// Largest accepted incoming message; bigger closes with 1009.
+    /// Largest accepted incoming message; bigger closes with 1009. Messages the host sends
+    /// through the hub are held to it as well.
     pub max_message_size: usize,
     /// Allowed `Origin` header values (empty = any origin, and requests without one).
     pub origins: Vec<String>,

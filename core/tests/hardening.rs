@@ -118,3 +118,26 @@ fn a_stale_handle_never_reaches_a_new_object_after_the_generation_space_is_used_
     assert_eq!(*registry.get(fresh).unwrap(), 42);
 }
 
+// ---------------------------------------------------------------- 8: oversized sends
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_larger_than_the_send_queue_limit_is_refused_even_when_the_queue_is_empty() {
+    let hub = hub_with(&[("/echo", RouteKind::Echo)], |_| {});
+    let mut cfg = ClientConfig::new(url(&hub, "/echo"));
+    cfg.send_queue_limit = 1024;
+    let c = Client::connect(cfg).unwrap();
+    assert!(matches!(event_where(c.events(), |e| matches!(e, Event::Open(_) | Event::Close { .. })).await, Event::Open(_)));
+    assert_eq!(c.queued_bytes(), 0);
+    let e = c.send_binary(vec![0u8; 1025]).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::MessageTooBig, "{e}");
+    assert!(e.message().contains("1024"), "the error names the limit: {e}");
+    assert_eq!(c.send_text(&"x".repeat(2000)).unwrap_err().code(), ErrorCode::MessageTooBig);
+    assert_eq!(c.check_send_len(usize::MAX >> 1).unwrap_err().code(), ErrorCode::MessageTooBig);
+    // Exactly the limit still goes.
+    c.send_binary(vec![7u8; 1024]).unwrap();
+    let got = event_where(c.events(), |e| matches!(e, Event::Message { .. })).await;
+    assert!(matches!(got, Event::Message { data: Payload::Binary(b), .. } if b.len() == 1024));
+    c.abort();
+    hub.shutdown_async().await;
+}
+
