@@ -75,6 +75,68 @@ async fn a_port_out_of_range_is_an_invalid_url_never_the_default_port() {
     hub.shutdown_async().await;
 }
 
+// ---------------------------------------------------------------- 4: static files
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn static_files_stay_inside_the_directory_and_only_regular_files_are_served() {
+    let base = temp_dir("static");
+    let root = base.join("www");
+    std::fs::create_dir_all(root.join("sub")).unwrap();
+    std::fs::write(root.join("my file.txt"), b"spaced").unwrap();
+    std::fs::write(root.join("sub/inner.txt"), b"inner").unwrap();
+    std::fs::write(base.join("secret.txt"), b"outside").unwrap();
+    std::os::unix::fs::symlink(base.join("secret.txt"), root.join("escape.txt")).unwrap();
+    std::os::unix::fs::symlink(&base, root.join("up")).unwrap();
+    std::os::unix::fs::symlink("/dev/null", root.join("null.txt")).unwrap();
+    std::os::unix::fs::symlink(root.join("sub/inner.txt"), root.join("alias.txt")).unwrap();
+    let fifo = root.join("pipe.txt");
+    let c_path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o644) }, 0);
+
+    let hub = hub_with(&[("/ws", RouteKind::Echo)], |c| c.static_dir = Some(root.clone()));
+    let addr = hub.local_addr();
+    // Percent-encoded names are decoded.
+    let (status, _, body) = raw_http(addr, &get("/my%20file.txt", "")).await;
+    assert_eq!((status, body.as_slice()), (200, &b"spaced"[..]));
+    assert_eq!(raw_http(addr, &get("/sub/inner.txt", "")).await.2, b"inner");
+    // A symlink that stays inside is fine; one that leaves is not.
+    assert_eq!(raw_http(addr, &get("/alias.txt", "")).await.2, b"inner");
+    for path in ["/escape.txt", "/up/secret.txt", "/null.txt", "/pipe.txt", "/%2e%2e/secret.txt", "/sub%2f..%2f..%2fsecret.txt", "/sub/..%2F..%2Fsecret.txt", "/my%00file.txt", "/%zz", "/sub"] {
+        let (status, _, body) = raw_http(addr, &get(path, "")).await;
+        assert!(status == 404 || status == 400 || status == 403, "{path}: got {status}");
+        assert!(!String::from_utf8_lossy(&body).contains("outside"), "{path} leaked a file outside static_dir");
+    }
+    hub.shutdown_async().await;
+    let _ = std::fs::remove_dir_all(base);
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_huge_static_file_is_streamed_not_read_into_memory() {
+    let root = temp_dir("huge");
+    // A sparse 1 TiB file: reading it whole is impossible, streaming it starts at once.
+    let size: u64 = 1 << 40;
+    std::fs::File::create(root.join("huge.bin")).unwrap().set_len(size).unwrap();
+    let hub = hub_with(&[("/ws", RouteKind::Echo)], |c| c.static_dir = Some(root.clone()));
+    let mut s = TcpStream::connect(hub.local_addr()).await.unwrap();
+    s.write_all(get("/huge.bin", "").as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    let mut chunk = vec![0u8; 64 << 10];
+    while buf.len() < (1 << 20) {
+        let n = tokio::time::timeout(SOON, s.read(&mut chunk)).await.expect("bytes in time").unwrap();
+        assert!(n > 0, "the hub closed after {} bytes: {}", buf.len(), String::from_utf8_lossy(&buf[..buf.len().min(300)]));
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let head = String::from_utf8_lossy(&buf[..buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap()]).to_string();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(head.to_ascii_lowercase().contains(&format!("content-length: {size}")), "{head}");
+    drop(s);
+    hub.shutdown_async().await;
+    let _ = std::fs::remove_dir_all(root);
+}
+
 // ---------------------------------------------------------------- 5: status needs the token
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -137,11 +137,14 @@ async fn serve_http(inner: &HubInner, io: &mut BoxedIo, req: &Request) {
                 return;
             }
             if let Some(root) = &inner.config.static_dir {
-                if let Some(file) = http::static_path(root, path) {
-                    if let Ok(body) = tokio::fs::read(&file).await {
-                        http::respond(io, 200, http::content_type(&file), &[], &body, head_only).await;
+                // Boxed: the file path is rare, its future need not size every connection task.
+                match Box::pin(super::static_files::serve(io, root, path, head_only)).await {
+                    Ok(()) => return,
+                    Err(super::static_files::Refused::BadPath) => {
+                        http::respond_error(io, 400, "malformed or escaping path").await;
                         return;
                     }
+                    Err(super::static_files::Refused::NotFound) => {}
                 }
             }
             http::respond_error(io, 404, &format!("nothing at {path}")).await;

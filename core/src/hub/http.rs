@@ -1,8 +1,6 @@
 //! The HTTP side of the hub port: reading a request head, WebSocket upgrade checks, and the
 //! plain responses (status, metrics, demo page, static files, errors).
 
-use std::path::{Component, Path, PathBuf};
-
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::io::BoxedIo;
@@ -136,6 +134,11 @@ pub(crate) async fn respond(io: &mut BoxedIo, status: u16, content_type: &str, e
     let _ = io.shutdown().await;
 }
 
+/// The head of a `200 OK` response whose body of `len` bytes follows.
+pub(crate) fn ok_head(content_type: &str, len: u64) -> String {
+    format!("HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {len}\r\nConnection: close\r\nCache-Control: no-store\r\n\r\n")
+}
+
 /// Writes a plain-text error response.
 pub(crate) async fn respond_error(io: &mut BoxedIo, status: u16, message: &str) {
     let body = format!("{status} {}: {message}\n", reason(status));
@@ -171,51 +174,9 @@ pub(crate) fn upgrade_response(key: &str, protocol: Option<&str>) -> String {
     s
 }
 
-/// Resolves a URL path inside `root`, refusing anything that would leave it.
-pub(crate) fn static_path(root: &Path, url_path: &str) -> Option<PathBuf> {
-    let decoded = url_path.trim_start_matches('/');
-    let mut out = root.to_path_buf();
-    for comp in Path::new(decoded).components() {
-        match comp {
-            Component::Normal(c) => out.push(c),
-            Component::CurDir => {}
-            _ => return None,
-        }
-    }
-    if out.is_dir() {
-        out.push("index.html");
-    }
-    Some(out)
-}
-
-/// A content type from a file extension.
-pub(crate) fn content_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
-        "html" | "htm" => "text/html; charset=utf-8",
-        "js" | "mjs" => "text/javascript; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        "json" => "application/json",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "gif" => "image/gif",
-        "svg" => "image/svg+xml",
-        "wasm" => "application/wasm",
-        "txt" => "text/plain; charset=utf-8",
-        _ => "application/octet-stream",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn static_paths_stay_inside_the_root() {
-        let root = Path::new("/srv/www");
-        assert_eq!(static_path(root, "/a/b.txt"), Some(PathBuf::from("/srv/www/a/b.txt")));
-        assert_eq!(static_path(root, "/../etc/passwd"), None);
-        assert_eq!(static_path(root, "/a/../../x"), None);
-    }
 
     #[test]
     fn accept_key_matches_rfc_example() {

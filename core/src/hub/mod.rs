@@ -11,6 +11,7 @@ mod conn;
 mod http;
 pub mod metrics;
 mod outbox;
+mod static_files;
 mod status;
 
 use std::collections::{HashMap, HashSet};
