@@ -405,6 +405,13 @@ omnisock_result omnisock_hub_config_set_keepalive(omnisock_hub_config cfg,
                                                   uint32_t ping_interval_ms,
                                                   uint32_t pong_timeout_ms);
 
+// Sets the limits on sockets in their handshake: each gets `timeout_ms` (> 0; default 10000)
+// for its TLS handshake and request head, and at most `max_pending` (> 0; default 1024) are
+// pending at once; a new socket beyond that evicts the oldest pending one.
+omnisock_result omnisock_hub_config_set_handshake_limits(omnisock_hub_config cfg,
+                                                         uint32_t timeout_ms,
+                                                         size_t max_pending);
+
 // Sets the most connections held at once (more get HTTP 503).
 omnisock_result omnisock_hub_config_set_max_connections(omnisock_hub_config cfg, size_t max);
 

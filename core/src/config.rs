@@ -299,6 +299,12 @@ pub struct HubConfig {
     pub backplane_prefix: String,
     /// Limits of the host event queue.
     pub event_limits: crate::event::QueueLimits,
+    /// Time a new socket has for its TLS handshake and its HTTP request head (default 10 s);
+    /// a socket still silent then is closed.
+    pub handshake_timeout: Duration,
+    /// Most sockets in their TLS handshake or request head at once (default 1024). A new socket
+    /// beyond it evicts the oldest pending one, so silent sockets cannot crowd out clients.
+    pub max_pending_handshakes: usize,
 }
 
 impl HubConfig {
@@ -320,6 +326,8 @@ impl HubConfig {
             backplane: None,
             backplane_prefix: "omnisock".into(),
             event_limits: Default::default(),
+            handshake_timeout: Duration::from_secs(10),
+            max_pending_handshakes: 1024,
         }
     }
 
@@ -359,6 +367,15 @@ impl HubConfig {
         }
         if let Some(p) = file.ping_interval {
             cfg.ping_interval = (p > 0.0).then(|| Duration::from_secs_f64(p));
+        }
+        if let Some(n) = file.max_pending_handshakes {
+            cfg.max_pending_handshakes = n;
+        }
+        if let Some(t) = file.handshake_timeout {
+            if !(t > 0.0 && t.is_finite() && t < 1e9) {
+                return Err(Error::config("handshake_timeout must be > 0 seconds"));
+            }
+            cfg.handshake_timeout = Duration::from_secs_f64(t);
         }
         if let Some(p) = file.pong_timeout {
             if p <= 0.0 {
@@ -405,6 +422,12 @@ impl HubConfig {
         if self.max_message_size == 0 {
             return Err(Error::config("max_message_size must be > 0"));
         }
+        if self.max_pending_handshakes == 0 {
+            return Err(Error::config("max_pending_handshakes must be > 0"));
+        }
+        if self.handshake_timeout.is_zero() {
+            return Err(Error::config("handshake_timeout must be > 0"));
+        }
         Ok(())
     }
 }
@@ -425,6 +448,10 @@ struct HubFile {
     ping_interval: Option<f64>,
     /// Seconds to wait for any data after a ping.
     pong_timeout: Option<f64>,
+    /// Seconds a new socket has for its TLS handshake and request head.
+    handshake_timeout: Option<f64>,
+    /// Most sockets in their handshake at once.
+    max_pending_handshakes: Option<usize>,
     tls: Option<TlsFile>,
     #[serde(default)]
     route: Vec<RouteFile>,

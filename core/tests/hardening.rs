@@ -203,3 +203,51 @@ async fn a_message_larger_than_the_send_queue_limit_is_refused_even_when_the_que
     hub.shutdown_async().await;
 }
 
+// ---------------------------------------------------------------- 10: silent sockets
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_sockets_beyond_the_pending_handshake_cap_are_evicted_oldest_first() {
+    let hub = hub_with(&[("/echo", RouteKind::Echo)], |c| {
+        c.max_pending_handshakes = 4;
+        c.handshake_timeout = Duration::from_secs(600);
+    });
+    let mut silent = Vec::new();
+    for _ in 0..12 {
+        silent.push(TcpStream::connect(hub.local_addr()).await.unwrap());
+    }
+    // A legitimate client still gets in at once...
+    let mut ws = peer(&url(&hub, "/echo")).await;
+    send_text(&mut ws, "hello").await;
+    assert_eq!(recv_text(&mut ws).await, "hello");
+    // ...and the oldest silent sockets were closed by the hub to make room.
+    let mut first = silent.remove(0);
+    let mut byte = [0u8; 1];
+    let r = tokio::time::timeout(SOON, first.read(&mut byte)).await.expect("the oldest silent socket is closed");
+    assert!(matches!(r, Ok(0) | Err(_)), "{r:?}");
+    eventually("evictions are counted", || hub.counters().handshakes_evicted.get() >= 8).await;
+    assert!(hub.metrics_text().contains("omnisock_handshakes_evicted "), "exported in /metrics");
+    hub.shutdown_async().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_socket_is_closed_after_the_handshake_timeout() {
+    let hub = hub_with(&[("/echo", RouteKind::Echo)], |c| c.handshake_timeout = Duration::from_millis(200));
+    let mut s = TcpStream::connect(hub.local_addr()).await.unwrap();
+    let mut byte = [0u8; 1];
+    let r = tokio::time::timeout(SOON, s.read(&mut byte)).await.expect("closed by the hub");
+    assert!(matches!(r, Ok(0) | Err(_)), "{r:?}");
+    assert_eq!(hub.counters().handshake_timeouts.get(), 1);
+    hub.shutdown_async().await;
+}
+
+#[test]
+fn handshake_limits_have_defaults_and_are_read_from_toml() {
+    let cfg = omnisock_core::HubConfig::new("127.0.0.1:0");
+    assert!(cfg.max_pending_handshakes > 0 && cfg.handshake_timeout > Duration::ZERO);
+    let cfg = omnisock_core::HubConfig::from_toml("max_pending_handshakes = 7\nhandshake_timeout = 2.5\n").unwrap();
+    assert_eq!(cfg.max_pending_handshakes, 7);
+    assert_eq!(cfg.handshake_timeout, Duration::from_millis(2500));
+    assert!(omnisock_core::HubConfig::from_toml("max_pending_handshakes = 0").is_err());
+    assert!(omnisock_core::HubConfig::from_toml("handshake_timeout = 0").is_err());
+}
+

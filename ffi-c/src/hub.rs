@@ -245,6 +245,23 @@ pub extern "C" fn omnisock_hub_config_set_keepalive(cfg: omnisock_hub_config, pi
     })
 }
 
+/// Sets the limits on sockets in their handshake: each gets `timeout_ms` (> 0; default 10000)
+/// for its TLS handshake and request head, and at most `max_pending` (> 0; default 1024) are
+/// pending at once; a new socket beyond that evicts the oldest pending one.
+#[no_mangle]
+pub extern "C" fn omnisock_hub_config_set_handshake_limits(cfg: omnisock_hub_config, timeout_ms: u32, max_pending: usize) -> omnisock_result {
+    guard("omnisock_hub_config_set_handshake_limits", || {
+        if timeout_ms == 0 || max_pending == 0 {
+            return Err(Error::invalid("handshake timeout and max pending handshakes must be > 0"));
+        }
+        with_config(cfg, |c| {
+            c.handshake_timeout = std::time::Duration::from_millis(timeout_ms as u64);
+            c.max_pending_handshakes = max_pending;
+            Ok(())
+        })
+    })
+}
+
 /// Sets the most connections held at once (more get HTTP 503).
 #[no_mangle]
 pub extern "C" fn omnisock_hub_config_set_max_connections(cfg: omnisock_hub_config, max: usize) -> omnisock_result {

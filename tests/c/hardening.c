@@ -1,8 +1,8 @@
 /*
  * Hardening of the C ABI: sizes are checked before the host's bytes are touched (a send of
  * PTRDIFF_MAX bytes is a clear error, never an allocation abort; a message larger than the send
- * queue limit is refused even when the queue is empty), and freeing a handle wakes a thread
- * blocked in its *_wait.
+ * queue limit is refused even when the queue is empty), freeing a handle wakes a thread
+ * blocked in its *_wait, and the handshake limits are checked.
  */
 #include "common.h"
 
@@ -50,6 +50,10 @@ int main(void) {
     REQUIRE_RC(omnisock_hub_config_new("127.0.0.1:0", &hcfg));
     REQUIRE_RC(omnisock_hub_config_add_route(hcfg, "/echo", OMNISOCK_ROUTE_ECHO, 0, OMNISOCK_OVERFLOW_CLOSE));
     REQUIRE_RC(omnisock_hub_config_set_max_message_size(hcfg, 4096));
+    CHECK_RC(omnisock_hub_config_set_handshake_limits(hcfg, 0, 16), OMNISOCK_ERR_INVALID_ARGUMENT);
+    CHECK_RC(omnisock_hub_config_set_handshake_limits(hcfg, 5000, 0), OMNISOCK_ERR_INVALID_ARGUMENT);
+    CHECK_RC(omnisock_hub_config_set_handshake_limits(0, 5000, 16), OMNISOCK_ERR_INVALID_HANDLE);
+    CHECK_RC(omnisock_hub_config_set_handshake_limits(hcfg, 5000, 64), OMNISOCK_OK);
     REQUIRE_RC(omnisock_hub_start(hcfg, &hub));
     REQUIRE_RC(omnisock_hub_local_port(hub, &port));
 

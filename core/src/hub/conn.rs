@@ -25,8 +25,6 @@ use crate::event::{Event, OpenInfo, Payload};
 use crate::io::{BoxedIo, Stream};
 use crate::ws;
 
-/// Time allowed for the TLS handshake and the request head.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Time allowed for the peer's close frame after the hub sent one.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -77,25 +75,43 @@ async fn handle_socket(inner: Arc<HubInner>, tcp: TcpStream, remote: SocketAddr)
     }
 }
 
+/// TLS (if configured) and the request head, within `handshake_timeout` and counted among the
+/// pending handshakes (the oldest is evicted past `max_pending_handshakes`).
+async fn read_head(inner: &HubInner, tcp: TcpStream) -> Option<(BoxedIo, std::result::Result<Request, HeadError>)> {
+    let mut ticket = inner.pending_handshakes.enter(&inner.counters);
+    let head = async {
+        let mut io: BoxedIo = match &inner.tls {
+            None => Stream::tcp(tcp),
+            Some(acceptor) => Stream::boxed(acceptor.accept(tcp).await.ok()?),
+        };
+        let req = http::read_request(&mut io).await;
+        Some((io, req))
+    };
+    tokio::select! {
+        r = timeout(inner.config.handshake_timeout, head) => match r {
+            Ok(r) => r,
+            Err(_) => {
+                inner.counters.handshake_timeouts.inc();
+                None
+            }
+        },
+        _ = &mut ticket.evicted => None,
+    }
+}
+
 /// TLS (if configured), the request head, then a plain HTTP answer or a WebSocket upgrade.
 async fn handshake(inner: Arc<HubInner>, tcp: TcpStream, remote: SocketAddr) -> Option<Box<Upgraded>> {
     let _ = tcp.set_nodelay(true);
     let local = tcp.local_addr().unwrap_or(inner.local_addr);
-    let mut io: BoxedIo = match &inner.tls {
-        None => Stream::tcp(tcp),
-        Some(acceptor) => match timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
-            Ok(Ok(tls)) => Stream::boxed(tls),
-            _ => return None,
-        },
-    };
-    let req = match timeout(HANDSHAKE_TIMEOUT, http::read_request(&mut io)).await {
-        Ok(Ok(req)) => req,
-        Ok(Err(HeadError::Bad(msg))) => {
+    let (mut io, req) = read_head(&inner, tcp).await?;
+    let req = match req {
+        Ok(req) => req,
+        Err(HeadError::Bad(msg)) => {
             inner.counters.rejected_bad_request.inc();
             http::respond_error(&mut io, 400, &msg).await;
             return None;
         }
-        _ => return None,
+        Err(HeadError::Io) => return None,
     };
     if req.is_upgrade() {
         upgrade(&inner, io, req, remote, local).await

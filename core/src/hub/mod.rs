@@ -11,6 +11,7 @@ mod conn;
 mod http;
 pub mod metrics;
 mod outbox;
+mod pending;
 mod static_files;
 mod status;
 
@@ -90,6 +91,8 @@ pub(crate) struct HubInner {
     pub(crate) live: AtomicUsize,
     /// Handshakes waiting for the host's decision.
     pub(crate) pending: Mutex<HashMap<ConnId, tokio::sync::oneshot::Sender<Decision>>>,
+    /// Sockets in their TLS handshake or request head.
+    pub(crate) pending_handshakes: pending::Pending,
     next_id: AtomicU64,
     stopping: AtomicBool,
     stop_accepting: Notify,
@@ -274,6 +277,7 @@ impl Hub {
             .collect();
         let ws_config = ws::config(READ_BUFFER, WRITE_BUFFER, config.max_message_size);
         let backplane = crate::backplane::from_config(&config)?;
+        let pending_handshakes = pending::Pending::new(config.max_pending_handshakes);
         let inner = Arc::new(HubInner {
             config,
             routes,
@@ -288,6 +292,7 @@ impl Hub {
             started: Instant::now(),
             live: AtomicUsize::new(0),
             pending: Mutex::new(HashMap::new()),
+            pending_handshakes,
             next_id: AtomicU64::new(1),
             stopping: AtomicBool::new(false),
             stop_accepting: Notify::new(),
