@@ -16,6 +16,7 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod event;
+pub mod frame_check;
 pub mod handle;
 pub mod hub;
 pub mod io;

@@ -16,12 +16,21 @@ use tokio::net::TcpStream;
 use rustls_pki_types::pem::PemObject;
 use tungstenite::Message;
 
-/// Sends raw request bytes to the hub and reads the whole answer; returns (status, head, body).
+/// Sends raw request bytes to the hub and reads the answer (the head only for a 101, the
+/// whole answer otherwise); returns (status, head, body).
 async fn raw_http(addr: std::net::SocketAddr, request: &str) -> (u16, String, Vec<u8>) {
     let mut s = TcpStream::connect(addr).await.unwrap();
     s.write_all(request.as_bytes()).await.unwrap();
     let mut buf = Vec::new();
-    tokio::time::timeout(SOON, s.read_to_end(&mut buf)).await.expect("answer in time").unwrap();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        let n = tokio::time::timeout(SOON, s.read(&mut byte)).await.expect("answer in time").unwrap();
+        assert!(n == 1, "connection closed after {:?}", String::from_utf8_lossy(&buf));
+        buf.push(byte[0]);
+    }
+    if !buf.starts_with(b"HTTP/1.1 101") {
+        tokio::time::timeout(SOON, s.read_to_end(&mut buf)).await.expect("answer in time").unwrap();
+    }
     let split = buf.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete response head");
     let head = String::from_utf8_lossy(&buf[..split]).to_string();
     let status = head[9..12].parse().unwrap();
@@ -236,7 +245,7 @@ async fn a_silent_socket_is_closed_after_the_handshake_timeout() {
     let mut byte = [0u8; 1];
     let r = tokio::time::timeout(SOON, s.read(&mut byte)).await.expect("closed by the hub");
     assert!(matches!(r, Ok(0) | Err(_)), "{r:?}");
-    assert_eq!(hub.counters().handshake_timeouts.get(), 1);
+    eventually("the timeout is counted", || hub.counters().handshake_timeouts.get() == 1).await;
     hub.shutdown_async().await;
 }
 
@@ -251,3 +260,97 @@ fn handshake_limits_have_defaults_and_are_read_from_toml() {
     assert!(omnisock_core::HubConfig::from_toml("handshake_timeout = 0").is_err());
 }
 
+// ---------------------------------------------------------------- 11: RFC 6455 §4.2.1
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_upgrade_requests_get_400() {
+    let hub = hub_with(&[("/echo", RouteKind::Echo)], |_| {});
+    let addr = hub.local_addr();
+    let cases = [
+        ("empty key", upgrade_request("/echo", "HTTP/1.1", Some("Upgrade"), Some(""), "")),
+        ("short key", upgrade_request("/echo", "HTTP/1.1", Some("Upgrade"), Some("abc"), "")),
+        ("key of 15 bytes", upgrade_request("/echo", "HTTP/1.1", Some("Upgrade"), Some("AAAAAAAAAAAAAAAAAAAA"), "")),
+        ("key not base64", upgrade_request("/echo", "HTTP/1.1", Some("Upgrade"), Some("!!!!!!!!!!!!!!!!!!!!!!=="), "")),
+        ("HTTP/1.0", upgrade_request("/echo", "HTTP/1.0", Some("Upgrade"), Some(GOOD_KEY), "")),
+        ("no Connection", upgrade_request("/echo", "HTTP/1.1", None, Some(GOOD_KEY), "")),
+        ("Connection without upgrade", upgrade_request("/echo", "HTTP/1.1", Some("keep-alive"), Some(GOOD_KEY), "")),
+    ];
+    for (what, req) in cases {
+        let (status, _, _) = raw_http(addr, &req).await;
+        assert_eq!(status, 400, "{what}");
+    }
+    // The well-formed request, with a multi-token Connection header, still upgrades.
+    let (status, _, _) = raw_http(addr, &upgrade_request("/echo", "HTTP/1.1", Some("keep-alive, Upgrade"), Some(GOOD_KEY), "")).await;
+    assert_eq!(status, 101);
+    hub.shutdown_async().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_scheme_is_case_insensitive_and_query_tokens_are_percent_decoded() {
+    let hub = hub_with(&[("/echo", RouteKind::Echo)], |c| c.token = Some("a+b/c=".into()));
+    let addr = hub.local_addr();
+    let ok = |extra: &str, path: &str| upgrade_request(path, "HTTP/1.1", Some("Upgrade"), Some(GOOD_KEY), extra);
+    assert_eq!(raw_http(addr, &ok("Authorization: bearer a+b/c=\r\n", "/echo")).await.0, 101);
+    assert_eq!(raw_http(addr, &ok("Authorization: BEARER   a+b/c=\r\n", "/echo")).await.0, 101);
+    assert_eq!(raw_http(addr, &ok("", "/echo?token=a%2Bb%2Fc%3D")).await.0, 101);
+    assert_eq!(raw_http(addr, &ok("", "/echo?x=1&token=a%2bb/c%3d")).await.0, 101);
+    assert_eq!(raw_http(addr, &ok("", "/echo?token=a%2Bb%2Fc")).await.0, 401);
+    assert_eq!(raw_http(addr, &ok("Authorization: Basic a+b/c=\r\n", "/echo")).await.0, 401);
+    assert_eq!(raw_http(addr, &ok("", "/echo?token=a b/c=")).await.0, 400, "a space in the request line is malformed");
+    hub.shutdown_async().await;
+}
+
+/// A masked ping whose 5-byte payload length uses the 16-bit form (126 + 0x0005).
+fn ping_with_16_bit_length(masked: bool) -> Vec<u8> {
+    let payload = b"hello";
+    let mut f = vec![0x89, if masked { 0x80 | 126 } else { 126 }, 0x00, 0x05];
+    let mask = [1u8, 2, 3, 4];
+    if masked {
+        f.extend_from_slice(&mask);
+        f.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    } else {
+        f.extend_from_slice(payload);
+    }
+    f
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hub_fails_a_control_frame_with_a_16_bit_length_with_1002() {
+    let hub = hub_with(&[("/echo", RouteKind::Echo)], |_| {});
+    let mut s = stalled_peer(&hub, "/echo").await;
+    s.write_all(&ping_with_16_bit_length(true)).await.unwrap();
+    // The hub answers with a close frame 1002, not a pong.
+    let mut head = [0u8; 2];
+    tokio::time::timeout(SOON, s.read_exact(&mut head)).await.expect("an answer").unwrap();
+    assert_eq!(head[0] & 0x0f, 0x8, "expected a close frame, got opcode {:#x}", head[0] & 0x0f);
+    let mut body = vec![0u8; (head[1] & 0x7f) as usize];
+    s.read_exact(&mut body).await.unwrap();
+    assert_eq!(u16::from_be_bytes([body[0], body[1]]), 1002);
+    hub.shutdown_async().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_fails_a_control_frame_with_a_16_bit_length_with_1002() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let mut ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
+        ws.get_mut().write_all(&ping_with_16_bit_length(false)).await.unwrap();
+        // Whatever comes back first: a pong means the frame was accepted.
+        loop {
+            match tokio::time::timeout(SOON, ws.next()).await {
+                Ok(Some(Ok(Message::Close(f)))) => return f.map(|f| u16::from(f.code)),
+                Ok(Some(Ok(Message::Pong(_)))) => return Some(0),
+                Ok(Some(Ok(_))) => continue,
+                _ => return None,
+            }
+        }
+    });
+    let c = Client::connect(ClientConfig::new(format!("ws://127.0.0.1:{port}/"))).unwrap();
+    match event_where(c.events(), |e| matches!(e, Event::Error { .. } | Event::Close { .. })).await {
+        Event::Error { code, .. } => assert_eq!(code, ErrorCode::Protocol),
+        other => panic!("expected a protocol error, got {other:?}"),
+    }
+    assert_eq!(server.await.unwrap(), Some(1002), "the client closes with 1002");
+}

@@ -225,7 +225,9 @@ async fn connect(shared: &Shared, target: &Target) -> Result<(Ws, OpenInfo)> {
     let mut io = io;
     let accepted = super::handshake::handshake(&mut io, &target.request, &shared.config.subprotocols, url).await?;
     let wscfg = ws::config(CLIENT_READ_BUFFER, CLIENT_WRITE_BUFFER, shared.config.max_message_size);
-    let socket = WebSocketStream::from_partially_read(io, accepted.rest, tungstenite::protocol::Role::Client, Some(wscfg)).await;
+    let mut rest = accepted.rest;
+    io.check_frames(&mut rest);
+    let socket = WebSocketStream::from_partially_read(io, rest, tungstenite::protocol::Role::Client, Some(wscfg)).await;
     let (headers, protocol) = (accepted.headers, accepted.protocol);
     let uri = target.request.uri();
     let info = OpenInfo {

@@ -157,7 +157,7 @@ async fn serve_http(inner: &HubInner, io: &mut BoxedIo, req: &Request) {
                 match Box::pin(super::static_files::serve(io, root, path, head_only)).await {
                     Ok(()) => return,
                     Err(super::static_files::Refused::BadPath) => {
-                        http::respond_error(io, 400, "malformed or escaping path").await;
+                        http::respond_error(io, 404, "malformed path, or one that leaves the static directory").await;
                         return;
                     }
                     Err(super::static_files::Refused::NotFound) => {}
@@ -176,9 +176,19 @@ async fn upgrade(inner: &Arc<HubInner>, mut io: BoxedIo, req: Request, remote: S
         http::respond_error(&mut io, 404, &format!("no WebSocket route at {}", req.path)).await;
         return None;
     };
-    if req.method != "GET" {
+    // RFC 6455 §4.2.1: GET, HTTP/1.1 or later, "Connection: Upgrade", a 16-byte key.
+    let malformed = if req.method != "GET" {
+        Some("a WebSocket handshake must use GET")
+    } else if req.version < 1 {
+        Some("a WebSocket handshake needs HTTP/1.1")
+    } else if !req.header_has("connection", "upgrade") {
+        Some("a WebSocket handshake needs \"Connection: Upgrade\"")
+    } else {
+        None
+    };
+    if let Some(why) = malformed {
         c.rejected_bad_request.inc();
-        http::respond_error(&mut io, 400, "a WebSocket handshake must use GET").await;
+        http::respond_error(&mut io, 400, why).await;
         return None;
     }
     if req.header("sec-websocket-version").map(str::trim) != Some("13") {
@@ -186,9 +196,9 @@ async fn upgrade(inner: &Arc<HubInner>, mut io: BoxedIo, req: Request, remote: S
         http::respond(&mut io, 426, "text/plain", &[("Sec-WebSocket-Version", "13")], b"426 Upgrade Required: WebSocket version 13 only\n", false).await;
         return None;
     }
-    let Some(key) = req.header("sec-websocket-key").map(str::to_string) else {
+    let Some(key) = req.header("sec-websocket-key").filter(|k| http::valid_ws_key(k)).map(str::to_string) else {
         c.rejected_bad_request.inc();
-        http::respond_error(&mut io, 400, "missing Sec-WebSocket-Key").await;
+        http::respond_error(&mut io, 400, "missing or malformed Sec-WebSocket-Key (16 bytes in base64)").await;
         return None;
     };
     if !inner.config.origins.is_empty() && !req.header("origin").is_some_and(|o| inner.config.origins.iter().any(|a| a == o)) {
@@ -257,7 +267,9 @@ async fn upgrade(inner: &Arc<HubInner>, mut io: BoxedIo, req: Request, remote: S
         return None;
     }
     c.connections_total.inc();
-    let socket = WebSocketStream::from_partially_read(io, req.rest, Role::Server, Some(inner.ws_config)).await;
+    let mut rest = req.rest;
+    io.check_frames(&mut rest);
+    let socket = WebSocketStream::from_partially_read(io, rest, Role::Server, Some(inner.ws_config)).await;
     // Boxed: async fn arguments keep their own space in a future, so an inline `Upgraded`
     // would stay in the connection's task for its whole life.
     Some(Box::new(Upgraded { route, info, socket, slot }))

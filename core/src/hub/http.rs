@@ -12,6 +12,8 @@ const MAX_HEAD: usize = 16 << 10;
 #[derive(Debug)]
 pub(crate) struct Request {
     pub method: String,
+    /// HTTP minor version: 0 for HTTP/1.0, 1 for HTTP/1.1.
+    pub version: u8,
     pub path: String,
     pub query: String,
     pub headers: Vec<(String, String)>,
@@ -35,6 +37,13 @@ impl Request {
     pub fn is_upgrade(&self) -> bool {
         self.header_has("upgrade", "websocket")
     }
+}
+
+/// Whether a `Sec-WebSocket-Key` is what RFC 6455 §4.1 asks for: 16 bytes in base64 (24
+/// characters, the last two `==`).
+pub(crate) fn valid_ws_key(key: &str) -> bool {
+    let k = key.trim().as_bytes();
+    k.len() == 24 && k.ends_with(b"==") && k[..22].iter().all(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/')
 }
 
 /// Decodes the `%XX` escapes of a URL path or query value (RFC 3986: `+` stays `+`).
@@ -99,6 +108,7 @@ pub(crate) async fn read_request(io: &mut BoxedIo) -> Result<Request, HeadError>
                     .collect();
                 return Ok(Request {
                     method: req.method.unwrap_or("").to_string(),
+                    version: req.version.unwrap_or(0),
                     path: path.to_string(),
                     query: query.to_string(),
                     headers,
@@ -177,6 +187,15 @@ pub(crate) fn upgrade_response(key: &str, protocol: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn websocket_keys_must_be_16_bytes_of_base64() {
+        assert!(valid_ws_key("dGhlIHNhbXBsZSBub25jZQ=="));
+        assert!(valid_ws_key(" x3JJHMbDL1EzLkh9GBhXDw== "));
+        for bad in ["", "abc", "dGhlIHNhbXBsZSBub25jZQ", "dGhlIHNhbXBsZSBub25jZQ=", "dGhlIHNhbXBsZSBub25jZQ!=", "AAAAAAAAAAAAAAAAAAAAAAAAAAAA"] {
+            assert!(!valid_ws_key(bad), "{bad:?}");
+        }
+    }
 
     #[test]
     fn accept_key_matches_rfc_example() {

@@ -16,7 +16,7 @@ use crate::io::BoxedIo;
 /// Why a static request was not served.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Refused {
-    /// The path is malformed or tries to leave the directory (400).
+    /// The path is malformed or tries to leave the directory (404 too: nothing is there).
     BadPath,
     /// Nothing servable there (404).
     NotFound,
