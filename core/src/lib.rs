@@ -23,6 +23,7 @@ pub mod io;
 pub mod runtime;
 pub mod tls;
 pub mod ws;
+pub mod x509;
 
 pub use client::{Client, ClientState};
 pub use config::{ClientConfig, ClientTls, HubConfig, HubTls, OverflowPolicy, ReconnectPolicy, RouteConfig, RouteKind};

@@ -170,6 +170,68 @@ async fn status_and_metrics_require_the_token_when_one_is_set() {
     hub.shutdown_async().await;
 }
 
+// ---------------------------------------------------------------- 6: CA certificates
+
+/// A self-signed CA:TRUE certificate for localhost (what `openssl req -x509` makes).
+fn self_signed_ca_cert(dir: &Path) -> (HubTls, Vec<u8>) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    let mut params = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let key = KeyPair::generate().unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    std::fs::write(dir.join("cert.pem"), cert.pem()).unwrap();
+    std::fs::write(dir.join("key.pem"), key.serialize_pem()).unwrap();
+    (HubTls { cert: dir.join("cert.pem"), key: dir.join("key.pem") }, cert.pem().into_bytes())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ca_certificate_as_server_certificate_is_a_clear_error_at_start_and_at_connect() {
+    let dir = temp_dir("ca-as-leaf");
+    let (tls, pem) = self_signed_ca_cert(&dir);
+    // At hub start.
+    let mut cfg = omnisock_core::HubConfig::new("127.0.0.1:0");
+    cfg.routes.push(omnisock_core::RouteConfig::new("/echo", RouteKind::Echo));
+    cfg.tls = Some(tls.clone());
+    let e = omnisock_core::Hub::start(cfg).expect_err("a CA certificate is refused as the server certificate");
+    assert_eq!(e.code(), ErrorCode::Tls);
+    assert!(e.message().contains("CA"), "names the cause: {e}");
+    assert!(e.message().contains("omnisock cert"), "names the fix: {e}");
+
+    // At connect, against a server that presents one anyway.
+    let server_config = {
+        let certs = omnisock_core::tls::certs_from_pem(&pem).unwrap();
+        let key = rustls_pki_types::PrivateKeyDer::from_pem_file(&tls.key).unwrap();
+        std::sync::Arc::new(
+            rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_no_client_auth()
+                .with_single_cert(certs, key)
+                .unwrap(),
+        )
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(async move {
+        let acceptor = tokio_rustls::TlsAcceptor::from(server_config);
+        while let Ok((tcp, _)) = listener.accept().await {
+            let _ = acceptor.accept(tcp).await;
+        }
+    });
+    let mut cfg = ClientConfig::new(format!("wss://localhost:{port}/echo"));
+    cfg.tls.extra_ca_pem = pem;
+    let c = Client::connect(cfg).unwrap();
+    match event_where(c.events(), |e| matches!(e, Event::Error { .. })).await {
+        Event::Error { code: ErrorCode::Tls, message, .. } => {
+            assert!(message.contains("CA"), "names the cause: {message}");
+            assert!(message.contains("omnisock cert"), "names the fix: {message}");
+        }
+        other => panic!("expected a TLS error, got {other:?}"),
+    }
+    server.abort();
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 // ---------------------------------------------------------------- 7: handle generations
 
 #[test]

@@ -217,7 +217,13 @@ async fn connect(shared: &Shared, target: &Target) -> Result<(Ws, OpenInfo)> {
         None => Stream::tcp(tcp),
         Some((config, name)) => {
             let tls = tokio_rustls::TlsConnector::from(config.clone()).connect(name.clone(), tcp).await.map_err(|e| {
-                Error::new(ErrorCode::Tls, format!("TLS handshake with {url} failed: {e}"))
+                let e = e.to_string();
+                let hint = if e.contains("CaUsedAsEndEntity") {
+                    format!(" (the server presents {})", crate::tls::CA_AS_SERVER_CERT_FIX)
+                } else {
+                    String::new()
+                };
+                Error::new(ErrorCode::Tls, format!("TLS handshake with {url} failed: {e}{hint}"))
             })?;
             Stream::boxed(tls)
         }

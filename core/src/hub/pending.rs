@@ -53,6 +53,7 @@ impl Pending {
     }
 
     /// Handshakes pending now.
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.inner.lock().unwrap_or_else(|e| e.into_inner()).1.len()
     }
