@@ -4,7 +4,9 @@
  * Conventions
  * - Objects are opaque 64-bit handles (omnisock_client, omnisock_hub, their configs). A zero,
  *   stale, freed or foreign handle returns OMNISOCK_ERR_INVALID_HANDLE; it never crashes.
- *   *_free of 0 or of an already freed handle does nothing.
+ *   *_free of 0 or of an already freed handle does nothing. A handle value is never issued
+ *   twice in a process, so a stale handle can never reach a newer object. A *_wait blocked on
+ *   a handle that another thread frees returns OMNISOCK_ERR_INVALID_HANDLE at once.
  * - Every fallible function returns an omnisock_result (0 = OMNISOCK_OK). Out-params are
  *   written only on success. omnisock_last_error() copies the message of this thread's last
  *   failure.
@@ -271,7 +273,8 @@ omnisock_result omnisock_client_config_set_reconnect(omnisock_client_config cfg,
                                                      uint32_t max_delay_ms);
 
 // Sets the send queue limit in bytes (> 0). A send that would exceed it fails with
-// `OMNISOCK_ERR_QUEUE_FULL` and queues nothing.
+// `OMNISOCK_ERR_QUEUE_FULL` and queues nothing (retry once the queue drained); a message
+// larger than the limit itself can never fit and fails with `OMNISOCK_ERR_MESSAGE_TOO_BIG`.
 omnisock_result omnisock_client_config_set_send_queue_limit(omnisock_client_config cfg,
                                                             size_t bytes);
 
@@ -303,10 +306,13 @@ omnisock_result omnisock_client_config_dangerous_accept_any_certificate(omnisock
 omnisock_result omnisock_client_connect(omnisock_client_config cfg, omnisock_client *out);
 
 // Queues a text message of `len` bytes (checked to be UTF-8; need not be NUL-terminated).
-// Never blocks on the network. Fails with OMNISOCK_ERR_INVALID_UTF8, _QUEUE_FULL or _CLOSED.
+// Never blocks on the network. Fails with OMNISOCK_ERR_INVALID_UTF8, _QUEUE_FULL or _CLOSED,
+// and with OMNISOCK_ERR_MESSAGE_TOO_BIG (before reading `text`) when `len` exceeds the send
+// queue limit.
 omnisock_result omnisock_client_send_text(omnisock_client client, const char *text, size_t len);
 
-// Queues a binary message of `len` bytes (copied). Never blocks on the network.
+// Queues a binary message of `len` bytes (copied). Never blocks on the network. Fails as
+// `omnisock_client_send_text` does (but for UTF-8).
 omnisock_result omnisock_client_send_binary(omnisock_client client,
                                             const uint8_t *data,
                                             size_t len);
@@ -349,7 +355,8 @@ omnisock_result omnisock_client_set_wake_callback(omnisock_client client,
 
 // Frees a client. An open connection is dropped at once (no closing handshake: call
 // `omnisock_client_close` and wait for the CLOSE event first for a clean close). Events and
-// their borrowed bytes are released. 0 and already freed handles are ignored.
+// their borrowed bytes are released. A thread blocked in `omnisock_client_wait` on it returns
+// at once with OMNISOCK_ERR_INVALID_HANDLE. 0 and already freed handles are ignored.
 void omnisock_client_free(omnisock_client client);
 
 // Creates an empty hub configuration listening on `listen` ("ip:port"; port 0 picks a free
@@ -398,10 +405,18 @@ omnisock_result omnisock_hub_config_set_keepalive(omnisock_hub_config cfg,
                                                   uint32_t ping_interval_ms,
                                                   uint32_t pong_timeout_ms);
 
+// Sets the limits on sockets in their handshake: each gets `timeout_ms` (> 0; default 10000)
+// for its TLS handshake and request head, and at most `max_pending` (> 0; default 1024) are
+// pending at once; a new socket beyond that evicts the oldest pending one.
+omnisock_result omnisock_hub_config_set_handshake_limits(omnisock_hub_config cfg,
+                                                         uint32_t timeout_ms,
+                                                         size_t max_pending);
+
 // Sets the most connections held at once (more get HTTP 503).
 omnisock_result omnisock_hub_config_set_max_connections(omnisock_hub_config cfg, size_t max);
 
-// Sets the largest accepted incoming message in bytes (> 0); bigger closes with 1009.
+// Sets the largest accepted incoming message in bytes (> 0); bigger closes with 1009. Messages
+// the host sends through the hub are held to it too (OMNISOCK_ERR_MESSAGE_TOO_BIG).
 omnisock_result omnisock_hub_config_set_max_message_size(omnisock_hub_config cfg, size_t bytes);
 
 // Adds an allowed Origin (once any is added, handshakes from other origins get HTTP 403).
@@ -533,7 +548,8 @@ omnisock_result omnisock_hub_set_wake_callback(omnisock_hub h,
 // valid (calls then fail with OMNISOCK_ERR_SHUTDOWN or _NOT_FOUND) until freed.
 omnisock_result omnisock_hub_shutdown(omnisock_hub h);
 
-// Shuts the hub down (if not yet) and frees it. 0 and already freed handles are ignored.
+// Shuts the hub down (if not yet) and frees it. A thread blocked in `omnisock_hub_wait` on it
+// returns at once with OMNISOCK_ERR_INVALID_HANDLE. 0 and already freed handles are ignored.
 void omnisock_hub_free(omnisock_hub h);
 
 #ifdef __cplusplus

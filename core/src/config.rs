@@ -271,11 +271,13 @@ pub struct HubConfig {
     pub routes: Vec<RouteConfig>,
     /// Most connections held at once; more get HTTP 503.
     pub max_connections: usize,
-    /// Largest accepted incoming message; bigger closes with 1009.
+    /// Largest accepted incoming message; bigger closes with 1009. Messages the host sends
+    /// through the hub are held to it as well.
     pub max_message_size: usize,
     /// Allowed `Origin` header values (empty = any origin, and requests without one).
     pub origins: Vec<String>,
-    /// Required `token` query parameter or `Authorization: Bearer` value (None = no check).
+    /// Required `token` query parameter (percent-encoded) or `Authorization: Bearer` value on
+    /// every handshake and on `/_omnisock/status` and `/metrics` (None = no check).
     pub token: Option<String>,
     /// Directory served for plain GET requests that match no route.
     pub static_dir: Option<PathBuf>,
@@ -305,6 +307,12 @@ pub struct HubConfig {
     /// is noticed after this much instead of the several hundred KiB autotuning allows.
     /// 0 leaves the kernel's autotuning.
     pub send_buffer: usize,
+    /// Time a new socket has for its TLS handshake and its HTTP request head (default 10 s);
+    /// a socket still silent then is closed.
+    pub handshake_timeout: Duration,
+    /// Most sockets in their TLS handshake or request head at once (default 1024). A new socket
+    /// beyond it evicts the oldest pending one, so silent sockets cannot crowd out clients.
+    pub max_pending_handshakes: usize,
 }
 
 /// Default of [`HubConfig::max_buffered`].
@@ -333,6 +341,8 @@ impl HubConfig {
             event_limits: Default::default(),
             max_buffered: DEFAULT_MAX_BUFFERED,
             send_buffer: DEFAULT_SEND_BUFFER,
+            handshake_timeout: Duration::from_secs(10),
+            max_pending_handshakes: 1024,
         }
     }
 
@@ -378,6 +388,15 @@ impl HubConfig {
         }
         if let Some(p) = file.ping_interval {
             cfg.ping_interval = (p > 0.0).then(|| Duration::from_secs_f64(p));
+        }
+        if let Some(n) = file.max_pending_handshakes {
+            cfg.max_pending_handshakes = n;
+        }
+        if let Some(t) = file.handshake_timeout {
+            if !(t > 0.0 && t.is_finite() && t < 1e9) {
+                return Err(Error::config("handshake_timeout must be > 0 seconds"));
+            }
+            cfg.handshake_timeout = Duration::from_secs_f64(t);
         }
         if let Some(p) = file.pong_timeout {
             if p <= 0.0 {
@@ -430,6 +449,12 @@ impl HubConfig {
         if self.send_buffer > (1 << 30) {
             return Err(Error::config("send_buffer must be at most 1GiB (0 = the kernel's autotuning)"));
         }
+        if self.max_pending_handshakes == 0 {
+            return Err(Error::config("max_pending_handshakes must be > 0"));
+        }
+        if self.handshake_timeout.is_zero() {
+            return Err(Error::config("handshake_timeout must be > 0"));
+        }
         Ok(())
     }
 }
@@ -452,6 +477,10 @@ struct HubFile {
     ping_interval: Option<f64>,
     /// Seconds to wait for any data after a ping.
     pong_timeout: Option<f64>,
+    /// Seconds a new socket has for its TLS handshake and request head.
+    handshake_timeout: Option<f64>,
+    /// Most sockets in their handshake at once.
+    max_pending_handshakes: Option<usize>,
     tls: Option<TlsFile>,
     #[serde(default)]
     route: Vec<RouteFile>,

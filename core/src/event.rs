@@ -169,6 +169,8 @@ struct Inner {
     signaled: bool,
     /// Threads blocked in `wait` (the condvar is only notified when there are some).
     waiters: usize,
+    /// The owner is gone (its handle was freed): waits return at once.
+    closed: bool,
 }
 
 /// The wake fd: a socket pair whose read end is readable while events are queued.
@@ -235,7 +237,8 @@ pub fn wait_any(queues: &[&EventQueue], timeout: Duration) -> Option<usize> {
     any.waiters.fetch_add(1, Ordering::SeqCst);
     let found = loop {
         let seen = *any.seq.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(i) = queues.iter().position(|q| !q.is_empty()) {
+        // A closed queue counts as ready: the host's next call on it reports the freed handle.
+        if let Some(i) = queues.iter().position(|q| !q.is_empty() || q.is_closed()) {
             break Some(i);
         }
         let now = Instant::now();
@@ -266,7 +269,7 @@ impl EventQueue {
     pub fn new(limits: QueueLimits) -> std::io::Result<Self> {
         let wake = WakeFd::new()?;
         Ok(EventQueue {
-            inner: Mutex::new(Inner { events: VecDeque::new(), bytes: 0, armed: false, signaled: false, waiters: 0 }),
+            inner: Mutex::new(Inner { events: VecDeque::new(), bytes: 0, armed: false, signaled: false, waiters: 0, closed: false }),
             ready: Condvar::new(),
             space: Notify::new(),
             limits,
@@ -363,11 +366,12 @@ impl EventQueue {
         n
     }
 
-    /// Blocks up to `timeout` until at least one event is queued; returns whether one is.
+    /// Blocks up to `timeout` until at least one event is queued, or the queue is
+    /// [closed](Self::close); returns whether an event is queued.
     pub fn wait(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         let mut inner = self.lock();
-        while inner.events.is_empty() {
+        while inner.events.is_empty() && !inner.closed {
             let now = Instant::now();
             if now >= deadline {
                 return false;
@@ -377,6 +381,25 @@ impl EventQueue {
             inner.waiters -= 1;
         }
         true
+    }
+
+    /// Marks the queue's owner as gone (its handle was freed) and wakes every thread blocked
+    /// in [`wait`](Self::wait) or [`wait_any`] on it. Events can still be pushed and polled.
+    pub fn close(&self) {
+        let waiters = {
+            let mut inner = self.lock();
+            inner.closed = true;
+            inner.waiters
+        };
+        if waiters > 0 {
+            self.ready.notify_all();
+        }
+        ANY_EVENT.bump();
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.lock().closed
     }
 
     /// Number of queued events.

@@ -45,6 +45,8 @@ pub struct Stream {
     end: usize,
     /// The last read filled its buffer: more data is probably waiting.
     streaming: bool,
+    /// Frame-header rules checked on the bytes read, once the WebSocket has started.
+    check: Option<Box<crate::frame_check::FrameCheck>>,
 }
 
 /// The stream type used by clients and hubs (kept as an alias for the older name).
@@ -62,7 +64,19 @@ impl Stream {
     }
 
     fn new(io: Transport) -> Self {
-        Stream { io, ahead: Vec::new(), start: 0, end: 0, streaming: false }
+        Stream { io, ahead: Vec::new(), start: 0, end: 0, streaming: false, check: None }
+    }
+
+    /// Starts checking incoming frame headers (see [`crate::frame_check`]). `already_read`
+    /// are the stream bytes read before (after the HTTP head); it is cut before a frame that
+    /// breaks the rules. A violation fails the next read with an `InvalidData` error carrying
+    /// a [`crate::frame_check::FrameViolation`].
+    pub fn check_frames(&mut self, already_read: &mut Vec<u8>) {
+        let mut check = Box::<crate::frame_check::FrameCheck>::default();
+        if let Err((valid, _)) = check.feed_at(already_read) {
+            already_read.truncate(valid);
+        }
+        self.check = Some(check);
     }
 
 
@@ -160,6 +174,21 @@ impl AsyncWrite for WriteHalf {
 impl AsyncRead for Stream {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        if let Some(check) = &this.check {
+            check.failed().map_err(|v| io::Error::new(io::ErrorKind::InvalidData, v))?;
+        }
+        let before = buf.filled().len();
+        ready!(this.poll_read_unchecked(cx, buf))?;
+        if let Some(check) = &mut this.check {
+            check.feed(&buf.filled()[before..]).map_err(|v| io::Error::new(io::ErrorKind::InvalidData, v))?;
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl Stream {
+    fn poll_read_unchecked(&mut self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let this = self;
         if this.start < this.end {
             this.serve_ahead(buf);
             return Poll::Ready(Ok(()));

@@ -18,12 +18,14 @@ pub mod error;
 pub mod event;
 pub mod frame;
 pub mod frame_io;
+pub mod frame_check;
 pub mod handle;
 pub mod hub;
 pub mod io;
 pub mod runtime;
 pub mod tls;
 pub mod ws;
+pub mod x509;
 
 pub use client::{Client, ClientState};
 pub use config::{ClientConfig, ClientTls, HubConfig, HubTls, OverflowPolicy, ReconnectPolicy, RouteConfig, RouteKind};

@@ -76,7 +76,10 @@ pub fn classify_read_error(e: &WsError) -> (Option<u16>, ErrorCode, String) {
             (None, ErrorCode::Closed, "connection reset without closing handshake".into())
         }
         WsError::Protocol(p) => (Some(CLOSE_PROTOCOL), ErrorCode::Protocol, format!("protocol error from peer: {p}")),
-        WsError::Io(io) => (None, ErrorCode::Io, format!("connection lost: {io}")),
+        WsError::Io(io) => match io.get_ref().and_then(|e| e.downcast_ref::<crate::frame_check::FrameViolation>()) {
+            Some(v) => (Some(CLOSE_PROTOCOL), ErrorCode::Protocol, format!("protocol error from peer: {v}")),
+            None => (None, ErrorCode::Io, format!("connection lost: {io}")),
+        },
         WsError::ConnectionClosed | WsError::AlreadyClosed => (None, ErrorCode::Closed, "connection closed".into()),
         other => (Some(CLOSE_PROTOCOL), ErrorCode::Protocol, format!("{other}")),
     }

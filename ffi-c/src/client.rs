@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use omnisock_core::{Client, ClientConfig, ClientState, Error, EventQueue, ReconnectPolicy};
 
-use crate::args::{bytes_arg, need_out, opt_str_arg, str_arg, write_out};
+use crate::args::{bytes_arg, check_ptr, copy_bytes, need_out, opt_str_arg, str_arg, write_out};
 use crate::event::{self, omnisock_event, omnisock_wake_callback, Borrowed, EventSource};
 use omnisock_core::handle::Registry;
 use crate::result::{guard, omnisock_result};
@@ -169,7 +169,8 @@ pub extern "C" fn omnisock_client_config_set_reconnect(cfg: omnisock_client_conf
 }
 
 /// Sets the send queue limit in bytes (> 0). A send that would exceed it fails with
-/// `OMNISOCK_ERR_QUEUE_FULL` and queues nothing.
+/// `OMNISOCK_ERR_QUEUE_FULL` and queues nothing (retry once the queue drained); a message
+/// larger than the limit itself can never fit and fails with `OMNISOCK_ERR_MESSAGE_TOO_BIG`.
 #[no_mangle]
 pub extern "C" fn omnisock_client_config_set_send_queue_limit(cfg: omnisock_client_config, bytes: usize) -> omnisock_result {
     guard("omnisock_client_config_set_send_queue_limit", || {
@@ -265,21 +266,29 @@ pub unsafe extern "C" fn omnisock_client_connect(cfg: omnisock_client_config, ou
 }
 
 /// Queues a text message of `len` bytes (checked to be UTF-8; need not be NUL-terminated).
-/// Never blocks on the network. Fails with OMNISOCK_ERR_INVALID_UTF8, _QUEUE_FULL or _CLOSED.
+/// Never blocks on the network. Fails with OMNISOCK_ERR_INVALID_UTF8, _QUEUE_FULL or _CLOSED,
+/// and with OMNISOCK_ERR_MESSAGE_TOO_BIG (before reading `text`) when `len` exceeds the send
+/// queue limit.
 #[no_mangle]
 pub unsafe extern "C" fn omnisock_client_send_text(client: omnisock_client, text: *const c_char, len: usize) -> omnisock_result {
     guard("omnisock_client_send_text", || {
-        let bytes = bytes_arg(text as *const u8, len, "text")?;
-        CLIENTS.get(client)?.client.send_text_bytes(bytes)
+        check_ptr(text, len, "text")?;
+        let obj = CLIENTS.get(client)?;
+        // The size is checked before the bytes are read: a wrong length never touches memory.
+        obj.client.check_send_len(len)?;
+        obj.client.send_text_bytes(bytes_arg(text as *const u8, len, "text")?)
     })
 }
 
-/// Queues a binary message of `len` bytes (copied). Never blocks on the network.
+/// Queues a binary message of `len` bytes (copied). Never blocks on the network. Fails as
+/// `omnisock_client_send_text` does (but for UTF-8).
 #[no_mangle]
 pub unsafe extern "C" fn omnisock_client_send_binary(client: omnisock_client, data: *const u8, len: usize) -> omnisock_result {
     guard("omnisock_client_send_binary", || {
-        let bytes = bytes_arg(data, len, "data")?;
-        CLIENTS.get(client)?.client.send_binary(bytes.to_vec())
+        check_ptr(data, len, "data")?;
+        let obj = CLIENTS.get(client)?;
+        obj.client.check_send_len(len)?;
+        obj.client.send_binary(copy_bytes(bytes_arg(data, len, "data")?, "data")?)
     })
 }
 
@@ -361,12 +370,14 @@ pub unsafe extern "C" fn omnisock_client_set_wake_callback(client: omnisock_clie
 
 /// Frees a client. An open connection is dropped at once (no closing handshake: call
 /// `omnisock_client_close` and wait for the CLOSE event first for a clean close). Events and
-/// their borrowed bytes are released. 0 and already freed handles are ignored.
+/// their borrowed bytes are released. A thread blocked in `omnisock_client_wait` on it returns
+/// at once with OMNISOCK_ERR_INVALID_HANDLE. 0 and already freed handles are ignored.
 #[no_mangle]
 pub extern "C" fn omnisock_client_free(client: omnisock_client) {
     guard("omnisock_client_free", || {
         if let Some(obj) = CLIENTS.remove(client) {
             obj.client.events().set_callback(None);
+            obj.client.events().close();
             obj.client.abort();
         }
         Ok(())

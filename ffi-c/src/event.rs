@@ -247,7 +247,14 @@ pub(crate) unsafe fn wait_c(
     out_ready: *mut bool,
 ) -> Result<(), omnisock_core::Error> {
     crate::args::need_out(out_ready, "out_ready")?;
-    let ready = lookup()?.queue().wait(Duration::from_millis(timeout_ms as u64));
+    let src = lookup()?;
+    let ready = src.queue().wait(Duration::from_millis(timeout_ms as u64));
+    if src.queue().is_closed() {
+        return Err(omnisock_core::Error::new(
+            omnisock_core::ErrorCode::InvalidHandle,
+            "the handle was freed while this thread waited on it",
+        ));
+    }
     crate::args::write_out(out_ready, ready, "out_ready")
 }
 

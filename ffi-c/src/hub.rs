@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use omnisock_core::{Error, ErrorCode, EventQueue, Hub, HubConfig, HubTls, OverflowPolicy, Payload, RouteConfig, RouteKind};
 
-use crate::args::{bytes_arg, need_out, opt_str_arg, str_arg, write_out};
+use crate::args::{bytes_arg, check_ptr, copy_bytes, need_out, opt_str_arg, str_arg, write_out};
 use crate::event::{self, omnisock_event, omnisock_wake_callback, Borrowed, EventSource};
 use omnisock_core::handle::Registry;
 use crate::result::{guard, omnisock_result};
@@ -73,14 +73,24 @@ fn hub(h: omnisock_hub) -> Result<Arc<HubObj>, Error> {
     HUBS.get(h)
 }
 
-fn text_payload(data: &[u8]) -> Result<Payload, Error> {
-    let s = std::str::from_utf8(data)
-        .map_err(|e| Error::new(ErrorCode::InvalidUtf8, format!("text message is not valid UTF-8 ({e}); send it as binary instead")))?;
-    Ok(Payload::Text(s.into()))
-}
-
-fn binary_payload(data: &[u8]) -> Payload {
-    Payload::Binary(Bytes::copy_from_slice(data))
+/// The host's message as a payload: the size is checked against the hub's limit before the
+/// bytes are read (a wrong length never touches memory), text is checked to be UTF-8, binary is
+/// copied with a fallible allocation.
+///
+/// # Safety
+/// `p` must be NULL or point to `len` readable bytes valid for the call.
+unsafe fn payload(h: omnisock_hub, p: *const u8, len: usize, text: bool) -> Result<Payload, Error> {
+    let name = if text { "text" } else { "data" };
+    check_ptr(p, len, name)?;
+    hub(h)?.hub.check_send_len(len)?;
+    let data = bytes_arg(p, len, name)?;
+    if text {
+        let s = std::str::from_utf8(data)
+            .map_err(|e| Error::new(ErrorCode::InvalidUtf8, format!("text message is not valid UTF-8 ({e}); send it as binary instead")))?;
+        Ok(Payload::Text(s.into()))
+    } else {
+        Ok(Payload::Binary(Bytes::from(copy_bytes(data, name)?)))
+    }
 }
 
 fn except(conn: u64) -> Option<u64> {
@@ -235,6 +245,23 @@ pub extern "C" fn omnisock_hub_config_set_keepalive(cfg: omnisock_hub_config, pi
     })
 }
 
+/// Sets the limits on sockets in their handshake: each gets `timeout_ms` (> 0; default 10000)
+/// for its TLS handshake and request head, and at most `max_pending` (> 0; default 1024) are
+/// pending at once; a new socket beyond that evicts the oldest pending one.
+#[no_mangle]
+pub extern "C" fn omnisock_hub_config_set_handshake_limits(cfg: omnisock_hub_config, timeout_ms: u32, max_pending: usize) -> omnisock_result {
+    guard("omnisock_hub_config_set_handshake_limits", || {
+        if timeout_ms == 0 || max_pending == 0 {
+            return Err(Error::invalid("handshake timeout and max pending handshakes must be > 0"));
+        }
+        with_config(cfg, |c| {
+            c.handshake_timeout = std::time::Duration::from_millis(timeout_ms as u64);
+            c.max_pending_handshakes = max_pending;
+            Ok(())
+        })
+    })
+}
+
 /// Sets the most connections held at once (more get HTTP 503).
 #[no_mangle]
 pub extern "C" fn omnisock_hub_config_set_max_connections(cfg: omnisock_hub_config, max: usize) -> omnisock_result {
@@ -246,7 +273,8 @@ pub extern "C" fn omnisock_hub_config_set_max_connections(cfg: omnisock_hub_conf
     })
 }
 
-/// Sets the largest accepted incoming message in bytes (> 0); bigger closes with 1009.
+/// Sets the largest accepted incoming message in bytes (> 0); bigger closes with 1009. Messages
+/// the host sends through the hub are held to it too (OMNISOCK_ERR_MESSAGE_TOO_BIG).
 #[no_mangle]
 pub extern "C" fn omnisock_hub_config_set_max_message_size(cfg: omnisock_hub_config, bytes: usize) -> omnisock_result {
     guard("omnisock_hub_config_set_max_message_size", || {
@@ -329,7 +357,7 @@ pub unsafe extern "C" fn omnisock_hub_local_port(h: omnisock_hub, out: *mut u16)
 #[no_mangle]
 pub unsafe extern "C" fn omnisock_hub_send_text(h: omnisock_hub, conn: u64, text: *const c_char, len: usize) -> omnisock_result {
     guard("omnisock_hub_send_text", || {
-        let p = text_payload(bytes_arg(text as *const u8, len, "text")?)?;
+        let p = payload(h, text as *const u8, len, true)?;
         hub(h)?.hub.send(conn, p)
     })
 }
@@ -338,7 +366,7 @@ pub unsafe extern "C" fn omnisock_hub_send_text(h: omnisock_hub, conn: u64, text
 #[no_mangle]
 pub unsafe extern "C" fn omnisock_hub_send_binary(h: omnisock_hub, conn: u64, data: *const u8, len: usize) -> omnisock_result {
     guard("omnisock_hub_send_binary", || {
-        let p = binary_payload(bytes_arg(data, len, "data")?);
+        let p = payload(h, data, len, false)?;
         hub(h)?.hub.send(conn, p)
     })
 }
@@ -426,7 +454,7 @@ unsafe fn publish(h: omnisock_hub, group: *const c_char, except_conn: u64, paylo
 #[no_mangle]
 pub unsafe extern "C" fn omnisock_hub_publish_text(h: omnisock_hub, group: *const c_char, except_conn: u64, text: *const c_char, len: usize, out_recipients: *mut usize) -> omnisock_result {
     guard("omnisock_hub_publish_text", || {
-        let p = text_payload(bytes_arg(text as *const u8, len, "text")?)?;
+        let p = payload(h, text as *const u8, len, true)?;
         publish(h, group, except_conn, p, out_recipients)
     })
 }
@@ -435,7 +463,7 @@ pub unsafe extern "C" fn omnisock_hub_publish_text(h: omnisock_hub, group: *cons
 #[no_mangle]
 pub unsafe extern "C" fn omnisock_hub_publish_binary(h: omnisock_hub, group: *const c_char, except_conn: u64, data: *const u8, len: usize, out_recipients: *mut usize) -> omnisock_result {
     guard("omnisock_hub_publish_binary", || {
-        let p = binary_payload(bytes_arg(data, len, "data")?);
+        let p = payload(h, data, len, false)?;
         publish(h, group, except_conn, p, out_recipients)
     })
 }
@@ -453,7 +481,7 @@ unsafe fn broadcast(h: omnisock_hub, path: *const c_char, except_conn: u64, payl
 #[no_mangle]
 pub unsafe extern "C" fn omnisock_hub_broadcast_text(h: omnisock_hub, path: *const c_char, except_conn: u64, text: *const c_char, len: usize, out_recipients: *mut usize) -> omnisock_result {
     guard("omnisock_hub_broadcast_text", || {
-        let p = text_payload(bytes_arg(text as *const u8, len, "text")?)?;
+        let p = payload(h, text as *const u8, len, true)?;
         broadcast(h, path, except_conn, p, out_recipients)
     })
 }
@@ -462,7 +490,7 @@ pub unsafe extern "C" fn omnisock_hub_broadcast_text(h: omnisock_hub, path: *con
 #[no_mangle]
 pub unsafe extern "C" fn omnisock_hub_broadcast_binary(h: omnisock_hub, path: *const c_char, except_conn: u64, data: *const u8, len: usize, out_recipients: *mut usize) -> omnisock_result {
     guard("omnisock_hub_broadcast_binary", || {
-        let p = binary_payload(bytes_arg(data, len, "data")?);
+        let p = payload(h, data, len, false)?;
         broadcast(h, path, except_conn, p, out_recipients)
     })
 }
@@ -544,12 +572,15 @@ pub extern "C" fn omnisock_hub_shutdown(h: omnisock_hub) -> omnisock_result {
     })
 }
 
-/// Shuts the hub down (if not yet) and frees it. 0 and already freed handles are ignored.
+/// Shuts the hub down (if not yet) and frees it. A thread blocked in `omnisock_hub_wait` on it
+/// returns at once with OMNISOCK_ERR_INVALID_HANDLE. 0 and already freed handles are ignored.
 #[no_mangle]
 pub extern "C" fn omnisock_hub_free(h: omnisock_hub) {
     guard("omnisock_hub_free", || {
         if let Some(obj) = HUBS.remove(h) {
             obj.hub.events().set_callback(None);
+            // Threads blocked in omnisock_hub_wait return now, not after the shutdown.
+            obj.hub.events().close();
             obj.hub.shutdown();
         }
         Ok(())

@@ -140,6 +140,7 @@ impl Client {
 
     /// Queues a text message. In line-framing mode a `"\n"` is appended unless present.
     pub fn send_text(&self, text: &str) -> Result<()> {
+        self.check_send_len(text.len())?;
         let data: Utf8Bytes = if self.shared.config.line_framing && !text.ends_with('\n') {
             let mut s = String::with_capacity(text.len() + 1);
             s.push_str(text);
@@ -177,6 +178,20 @@ impl Client {
         self.enqueue(Message::Binary(data), len)
     }
 
+    /// Checks that a message of `len` bytes can ever be queued: one larger than the whole send
+    /// queue limit never fits and fails with [`ErrorCode::MessageTooBig`]. Bindings call this
+    /// before they touch (or copy) the host's bytes.
+    pub fn check_send_len(&self, len: usize) -> Result<()> {
+        let limit = self.shared.config.send_queue_limit;
+        if len > limit {
+            return Err(Error::new(
+                ErrorCode::MessageTooBig,
+                format!("message of {len} bytes is larger than the send queue limit of {limit} bytes; it can never be queued (raise send_queue_limit or split the message)"),
+            ));
+        }
+        Ok(())
+    }
+
     fn enqueue(&self, msg: Message, len: usize) -> Result<()> {
         match self.state() {
             ClientState::Closing | ClientState::Closed => {
@@ -184,10 +199,10 @@ impl Client {
             }
             _ => {}
         }
+        self.check_send_len(len)?;
         let limit = self.shared.config.send_queue_limit;
         let reserved = self.shared.queued_bytes.fetch_update(Ordering::AcqRel, Ordering::Acquire, |q| {
-            // One message larger than the whole queue still goes when the queue is empty.
-            (q == 0 || q.checked_add(len)? <= limit).then(|| q + len)
+            (q.checked_add(len)? <= limit).then(|| q + len)
         });
         if let Err(q) = reserved {
             return Err(Error::new(

@@ -22,8 +22,6 @@ use crate::frame_io::{self, Incoming, MessageReader, ReadError, Written};
 use crate::io::{BoxedIo, ReadHalf, Stream, WriteHalf};
 use crate::ws;
 
-/// Time allowed for the TLS handshake and the request head.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Time allowed for the peer's close frame after the hub sent one.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -77,25 +75,43 @@ async fn handle_socket(inner: Arc<HubInner>, tcp: TcpStream, remote: SocketAddr)
     }
 }
 
+/// TLS (if configured) and the request head, within `handshake_timeout` and counted among the
+/// pending handshakes (the oldest is evicted past `max_pending_handshakes`).
+async fn read_head(inner: &HubInner, tcp: TcpStream) -> Option<(BoxedIo, std::result::Result<Request, HeadError>)> {
+    let mut ticket = inner.pending_handshakes.enter(&inner.counters);
+    let head = async {
+        let mut io: BoxedIo = match &inner.tls {
+            None => Stream::tcp(tcp),
+            Some(acceptor) => Stream::boxed(acceptor.accept(tcp).await.ok()?),
+        };
+        let req = http::read_request(&mut io).await;
+        Some((io, req))
+    };
+    tokio::select! {
+        r = timeout(inner.config.handshake_timeout, head) => match r {
+            Ok(r) => r,
+            Err(_) => {
+                inner.counters.handshake_timeouts.inc();
+                None
+            }
+        },
+        _ = &mut ticket.evicted => None,
+    }
+}
+
 /// TLS (if configured), the request head, then a plain HTTP answer or a WebSocket upgrade.
 async fn handshake(inner: Arc<HubInner>, tcp: TcpStream, remote: SocketAddr) -> Option<Box<Upgraded>> {
     let _ = tcp.set_nodelay(true);
     let local = tcp.local_addr().unwrap_or(inner.local_addr);
-    let mut io: BoxedIo = match &inner.tls {
-        None => Stream::tcp(tcp),
-        Some(acceptor) => match timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
-            Ok(Ok(tls)) => Stream::boxed(tls),
-            _ => return None,
-        },
-    };
-    let req = match timeout(HANDSHAKE_TIMEOUT, http::read_request(&mut io)).await {
-        Ok(Ok(req)) => req,
-        Ok(Err(HeadError::Bad(msg))) => {
+    let (mut io, req) = read_head(&inner, tcp).await?;
+    let req = match req {
+        Ok(req) => req,
+        Err(HeadError::Bad(msg)) => {
             inner.counters.rejected_bad_request.inc();
             http::respond_error(&mut io, 400, &msg).await;
             return None;
         }
-        _ => return None,
+        Err(HeadError::Io) => return None,
     };
     if req.is_upgrade() {
         upgrade(&inner, io, req, remote, local).await
@@ -110,6 +126,13 @@ async fn serve_http(inner: &HubInner, io: &mut BoxedIo, req: &Request) {
     let head_only = req.method == "HEAD";
     if req.method != "GET" && !head_only {
         http::respond_error(io, 405, "only GET and HEAD are served here").await;
+        return;
+    }
+    let private = matches!(req.path.as_str(), "/_omnisock/status" | "/metrics");
+    if private && inner.config.token.as_deref().is_some_and(|t| !super::auth::authorized(req, t)) {
+        inner.counters.rejected_auth.inc();
+        let body = b"401 Unauthorized: status and metrics need the hub's token (?token= or Authorization: Bearer)\n";
+        http::respond(io, 401, "text/plain; charset=utf-8", &[("WWW-Authenticate", "Bearer")], body, head_only).await;
         return;
     }
     match req.path.as_str() {
@@ -130,11 +153,14 @@ async fn serve_http(inner: &HubInner, io: &mut BoxedIo, req: &Request) {
                 return;
             }
             if let Some(root) = &inner.config.static_dir {
-                if let Some(file) = http::static_path(root, path) {
-                    if let Ok(body) = tokio::fs::read(&file).await {
-                        http::respond(io, 200, http::content_type(&file), &[], &body, head_only).await;
+                // Boxed: the file path is rare, its future need not size every connection task.
+                match Box::pin(super::static_files::serve(io, root, path, head_only)).await {
+                    Ok(()) => return,
+                    Err(super::static_files::Refused::BadPath) => {
+                        http::respond_error(io, 404, "malformed path, or one that leaves the static directory").await;
                         return;
                     }
+                    Err(super::static_files::Refused::NotFound) => {}
                 }
             }
             http::respond_error(io, 404, &format!("nothing at {path}")).await;
@@ -150,9 +176,19 @@ async fn upgrade(inner: &Arc<HubInner>, mut io: BoxedIo, req: Request, remote: S
         http::respond_error(&mut io, 404, &format!("no WebSocket route at {}", req.path)).await;
         return None;
     };
-    if req.method != "GET" {
+    // RFC 6455 §4.2.1: GET, HTTP/1.1 or later, "Connection: Upgrade", a 16-byte key.
+    let malformed = if req.method != "GET" {
+        Some("a WebSocket handshake must use GET")
+    } else if req.version < 1 {
+        Some("a WebSocket handshake needs HTTP/1.1")
+    } else if !req.header_has("connection", "upgrade") {
+        Some("a WebSocket handshake needs \"Connection: Upgrade\"")
+    } else {
+        None
+    };
+    if let Some(why) = malformed {
         c.rejected_bad_request.inc();
-        http::respond_error(&mut io, 400, "a WebSocket handshake must use GET").await;
+        http::respond_error(&mut io, 400, why).await;
         return None;
     }
     if req.header("sec-websocket-version").map(str::trim) != Some("13") {
@@ -160,9 +196,9 @@ async fn upgrade(inner: &Arc<HubInner>, mut io: BoxedIo, req: Request, remote: S
         http::respond(&mut io, 426, "text/plain", &[("Sec-WebSocket-Version", "13")], b"426 Upgrade Required: WebSocket version 13 only\n", false).await;
         return None;
     }
-    let Some(key) = req.header("sec-websocket-key").map(str::to_string) else {
+    let Some(key) = req.header("sec-websocket-key").filter(|k| http::valid_ws_key(k)).map(str::to_string) else {
         c.rejected_bad_request.inc();
-        http::respond_error(&mut io, 400, "missing Sec-WebSocket-Key").await;
+        http::respond_error(&mut io, 400, "missing or malformed Sec-WebSocket-Key (16 bytes in base64)").await;
         return None;
     };
     if !inner.config.origins.is_empty() && !req.header("origin").is_some_and(|o| inner.config.origins.iter().any(|a| a == o)) {
@@ -171,8 +207,7 @@ async fn upgrade(inner: &Arc<HubInner>, mut io: BoxedIo, req: Request, remote: S
         return None;
     }
     if let Some(token) = &inner.config.token {
-        let bearer = req.header("authorization").and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
-        if req.query_param("token") != Some(token.as_str()) && bearer != Some(token.as_str()) {
+        if !super::auth::authorized(&req, token) {
             c.rejected_auth.inc();
             http::respond_error(&mut io, 401, "missing or wrong token").await;
             return None;

@@ -50,6 +50,10 @@ counters! {
     rejected_no_route,
     /// Malformed HTTP or WebSocket handshakes.
     rejected_bad_request,
+    /// Sockets closed because their TLS handshake or request head took longer than handshake_timeout.
+    handshake_timeouts,
+    /// Sockets in their handshake closed to make room (max_pending_handshakes was reached).
+    handshakes_evicted,
     /// Messages received from clients.
     messages_in,
     /// Payload bytes received from clients.

@@ -6,10 +6,13 @@
 //! routes report [`Event`](crate::Event)s on [`Hub::events`] and the host answers with
 //! [`Hub::send`], [`Hub::publish`], [`Hub::join`], [`Hub::close`]…
 
+mod auth;
 mod conn;
 mod http;
 pub mod metrics;
 mod outbox;
+mod pending;
+mod static_files;
 mod status;
 
 use std::collections::{HashMap, HashSet};
@@ -81,6 +84,8 @@ pub(crate) struct HubInner {
     pub(crate) live: AtomicUsize,
     /// Handshakes waiting for the host's decision.
     pub(crate) pending: Mutex<HashMap<ConnId, tokio::sync::oneshot::Sender<Decision>>>,
+    /// Sockets in their TLS handshake or request head.
+    pub(crate) pending_handshakes: pending::Pending,
     next_id: AtomicU64,
     stopping: AtomicBool,
     stop_accepting: Notify,
@@ -270,6 +275,7 @@ impl Hub {
             .collect();
         let budget = Arc::new(Budget::new(config.max_buffered));
         let backplane = crate::backplane::from_config(&config)?;
+        let pending_handshakes = pending::Pending::new(config.max_pending_handshakes);
         let inner = Arc::new(HubInner {
             config,
             routes,
@@ -284,6 +290,7 @@ impl Hub {
             started: Instant::now(),
             live: AtomicUsize::new(0),
             pending: Mutex::new(HashMap::new()),
+            pending_handshakes,
             next_id: AtomicU64::new(1),
             stopping: AtomicBool::new(false),
             stop_accepting: Notify::new(),
@@ -320,9 +327,25 @@ impl Hub {
         self.inner.conns.read().unwrap_or_else(|e| e.into_inner()).len()
     }
 
+    /// Checks that a message of `len` bytes may be sent by the host: messages the hub sends
+    /// are bounded by `max_message_size`, as the ones it receives are. Bindings call this
+    /// before they touch (or copy) the host's bytes.
+    pub fn check_send_len(&self, len: usize) -> Result<()> {
+        let max = self.inner.config.max_message_size;
+        if len > max {
+            return Err(Error::new(
+                ErrorCode::MessageTooBig,
+                format!("message of {len} bytes is larger than the hub's max_message_size of {max} bytes"),
+            ));
+        }
+        Ok(())
+    }
+
     /// Queues a message to one connection. A message dropped by the route's `drop_newest`
-    /// policy is reported as [`ErrorCode::QueueFull`].
+    /// policy is reported as [`ErrorCode::QueueFull`]; one larger than `max_message_size` as
+    /// [`ErrorCode::MessageTooBig`].
     pub fn send(&self, conn: ConnId, payload: Payload) -> Result<()> {
+        self.check_send_len(payload.len())?;
         let node = crate::backplane::node_of(conn);
         if node != self.inner.backplane.node_id() {
             return self.inner.backplane.send_remote(conn, &payload);
@@ -441,6 +464,7 @@ impl Hub {
     /// Publishes to every member of `group` except `except`; returns the local recipients.
     pub fn publish(&self, group: &str, payload: Payload, except: Option<ConnId>) -> Result<usize> {
         check_group(group)?;
+        self.check_send_len(payload.len())?;
         self.check_running()?;
         Ok(self.inner.backplane.publish(&Topic::Group(group.to_string()), &payload, except))
     }
@@ -450,6 +474,7 @@ impl Hub {
         if !self.inner.routes.contains_key(path) {
             return Err(Error::new(ErrorCode::NotFound, format!("no route with path {path:?}")));
         }
+        self.check_send_len(payload.len())?;
         self.check_running()?;
         Ok(self.inner.backplane.publish(&Topic::Route(path.to_string()), &payload, except))
     }
