@@ -648,6 +648,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn live_route_from_toml_and_its_errors() {
+        let cfg = HubConfig::from_toml(
+            "[[route]]\npath = \"/cam\"\nkind = \"broadcast\"\n[route.live]\nkey = \"/id\"\nthreshold = 4\nmax_age = 1.5\nsnapshot = false\nmax_keys = 100\nmax_rate = 10\n",
+        )
+        .unwrap();
+        let live = cfg.routes[0].live.clone().unwrap();
+        assert_eq!(live.key, KeyRule::JsonPointer("/id".into()));
+        assert_eq!((live.threshold, live.snapshot, live.max_keys, live.max_rate), (4, false, 100, Some(10.0)));
+        assert_eq!(live.max_age, Some(Duration::from_millis(1500)));
+        let prefix = HubConfig::from_toml("[[route]]\npath = \"/p\"\nkind = \"relay\"\n[route.live]\nkey = \"prefix:4\"\n").unwrap();
+        assert_eq!(prefix.routes[0].live.as_ref().unwrap().key, KeyRule::Prefix(4));
+        for (bad, says) in [
+            ("key = \"id\"", "JSON pointer"),
+            ("key = \"prefix:0\"", "prefix length"),
+            ("key = \"/id\"\nmax_rate = -1", "max_rate"),
+            ("key = \"/id\"\nmax_age = 0", "max_age"),
+            ("key = \"/id\"\nbogus = 1", "bogus"),
+        ] {
+            let e = HubConfig::from_toml(&format!("[[route]]\npath = \"/c\"\nkind = \"broadcast\"\n[route.live]\n{bad}\n")).unwrap_err();
+            assert!(e.to_string().contains(says), "{bad}: {e}");
+        }
+        let echo = HubConfig::from_toml("[[route]]\npath = \"/e\"\nkind = \"echo\"\n[route.live]\nkey = \"stream\"\n").unwrap_err();
+        assert!(echo.to_string().contains("broadcast, relay or host"), "{echo}");
+    }
+
+    #[test]
     fn mdf_443_is_wss_and_turns_line_framing_on() {
         let cfg = ClientConfig::from_mdf("# comment\nPlugin_Remote_Websocket_Host=foo.bar.com\nPlugin_Remote_Websocket_Port=443\nPlugin_Remote_Websocket_Directory=/channel\n").unwrap();
         assert_eq!(cfg.url, "wss://foo.bar.com:443/channel");
