@@ -18,16 +18,22 @@ PROFILE="${OMNISOCK_PROFILE:-dist}"
 
 [ -x "$TOOLS/bin/cargo-zigbuild" ] || { echo "build-macos.sh: run scripts/setup.sh first (cargo-zigbuild, ziglang)" >&2; exit 2; }
 export PATH="$TOOLS/bin:$PATH"
-# The oldest macOS versions Rust supports on each architecture.
-export MACOSX_DEPLOYMENT_TARGET="${MACOSX_DEPLOYMENT_TARGET:-10.12}"
+# macOS 11 (Big Sur, the first with arm64): the oldest zig's bundled macOS headers support.
+export MACOSX_DEPLOYMENT_TARGET="${MACOSX_DEPLOYMENT_TARGET:-11.0}"
 
 cd "$ROOT"
-timeout 3600 cargo zigbuild --locked --profile "$PROFILE" --target universal2-apple-darwin -p omnisock-ffi -p omnisock-cli
+# Each architecture on its own, then one universal file per artifact (scripts/lib/fat_macho.py):
+# cargo-zigbuild's universal2 target pairs up the wrong files when a build has several artifacts.
+for t in aarch64-apple-darwin x86_64-apple-darwin; do
+    timeout 3600 cargo zigbuild --locked --profile "$PROFILE" --target "$t" -p omnisock-ffi -p omnisock-cli
+done
 
-src="$TARGET_DIR/universal2-apple-darwin/$PROFILE"
 mkdir -p "$OUT"
 for f in libomnisock.dylib libomnisock.a omnisock; do
-    [ -f "$src/$f" ] || { echo "build-macos.sh: $src/$f missing" >&2; exit 1; }
-    cp "$src/$f" "$OUT/$f"
+    arm="$TARGET_DIR/aarch64-apple-darwin/$PROFILE/$f"
+    x86="$TARGET_DIR/x86_64-apple-darwin/$PROFILE/$f"
+    [ -f "$arm" ] && [ -f "$x86" ] || { echo "build-macos.sh: $f missing for one architecture" >&2; exit 1; }
+    python3 "$ROOT/scripts/lib/fat_macho.py" "$OUT/$f" "arm64=$arm" "x86_64=$x86"
 done
+chmod +x "$OUT/omnisock" "$OUT/libomnisock.dylib"
 echo "macOS universal artifacts in $OUT"

@@ -102,7 +102,7 @@ check_macho() {
     header_functions "$header" >"$out/macos/header.txt"
     echo "== macOS dylib: $(wc -l <"$out/macos/header.txt") functions in the header"
     for arch in arm64 x86_64; do
-        if ! "$nm" --arch-name="$arch" --extern-only --defined-only --just-symbol-name "$dylib" >"$out/macos/nm-$arch.raw" 2>"$out/macos/nm-$arch.err"; then
+        if ! "$nm" --arch="$arch" --extern-only --defined-only --just-symbol-name "$dylib" >"$out/macos/nm-$arch.raw" 2>"$out/macos/nm-$arch.err"; then
             echo "FAIL - no $arch slice in $dylib: $(cat "$out/macos/nm-$arch.err")"
             ok=1
             continue
@@ -116,12 +116,23 @@ check_macho() {
             ok=1
         fi
         local other
-        other="$(grep -v '^_omnisock_' "$out/macos/nm-$arch.raw" | grep -v '^$' | head -n 5)"
+        # Besides omnisock_*: symbols the linker adds to every dylib, and Rust runtime symbols
+        # the toolchain exports from every cdylib (unwinding personality, std internals).
+        other="$(grep -v '^_omnisock_' "$out/macos/nm-$arch.raw" | grep -v '^$' \
+            | grep -vxE '__mh_dylib_header|___dso_handle|_rust_eh_personality|__RNv[A-Za-z0-9_]*3std[A-Za-z0-9_]*' | head -n 5)"
         if [ -n "$other" ]; then
             echo "FAIL - $arch slice exports other symbols too, e.g.: $other"
             ok=1
         else
-            echo "ok   - $arch slice exports nothing but omnisock_*"
+            echo "ok   - $arch slice exports nothing else but linker and Rust runtime symbols"
+        fi
+    done
+    for arch in arm64 x86_64; do
+        if "$objdump" --macho --arch="$arch" --dylib-id "$dylib" | grep -qx '@rpath/libomnisock.dylib'; then
+            echo "ok   - $arch: install name @rpath/libomnisock.dylib"
+        else
+            echo "FAIL - $arch: install name is not @rpath/libomnisock.dylib: $("$objdump" --macho --arch="$arch" --dylib-id "$dylib" | tail -n 1)"
+            ok=1
         fi
     done
     check_no_framework "$dylib" || ok=1
@@ -134,7 +145,7 @@ check_no_framework() {
     local objdump arch libs ok=0
     objdump="$(llvm_tool llvm-objdump)" || return 1
     for arch in arm64 x86_64; do
-        libs="$("$objdump" --macho --arch="$arch" --dylibs-used "$1" 2>&1 | tail -n +2)"
+        libs="$("$objdump" --macho --arch="$arch" --dylibs-used "$1" 2>&1 | tail -n +2 | grep -v '@rpath/libomnisock.dylib')"
         if [ -z "$libs" ]; then
             echo "FAIL - $arch: cannot read the linked libraries of $1"
             ok=1
@@ -154,7 +165,7 @@ check_macho_exe() {
     local nm arch ok=0
     nm="$(llvm_tool llvm-nm)" || return 1
     for arch in arm64 x86_64; do
-        if "$nm" --arch-name="$arch" --undefined-only "$1" >/dev/null 2>&1; then
+        if "$nm" --arch="$arch" --undefined-only "$1" >/dev/null 2>&1; then
             echo "ok   - $(basename "$1"): $arch slice present"
         else
             echo "FAIL - $(basename "$1"): no $arch slice"

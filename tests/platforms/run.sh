@@ -27,7 +27,7 @@ py="$root/.venv/bin/python"
 . "$here/lib.sh"
 
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(windows aarch64)
+[ ${#parts[@]} -gt 0 ] || parts=(windows aarch64 macos)
 
 mkdir -p "$out"
 exec 9>"$out/.lock"
