@@ -7,14 +7,13 @@
 #   OUT_DIR/libomnisock.dylib  universal C library (install name @rpath/libomnisock.dylib)
 #   OUT_DIR/libomnisock.a      universal static library
 #   OUT_DIR/omnisock           universal CLI
+#   OUT_DIR/libomnisock_jni.dylib  universal JNI library (desktop Java jar)
 # Built here, not run here (there is no macOS on the build machines).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${1:?usage: scripts/build-macos.sh OUT_DIR}"
-TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 TOOLS="$ROOT/.deps/release-tools"
-PROFILE="${OMNISOCK_PROFILE:-dist}"
 
 [ -x "$TOOLS/bin/cargo-zigbuild" ] || { echo "build-macos.sh: run scripts/setup.sh first (cargo-zigbuild, ziglang)" >&2; exit 2; }
 export PATH="$TOOLS/bin:$PATH"
@@ -24,16 +23,18 @@ export MACOSX_DEPLOYMENT_TARGET="${MACOSX_DEPLOYMENT_TARGET:-11.0}"
 cd "$ROOT"
 # Each architecture on its own, then one universal file per artifact (scripts/lib/fat_macho.py):
 # cargo-zigbuild's universal2 target pairs up the wrong files when a build has several artifacts.
+# shellcheck source=lib/dist-build.sh
+. "$ROOT/scripts/lib/dist-build.sh"
 for t in aarch64-apple-darwin x86_64-apple-darwin; do
-    timeout 3600 cargo zigbuild --locked --profile "$PROFILE" --target "$t" -p omnisock-ffi -p omnisock-cli
+    dist_build "$t" cargo zigbuild
 done
 
 mkdir -p "$OUT"
-for f in libomnisock.dylib libomnisock.a omnisock; do
-    arm="$TARGET_DIR/aarch64-apple-darwin/$PROFILE/$f"
-    x86="$TARGET_DIR/x86_64-apple-darwin/$PROFILE/$f"
+for f in libomnisock.dylib libomnisock.a omnisock libomnisock_jni.dylib; do
+    arm="$(dist_dir aarch64-apple-darwin)/$f"
+    x86="$(dist_dir x86_64-apple-darwin)/$f"
     [ -f "$arm" ] && [ -f "$x86" ] || { echo "build-macos.sh: $f missing for one architecture" >&2; exit 1; }
     python3 "$ROOT/scripts/lib/fat_macho.py" "$OUT/$f" "arm64=$arm" "x86_64=$x86"
 done
-chmod +x "$OUT/omnisock" "$OUT/libomnisock.dylib"
+chmod +x "$OUT/omnisock" "$OUT/libomnisock.dylib" "$OUT/libomnisock_jni.dylib"
 echo "macOS universal artifacts in $OUT"

@@ -93,6 +93,19 @@ header_functions() {
     grep -oE '^[a-zA-Z_][a-zA-Z0-9_ *]*[ *](omnisock_[a-z0-9_]+)\(' "$1" | sed -E 's/.*(omnisock_[a-z0-9_]+)\($/\1/' | sort -u
 }
 
+# check_exports LABEL HEADER: stdin is the library's exported symbol names; they must include
+# exactly the header's functions among omnisock_* names.
+check_exports() {
+    local label="$1" header="$2" list="$out/exports-$1.txt"
+    grep -E '^omnisock_' | sort -u >"$list"
+    if diff -u <(header_functions "$header") "$list"; then
+        echo "ok   - $label exports exactly the $(wc -l <"$list") functions of include/omnisock.h"
+    else
+        echo "FAIL - $label exports differ from include/omnisock.h (diff above: - header only, + library only)"
+        return 1
+    fi
+}
+
 # check_macho DYLIB HEADER: both architectures, exports == header, no Apple framework linked.
 check_macho() {
     local dylib="$1" header="$2" nm objdump ok=0 arch

@@ -12,19 +12,20 @@
 #     checked: both slices present, the dylib exports exactly the functions of
 #     include/omnisock.h, and it links no Apple framework.
 #
-# Builds with the `dist` profile (the one scripts/release.sh ships), only omnisock-ffi and
-# omnisock-cli per target. Usage: tests/platforms/run.sh [windows] [aarch64] [macos]
+# Builds with the `dist` profile (the one scripts/release.sh ships), only omnisock-ffi,
+# omnisock-cli and omnisock-jni per target (scripts/lib/dist-build.sh, shared with the release). Usage: tests/platforms/run.sh [windows] [aarch64] [macos]
 set -u -o pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 target="${CARGO_TARGET_DIR:-$root/target}"
 out="$target/platforms"
-profile=dist
 py="$root/.venv/bin/python"
 
 # shellcheck source=lib.sh
 . "$here/lib.sh"
+# shellcheck source=../../scripts/lib/dist-build.sh
+. "$root/scripts/lib/dist-build.sh"
 
 parts=("$@")
 [ ${#parts[@]} -gt 0 ] || parts=(windows aarch64 macos)
@@ -73,17 +74,18 @@ interop_hub() {
 
 # ------------------------------------------------------------------ Windows under Wine
 windows() {
-    local t=x86_64-pc-windows-gnu dir="$out/windows-x86_64" lib="$target/x86_64-pc-windows-gnu/$profile"
+    local t=x86_64-pc-windows-gnu dir="$out/windows-x86_64" lib="$(dist_dir x86_64-pc-windows-gnu)"
     local cc=x86_64-w64-mingw32-gcc
-    echo "== building $t ($profile): omnisock.dll, omnisock.exe"
-    (cd "$root" && timeout 3600 cargo build --locked --profile "$profile" --target "$t" -p omnisock-ffi -p omnisock-cli) \
-        || { fail "windows: cargo build"; return; }
+    echo "== building $t ($DIST_PROFILE): omnisock.dll, omnisock.exe"
+    dist_build "$t" || { fail "windows: cargo build"; return; }
     for f in omnisock.dll libomnisock.dll.a omnisock.exe; do
         [ -f "$lib/$f" ] || { fail "windows: $lib/$f missing"; return; }
     done
     rm -rf "$dir"
     mkdir -p "$dir"
     cp "$lib/omnisock.dll" "$lib/omnisock.exe" "$dir/"
+    x86_64-w64-mingw32-objdump -p "$dir/omnisock.dll" | sed -n '/\[Ordinal\/Name Pointer\] Table/,/^$/p' \
+        | awk '{print $NF}' | check_exports windows-dll "$root/include/omnisock.h" || fail "windows: DLL exports"
     # Test-only: ProcessPrng for Wine 8 (see wine/bcryptprimitives.c). Never packaged.
     $cc -shared -O2 -o "$dir/bcryptprimitives.dll" "$here/wine/bcryptprimitives.c" -ladvapi32 \
         || { fail "windows: stand-in bcryptprimitives.dll"; return; }
@@ -128,12 +130,11 @@ windows() {
 
 # ------------------------------------------------------------------ Linux aarch64 under qemu-user
 aarch64() {
-    local t=aarch64-unknown-linux-gnu dir="$out/linux-aarch64" lib="$target/aarch64-unknown-linux-gnu/$profile"
+    local t=aarch64-unknown-linux-gnu dir="$out/linux-aarch64" lib="$(dist_dir aarch64-unknown-linux-gnu)"
     local cc=aarch64-linux-gnu-gcc
     export QEMU_LD_PREFIX=/usr/aarch64-linux-gnu
-    echo "== building $t ($profile): libomnisock.so, omnisock"
-    (cd "$root" && timeout 3600 cargo build --locked --profile "$profile" --target "$t" -p omnisock-ffi -p omnisock-cli) \
-        || { fail "aarch64: cargo build"; return; }
+    echo "== building $t ($DIST_PROFILE): libomnisock.so, omnisock"
+    dist_build "$t" || { fail "aarch64: cargo build"; return; }
     for f in libomnisock.so omnisock; do
         [ -f "$lib/$f" ] || { fail "aarch64: $lib/$f missing"; return; }
     done
@@ -141,6 +142,8 @@ aarch64() {
     mkdir -p "$dir"
     cp "$lib/libomnisock.so" "$lib/omnisock" "$dir/"
     file "$dir/libomnisock.so" | grep -q "ARM aarch64" || { fail "aarch64: libomnisock.so is not an aarch64 ELF"; return; }
+    aarch64-linux-gnu-nm -D --defined-only "$dir/libomnisock.so" | awk '{print $NF}' \
+        | check_exports linux-aarch64-so "$root/include/omnisock.h" || fail "aarch64: .so exports"
 
     local tests=(roundtrip mdf misuse) t_
     for t_ in "${tests[@]}"; do
