@@ -50,6 +50,7 @@ APT_PACKAGES=(
     libc6-dev-arm64-cross
     qemu-user
     cmake
+    file
     zip
     unzip
 )

@@ -23,7 +23,8 @@ pub struct HubArgs {
     verbose: bool,
 }
 
-/// Runs the hub until Ctrl-C or SIGTERM, then shuts down gracefully (close 1001 to everyone).
+/// Runs the hub until Ctrl-C or SIGTERM (Windows: Ctrl-C, Ctrl-Break or closing the console), then
+/// shuts down gracefully (close 1001 to everyone).
 pub fn run(args: HubArgs) -> Result<(), String> {
     let mut config = match &args.config {
         Some(path) => {
