@@ -357,6 +357,8 @@ pub struct HubConfig {
     pub backplane: Option<String>,
     /// Key/channel prefix on a shared backplane (several apps on one Redis).
     pub backplane_prefix: String,
+    /// PEM file of a CA trusted (besides the webpki roots) by a `rediss://` backplane.
+    pub backplane_ca: Option<PathBuf>,
     /// Limits of the host event queue.
     pub event_limits: crate::event::QueueLimits,
     /// Hub-wide budget of outbound bytes held for all connections together (queued and being
@@ -398,6 +400,7 @@ impl HubConfig {
             pong_timeout: Duration::from_secs(20),
             backplane: None,
             backplane_prefix: "omnisock".into(),
+            backplane_ca: None,
             event_limits: Default::default(),
             max_buffered: DEFAULT_MAX_BUFFERED,
             send_buffer: DEFAULT_SEND_BUFFER,
@@ -443,6 +446,7 @@ impl HubConfig {
             cfg.tls = Some(HubTls { cert: t.cert, key: t.key });
         }
         cfg.backplane = file.backplane;
+        cfg.backplane_ca = file.backplane_ca;
         if let Some(p) = file.backplane_prefix {
             cfg.backplane_prefix = p;
         }
@@ -564,6 +568,7 @@ struct HubFile {
     demo_page: Option<bool>,
     backplane: Option<String>,
     backplane_prefix: Option<String>,
+    backplane_ca: Option<PathBuf>,
     /// Seconds between keepalive pings (0 = off).
     ping_interval: Option<f64>,
     /// Seconds to wait for any data after a ping.
