@@ -119,6 +119,32 @@ impl ClientConfig {
         }
     }
 
+    /// Checks the numbers every binding may set: timeouts and limits above zero, a pong
+    /// timeout when pings are on, and reconnect delays with `0 < initial_delay <= max_delay`.
+    /// The one place client options are validated; bindings call it after each change.
+    pub fn validate(&self) -> Result<()> {
+        if self.connect_timeout.is_zero() {
+            return Err(Error::invalid("connect timeout must be > 0"));
+        }
+        if self.ping_interval.is_some_and(|p| !p.is_zero()) && self.pong_timeout.is_zero() {
+            return Err(Error::invalid("pong timeout must be > 0 when pings are on"));
+        }
+        if self.close_timeout.is_zero() {
+            return Err(Error::invalid("close timeout must be > 0"));
+        }
+        let r = &self.reconnect;
+        if r.enabled() && (r.initial_delay.is_zero() || r.max_delay < r.initial_delay) {
+            return Err(Error::invalid("reconnect delays must satisfy 0 < initial delay <= max delay"));
+        }
+        if self.send_queue_limit == 0 {
+            return Err(Error::invalid("send queue limit must be > 0"));
+        }
+        if self.max_message_size == 0 {
+            return Err(Error::invalid("max message size must be > 0"));
+        }
+        Ok(())
+    }
+
     /// Reads an MMDAgent-EX `.mdf` text: `Plugin_Remote_Websocket_Host`, `_Port` and
     /// `_Directory` give the URL (port 443 means `wss://`, any other `ws://`), and line framing is
     /// turned on. Other keys are ignored; `#` starts a comment line.
@@ -483,6 +509,30 @@ pub fn parse_size_str(s: &str) -> Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn client_validate_accepts_the_defaults_and_refuses_zero_limits() {
+        let ok = ClientConfig::new("ws://127.0.0.1:1/");
+        ok.validate().unwrap();
+        let mut c = ok.clone();
+        c.connect_timeout = Duration::ZERO;
+        assert!(c.validate().unwrap_err().to_string().contains("connect timeout"));
+        let mut c = ok.clone();
+        c.pong_timeout = Duration::ZERO;
+        assert!(c.validate().is_err(), "pings on need a pong timeout");
+        c.ping_interval = None;
+        c.validate().unwrap();
+        let mut c = ok.clone();
+        c.reconnect = ReconnectPolicy::backoff(3);
+        c.reconnect.max_delay = c.reconnect.initial_delay / 2;
+        assert!(c.validate().unwrap_err().to_string().contains("reconnect"));
+        let mut c = ok.clone();
+        c.send_queue_limit = 0;
+        assert!(c.validate().is_err());
+        let mut c = ok;
+        c.max_message_size = 0;
+        assert_eq!(c.validate().unwrap_err().code(), crate::ErrorCode::InvalidArgument);
+    }
 
     #[test]
     fn mdf_443_is_wss_and_turns_line_framing_on() {

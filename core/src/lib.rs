@@ -19,14 +19,16 @@ pub mod event;
 pub mod handle;
 pub mod hub;
 pub mod io;
+mod json;
 pub mod runtime;
 pub mod tls;
+pub mod vocab;
 pub mod ws;
 
 pub use client::{Client, ClientState};
 pub use config::{ClientConfig, ClientTls, HubConfig, HubTls, OverflowPolicy, ReconnectPolicy, RouteConfig, RouteKind};
 pub use error::{Error, ErrorCode, Result};
-pub use event::{ConnId, Event, EventQueue, OpenInfo, Payload, QueueLimits};
+pub use event::{ConnId, Event, EventKind, EventQueue, OpenInfo, Payload, QueueLimits};
 pub use hub::Hub;
 
 /// The version of omnisock.

@@ -85,12 +85,13 @@ fn soft(result: Result<(), Error>) -> JResult<jint> {
     }
 }
 
-/// `long clientConnect(String url, String[] headers, String[] protocols, long[] opts, byte[] caPem)`
+/// `long clientConnect(String url, String[] fallbackUrls, String[] headers, String[] protocols, long[] opts, byte[] caPem)`
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_dev_omnisock_Native_clientConnect<'l>(
     mut env: EnvUnowned<'l>,
     _class: JObject<'l>,
     url: JString<'l>,
+    fallback_urls: JObjectArray<'l>,
     headers: JObjectArray<'l>,
     protocols: JObjectArray<'l>,
     opts: JLongArray<'l>,
@@ -98,6 +99,7 @@ pub extern "system" fn Java_dev_omnisock_Native_clientConnect<'l>(
 ) -> jlong {
     guard(&mut env, |env| {
         let mut cfg = ClientConfig::new(string_arg(env, &url, "url")?);
+        cfg.fallback_urls = string_array(env, &fallback_urls, "fallback URL")?;
         let flat = string_array(env, &headers, "header")?;
         if flat.len() % 2 != 0 {
             return Err(invalid("headers must come as name, value pairs"));

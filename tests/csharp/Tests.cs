@@ -725,6 +725,40 @@ namespace OmnisockTests
                 taken.Dispose();
             }
         }
+        // ------------------------------------------------------------------ capability manifest
+
+        /// <summary>Whether "Namespace.Type#Member" names a public member (".ctor": a public constructor).</summary>
+        private static bool ManifestMemberExists(string entry)
+        {
+            int hash = entry.IndexOf('#');
+            if (hash < 0) return false;
+            var type = typeof(WebSocket).Assembly.GetType(entry.Substring(0, hash));
+            if (type == null) return false;
+            string member = entry.Substring(hash + 1);
+            if (member == ".ctor") return type.GetConstructors().Length > 0;
+            return type.GetMember(member).Length > 0;
+        }
+
+        [Test]
+        public static void EveryCapabilityInTheManifestExists()
+        {
+            var root = Environment.GetEnvironmentVariable("OMNISOCK_ROOT");
+            string id = null;
+            int read = 0;
+            var missing = new List<string>();
+            foreach (var raw in File.ReadAllLines(Path.Combine(root, "capabilities.toml")))
+            {
+                var line = raw.Trim();
+                if (line.StartsWith("id = \"")) id = line.Substring(6, line.Length - 7);
+                if (!line.StartsWith("csharp = \"")) continue;
+                read++;
+                var entry = line.Substring(10, line.Length - 11);
+                if (!entry.StartsWith("none:") && !ManifestMemberExists(entry)) missing.Add(id + ": " + entry);
+            }
+            Assert.True(read > 20, "capabilities.toml has csharp entries (read " + read + ")");
+            Assert.True(missing.Count == 0, "capabilities.toml lists C# members that do not exist: " + string.Join(", ", missing));
+        }
+
         [Test]
         public static void PackageBuildsWithAMetaForEveryAssetAndTheLinuxLibrary()
         {

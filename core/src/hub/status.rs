@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::metrics::json_str;
+use crate::json::json_str;
 use super::HubInner;
 
 /// The page served at `/` by the default config: a chat on `/chat` and the live status.

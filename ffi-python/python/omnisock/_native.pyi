@@ -1,27 +1,16 @@
-"""Type stubs of the extension module (pyo3 over omnisock-core). Event tuples:
+"""Type stubs of the extension module (pyo3 over omnisock-core). Event tuples start with the
+core's event kind (``omnisock._vocab.EVENT_*``):
 
-(EV_OPEN, conn, path, query, remote, headers, protocol) · (EV_MESSAGE, conn, data) ·
-(EV_CLOSE, conn, code, reason, clean) · (EV_ERROR, conn, error_code, message) ·
-(EV_RECONNECTING, attempt, delay_s, reason) · (EV_HANDSHAKE, conn, path, query, remote, headers, protocol) ·
-(EV_PONG, conn, payload)
+(EVENT_OPEN, conn, path, query, remote, headers, protocol) · (EVENT_TEXT, conn, str) ·
+(EVENT_BINARY, conn, bytes) · (EVENT_CLOSE, conn, code, reason, clean) ·
+(EVENT_ERROR, conn, error_code, message) · (EVENT_RECONNECTING, attempt, delay_s, reason) ·
+(EVENT_HANDSHAKE, conn, path, query, remote, headers, protocol) · (EVENT_PONG, conn, payload) ·
+(EVENT_REJECTED, status, headers, body)
 """
 
 from typing import List, Optional, Sequence, Tuple, Union
 
 VERSION: str
-ERROR_CODES: Tuple[Tuple[str, int], ...]
-EV_OPEN: int
-EV_MESSAGE: int
-EV_CLOSE: int
-EV_ERROR: int
-EV_RECONNECTING: int
-EV_HANDSHAKE: int
-EV_PONG: int
-EV_REJECTED: int
-STATE_CONNECTING: int
-STATE_OPEN: int
-STATE_CLOSING: int
-STATE_CLOSED: int
 
 Event = tuple
 
@@ -30,6 +19,7 @@ class Client:
         self,
         url: Optional[str],
         *,
+        fallback_urls: Sequence[str] = ...,
         headers: Sequence[Tuple[str, str]] = ...,
         subprotocols: Sequence[str] = ...,
         connect_timeout: float = 10.0,

@@ -13,7 +13,7 @@ import sys
 import urllib.parse
 from typing import Any, AsyncIterator, Dict, List, Optional, Sequence, Tuple, Union
 
-from . import _native
+from . import _native, _vocab
 from ._pump import Pump
 from .connection import Connection, parse_address
 from .datastructures import Headers, HeadersLike
@@ -25,8 +25,8 @@ __all__ = ["connect", "unix_connect", "ClientConnection", "USER_AGENT"]
 
 USER_AGENT = f"Python/{sys.version_info[0]}.{sys.version_info[1]} omnisock/{_native.VERSION}"
 
-EV_OPEN, EV_MESSAGE, EV_CLOSE, EV_ERROR = _native.EV_OPEN, _native.EV_MESSAGE, _native.EV_CLOSE, _native.EV_ERROR
-EV_RECONNECTING, EV_PONG, EV_REJECTED = _native.EV_RECONNECTING, _native.EV_PONG, _native.EV_REJECTED
+EV_OPEN, EV_TEXT, EV_BINARY, EV_CLOSE, EV_ERROR = _vocab.EVENT_OPEN, _vocab.EVENT_TEXT, _vocab.EVENT_BINARY, _vocab.EVENT_CLOSE, _vocab.EVENT_ERROR
+EV_RECONNECTING, EV_PONG, EV_REJECTED = _vocab.EVENT_RECONNECTING, _vocab.EVENT_PONG, _vocab.EVENT_REJECTED
 
 #: Reconnect attempts for ``async for websocket in connect(...)`` (practically forever).
 _FOREVER = 2**31
@@ -119,7 +119,7 @@ class _Session:
     def _on_events(self, events: list) -> None:
         for ev in events:
             kind = ev[0]
-            if kind == EV_MESSAGE:
+            if kind == EV_TEXT or kind == EV_BINARY:
                 c = self.conn
                 if c is not None:
                     c._on_message(ev[2])
@@ -223,6 +223,7 @@ class connect:
         extra_headers: Optional[HeadersLike] = None,
         send_queue_limit: int = 16 << 20,
         reconnect_delay: Optional[float] = None,
+        fallback_urls: Optional[Sequence[str]] = None,
         **kwargs: Any,
     ) -> None:
         if not isinstance(uri, str):
@@ -249,6 +250,7 @@ class connect:
             headers.append(("User-Agent", user_agent_header))
         self.open_timeout = open_timeout
         native: Dict[str, Any] = dict(
+            fallback_urls=list(fallback_urls or []),
             headers=headers,
             subprotocols=list(subprotocols or []),
             connect_timeout=float(open_timeout) if open_timeout else 3600.0,

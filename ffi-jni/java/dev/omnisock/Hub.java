@@ -146,6 +146,12 @@ public final class Hub implements AutoCloseable {
     /** Queues a binary message to one connection; false like {@link #send(long, String)}. */
     public boolean send(long conn, byte[] bytes) { return Native.hubSend(h(), conn, nonNull(bytes), false) == 0; }
 
+    /** Queues one text message (encoded once, shared) to each of {@code conns}; returns how many took it. */
+    public int sendMany(long[] conns, String text) { return Native.hubSendMany(h(), conns, utf8(text), true); }
+
+    /** Binary form of {@link #sendMany(long[], String)}. */
+    public int sendMany(long[] conns, byte[] bytes) { return Native.hubSendMany(h(), conns, nonNull(bytes), false); }
+
     /** Closes one connection after its queued messages; false if unknown or already closing. */
     public boolean close(long conn, int code, String reason) { return Native.hubClose(h(), conn, code, reason) == 0; }
 
@@ -182,6 +188,15 @@ public final class Hub implements AutoCloseable {
 
     /** The status document also served at {@code /_omnisock/status}. */
     public String statusJson() { return Native.hubStatusJson(h()); }
+
+    /** The metrics in the Prometheus text format, also served at {@code /metrics}. */
+    public String metricsText() { return Native.hubMetricsText(h()); }
+
+    /** Stops reading from a connection (TCP back-pressure reaches the peer); false if it is unknown or closing. */
+    public boolean pauseReading(long conn) { return Native.hubSetReadingPaused(h(), conn, true) == 0; }
+
+    /** Reads from a connection again after {@link #pauseReading}; false if it is unknown or closing. */
+    public boolean resumeReading(long conn) { return Native.hubSetReadingPaused(h(), conn, false) == 0; }
 
     /** Accepts a handshake reported by {@link HubListener#onHandshake} (protocol: one the client offered, or null). */
     public boolean accept(long conn, String subprotocol) { return Native.hubAccept(h(), conn, subprotocol) == 0; }

@@ -36,6 +36,7 @@ public final class OmnisockClient implements AutoCloseable {
     final boolean lineFraming;
     final List<String[]> headers;
     final List<String> subprotocols;
+    final List<String> fallbackUrls;
     final byte[] extraCaPem;
     final Executor callbackExecutor;
     final int maxBatch;
@@ -60,6 +61,7 @@ public final class OmnisockClient implements AutoCloseable {
         lineFraming = b.lineFraming;
         headers = new ArrayList<String[]>(b.headers);
         subprotocols = new ArrayList<String>(b.subprotocols);
+        fallbackUrls = new ArrayList<String>(b.fallbackUrls);
         extraCaPem = b.extraCaPem;
         callbackExecutor = b.callbackExecutor;
         maxBatch = b.maxBatch;
@@ -106,7 +108,7 @@ public final class OmnisockClient implements AutoCloseable {
             reconnectMaxAttempts, reconnectInitialMs, reconnectMaxMs,
             sendQueueLimit, maxMessageSize, lineFraming ? 1 : 0,
         };
-        long handle = Native.clientConnect(request.url(), h.toArray(new String[0]),
+        long handle = Native.clientConnect(request.url(), fallbackUrls.toArray(new String[0]), h.toArray(new String[0]),
                 subprotocols.toArray(new String[0]), opts, extraCaPem);
         RealWebSocket ws = new RealWebSocket(this, request, listener, handle);
         live.add(ws);
@@ -146,6 +148,7 @@ public final class OmnisockClient implements AutoCloseable {
         boolean lineFraming;
         final List<String[]> headers = new ArrayList<String[]>();
         final List<String> subprotocols = new ArrayList<String>();
+        final List<String> fallbackUrls = new ArrayList<String>();
         byte[] extraCaPem;
         Executor callbackExecutor;
         int maxBatch = 64;
@@ -165,6 +168,7 @@ public final class OmnisockClient implements AutoCloseable {
             lineFraming = c.lineFraming;
             headers.addAll(c.headers);
             subprotocols.addAll(c.subprotocols);
+            fallbackUrls.addAll(c.fallbackUrls);
             extraCaPem = c.extraCaPem;
             callbackExecutor = c.callbackExecutor;
             maxBatch = c.maxBatch;
@@ -249,6 +253,21 @@ public final class OmnisockClient implements AutoCloseable {
                 throw new NullPointerException("header name and value must not be null");
             }
             headers.add(new String[] {name, value});
+            return this;
+        }
+
+        /**
+         * More URLs of the same service (e.g. other hub nodes): after a failed attempt or a lost
+         * connection, the next reconnect tries the next URL in turn. Checked when connecting.
+         */
+        public Builder fallbackUrls(String... urls) {
+            fallbackUrls.clear();
+            for (String u : urls) {
+                if (u == null) {
+                    throw new NullPointerException("fallback URL must not be null");
+                }
+                fallbackUrls.add(u);
+            }
             return this;
         }
 

@@ -7,7 +7,7 @@ import threading
 import urllib.parse
 from typing import Any, Optional, Sequence
 
-from .. import _native
+from .. import _native, _vocab
 from ..client import USER_AGENT, _ssl_options
 from ..connection import parse_address
 from ..datastructures import Headers, HeadersLike
@@ -17,8 +17,8 @@ from .connection import Connection
 
 __all__ = ["connect", "ClientConnection"]
 
-EV_OPEN, EV_MESSAGE, EV_CLOSE, EV_ERROR, EV_PONG = (
-    _native.EV_OPEN, _native.EV_MESSAGE, _native.EV_CLOSE, _native.EV_ERROR, _native.EV_PONG,
+EV_OPEN, EV_TEXT, EV_BINARY, EV_CLOSE, EV_ERROR, EV_PONG = (
+    _vocab.EVENT_OPEN, _vocab.EVENT_TEXT, _vocab.EVENT_BINARY, _vocab.EVENT_CLOSE, _vocab.EVENT_ERROR, _vocab.EVENT_PONG,
 )
 
 
@@ -40,7 +40,7 @@ class ClientConnection(Connection):
             n.wait(0.5)
             for ev in n.poll(4096):
                 k = ev[0]
-                if k == EV_MESSAGE:
+                if k == EV_TEXT or k == EV_BINARY:
                     self._on_message(ev[2])
                 elif k == EV_OPEN:
                     self.request = Request(ev[2] + ("?" + ev[3] if ev[3] else ""), Headers(self._request_headers))

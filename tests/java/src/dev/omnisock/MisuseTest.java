@@ -39,7 +39,7 @@ class MisuseTest {
 
     @Test
     void staleForeignAndForgedHandlesThrowIllegalStateException() throws Exception {
-        long h = Native.clientConnect("ws://127.0.0.1:1/", null, null, null, null);
+        long h = Native.clientConnect("ws://127.0.0.1:1/", null, null, null, null, null);
         Native.clientCancel(h);
         Native.clientFree(h);
         Native.clientFree(h); // double free: no-op
@@ -66,15 +66,15 @@ class MisuseTest {
 
     @Test
     void badArgumentsToNativeCallsThrowInsteadOfCrashing() {
-        long h = Native.clientConnect("ws://127.0.0.1:1/", null, null, null, null);
+        long h = Native.clientConnect("ws://127.0.0.1:1/", null, null, null, null, null);
         try {
             assertThrows(IllegalArgumentException.class, () -> Native.clientSendBinary(h, new byte[4], 2, 10));
             assertThrows(IllegalArgumentException.class, () -> Native.clientSendBinary(h, new byte[4], -1, 1));
             assertThrows(IllegalArgumentException.class, () -> Native.clientSendBinary(h, null, 0, 0));
             assertThrows(IllegalArgumentException.class, () -> Native.clientSendText(h, new byte[] {(byte) 0xff}, 0, 1));
             assertThrows(IllegalArgumentException.class, () -> Native.clientPoll(h, 0, new long[0], new Object[0]));
-            assertThrows(IllegalArgumentException.class, () -> Native.clientConnect(null, null, null, null, null));
-            assertThrows(IllegalArgumentException.class, () -> Native.clientConnect("ws://x/", new String[] {"odd"}, null, null, null));
+            assertThrows(IllegalArgumentException.class, () -> Native.clientConnect(null, null, null, null, null, null));
+            assertThrows(IllegalArgumentException.class, () -> Native.clientConnect("ws://x/", null, new String[] {"odd"}, null, null, null));
         } finally {
             Native.clientCancel(h);
             Native.clientFree(h);
