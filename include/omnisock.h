@@ -241,6 +241,15 @@ omnisock_result omnisock_runtime_shutdown(uint32_t timeout_ms);
 // Free it with `omnisock_client_config_free`.
 omnisock_result omnisock_client_config_new(const char *url, omnisock_client_config *out);
 
+// Creates a client configuration from its JSON form (`len` bytes of UTF-8): every option of
+// the core's `ClientConfig` by name, sizes and durations in human form, e.g.
+// `{"url":"wss://h/ws","fallback_urls":["wss://h2/ws"],"max_message_size":"1MiB",
+// "ping_interval":"15s","reconnect":{"max_attempts":5}}`. Missing keys keep the defaults;
+// unknown keys and invalid values fail with OMNISOCK_ERR_CONFIG / OMNISOCK_ERR_INVALID_ARGUMENT.
+omnisock_result omnisock_client_config_from_json(const char *text,
+                                                 size_t len,
+                                                 omnisock_client_config *out);
+
 // Creates a client configuration from MMDAgent-EX `.mdf` text (`len` bytes, need not be
 // NUL-terminated): `Plugin_Remote_Websocket_Host`, `_Port` and `_Directory` give the URL
 // (port 443 means wss://, any other ws://) and line framing is turned on.

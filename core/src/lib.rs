@@ -18,6 +18,7 @@ pub mod error;
 pub mod event;
 pub mod handle;
 pub mod hub;
+pub mod human;
 pub mod io;
 mod json;
 pub mod runtime;

@@ -62,6 +62,21 @@ pub unsafe extern "C" fn omnisock_client_config_new(url: *const c_char, out: *mu
     })
 }
 
+/// Creates a client configuration from its JSON form (`len` bytes of UTF-8): every option of
+/// the core's `ClientConfig` by name, sizes and durations in human form, e.g.
+/// `{"url":"wss://h/ws","fallback_urls":["wss://h2/ws"],"max_message_size":"1MiB",
+/// "ping_interval":"15s","reconnect":{"max_attempts":5}}`. Missing keys keep the defaults;
+/// unknown keys and invalid values fail with OMNISOCK_ERR_CONFIG / OMNISOCK_ERR_INVALID_ARGUMENT.
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_client_config_from_json(text: *const c_char, len: usize, out: *mut omnisock_client_config) -> omnisock_result {
+    guard("omnisock_client_config_from_json", || {
+        need_out(out, "out")?;
+        let bytes = bytes_arg(text as *const u8, len, "text")?;
+        let text = std::str::from_utf8(bytes).map_err(|e| Error::new(omnisock_core::ErrorCode::InvalidUtf8, format!("JSON text is not valid UTF-8: {e}")))?;
+        write_out(out, CONFIGS.insert(Mutex::new(ClientConfig::from_json(text)?)), "out")
+    })
+}
+
 /// Creates a client configuration from MMDAgent-EX `.mdf` text (`len` bytes, need not be
 /// NUL-terminated): `Plugin_Remote_Websocket_Host`, `_Port` and `_Directory` give the URL
 /// (port 443 means wss://, any other ws://) and line framing is turned on.
