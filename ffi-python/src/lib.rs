@@ -29,7 +29,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use omnisock_core::{
     Client, ClientConfig, ConnId, Error, Event, EventQueue, Hub, HubConfig, HubTls, OpenInfo,
-    OverflowPolicy, Payload, ReconnectPolicy, RouteConfig, RouteKind,
+    OverflowPolicy, Payload, RouteConfig, RouteKind,
 };
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -145,68 +145,16 @@ struct PyClient {
 #[pymethods]
 impl PyClient {
     /// Starts connecting at once; events (open, messages, close, errors) arrive on the queue.
+    /// `config` is the core's client configuration as JSON (`omnisock._config.client_config`),
+    /// validated and defaulted by the core.
     #[new]
-    #[pyo3(signature = (
-        url, *, fallback_urls=Vec::new(), headers=Vec::new(), subprotocols=Vec::new(), connect_timeout=10.0, ping_interval=Some(20.0),
-        pong_timeout=20.0, close_timeout=10.0, max_size=Some(1 << 20), reconnect_attempts=0,
-        reconnect_initial_delay=None, reconnect_max_delay=None, send_queue_limit=16 << 20,
-        line_framing=false, ca_pem=None, insecure=false, mdf=None
-    ))]
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        py: Python<'_>,
-        url: Option<String>,
-        fallback_urls: Vec<String>,
-        headers: Vec<(String, String)>,
-        subprotocols: Vec<String>,
-        connect_timeout: f64,
-        ping_interval: Option<f64>,
-        pong_timeout: f64,
-        close_timeout: f64,
-        max_size: Option<u64>,
-        reconnect_attempts: u32,
-        reconnect_initial_delay: Option<f64>,
-        reconnect_max_delay: Option<f64>,
-        send_queue_limit: usize,
-        line_framing: bool,
-        ca_pem: Option<Vec<u8>>,
-        insecure: bool,
-        mdf: Option<String>,
-    ) -> PyResult<Self> {
-        let mut cfg = match (mdf, url) {
-            (Some(text), _) => ClientConfig::from_mdf(&text).map_err(err)?,
-            (None, Some(url)) => ClientConfig::new(url),
-            (None, None) => return Err(invalid("a URL or an .mdf text is required")),
-        };
-        cfg.fallback_urls = fallback_urls;
-        cfg.headers = headers;
-        cfg.subprotocols = subprotocols;
-        cfg.connect_timeout = secs(connect_timeout, "connect_timeout")?;
-        cfg.ping_interval = opt_secs(ping_interval, "ping_interval")?;
-        cfg.pong_timeout = secs(pong_timeout, "pong_timeout")?;
-        cfg.close_timeout = secs(close_timeout, "close_timeout")?;
-        cfg.max_message_size = max_size.map_or(usize::MAX >> 2, |m| m.min(usize::MAX as u64 >> 2) as usize).max(1);
-        if reconnect_attempts > 0 {
-            let mut p = ReconnectPolicy::backoff(reconnect_attempts);
-            if let Some(d) = reconnect_initial_delay {
-                p.initial_delay = secs(d, "reconnect_initial_delay")?;
-            }
-            if let Some(d) = reconnect_max_delay {
-                p.max_delay = secs(d, "reconnect_max_delay")?;
-            }
-            cfg.reconnect = p;
-        }
-        cfg.send_queue_limit = send_queue_limit;
-        cfg.line_framing = cfg.line_framing || line_framing;
-        if let Some(pem) = ca_pem {
-            cfg.tls.extra_ca_pem = pem;
-        }
-        cfg.tls.danger_accept_invalid_certs = insecure;
+    fn new(py: Python<'_>, config: &str) -> PyResult<Self> {
+        let cfg = ClientConfig::from_json(config).map_err(err)?;
         let inner = py.detach(|| Client::connect(cfg)).map_err(err)?;
         Ok(PyClient { inner })
     }
 
-    /// The URL (after .mdf resolution).
+    /// The URL.
     #[getter]
     fn url(&self) -> String {
         self.inner.config().url.clone()

@@ -15,28 +15,7 @@ VERSION: str
 Event = tuple
 
 class Client:
-    def __init__(
-        self,
-        url: Optional[str],
-        *,
-        fallback_urls: Sequence[str] = ...,
-        headers: Sequence[Tuple[str, str]] = ...,
-        subprotocols: Sequence[str] = ...,
-        connect_timeout: float = 10.0,
-        ping_interval: Optional[float] = 20.0,
-        pong_timeout: float = 20.0,
-        close_timeout: float = 10.0,
-        max_size: Optional[int] = 1048576,
-        reconnect_attempts: int = 0,
-        reconnect_initial_delay: Optional[float] = None,
-        reconnect_max_delay: Optional[float] = None,
-        send_queue_limit: int = 16777216,
-        line_framing: bool = False,
-        ca_pem: Optional[bytes] = None,
-        insecure: bool = False,
-        mdf: Optional[str] = None,
-    ) -> None: ...
-    @property
+    def __init__(self, config: str) -> None: ...
     def url(self) -> str: ...
     @property
     def state(self) -> int: ...

@@ -8,7 +8,8 @@ import urllib.parse
 from typing import Any, Optional, Sequence
 
 from .. import _native, _vocab
-from ..client import USER_AGENT, _ssl_options
+from .._config import client_config
+from ..client import USER_AGENT
 from ..connection import parse_address
 from ..datastructures import Headers, HeadersLike
 from ..exceptions import ConnectionClosedError, InvalidURI, _from_core
@@ -101,15 +102,17 @@ def connect(
         headers.append(("User-Agent", user_agent_header))
     try:
         native = _native.Client(
-            uri,
-            headers=headers,
-            subprotocols=list(subprotocols or []),
-            connect_timeout=float(open_timeout) if open_timeout else 3600.0,
-            ping_interval=float(ping_interval) if ping_interval else None,
-            pong_timeout=float(ping_timeout) if ping_timeout else 1e9,
-            close_timeout=float(close_timeout) if close_timeout else 10.0,
-            max_size=max_size,
-            **_ssl_options(ssl, uri),
+            client_config(
+                uri,
+                headers=headers,
+                subprotocols=subprotocols,
+                open_timeout=open_timeout,
+                ping_interval=ping_interval,
+                ping_timeout=ping_timeout,
+                close_timeout=close_timeout,
+                max_size=max_size,
+                ssl=ssl,
+            )
         )
     except InvalidURI as exc:
         raise InvalidURI(uri, exc.msg) from None
