@@ -73,6 +73,16 @@ const IO_TIMEOUT: Duration = Duration::from_secs(3);
 /// Reconnect backoff: first delay and cap.
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
+
+/// How the driver retries Redis: the clients' [`ReconnectPolicy`] without an attempt limit.
+fn redis_backoff() -> crate::config::ReconnectPolicy {
+    crate::config::ReconnectPolicy {
+        max_attempts: u32::MAX,
+        initial_delay: BACKOFF_MIN,
+        max_delay: BACKOFF_MAX,
+        ..crate::config::ReconnectPolicy::backoff(u32::MAX)
+    }
+}
 /// Node ids are drawn from 1..=MAX_NODE_ID.
 const MAX_NODE_ID: u32 = 8191;
 /// The publisher starts a new sequence epoch after numbering this many channels.
@@ -693,10 +703,9 @@ impl Driver {
                     self.sh.info.lock().unwrap_or_else(|e| e.into_inner()).channels = 0;
                 }
             }
-            // Backoff with jitter: 100 ms doubling to 5 s, scaled by 0.5..1.0.
-            let base = BACKOFF_MIN.as_secs_f64() * 2f64.powi(attempt.min(16) as i32);
-            let delay = Duration::from_secs_f64(base.min(BACKOFF_MAX.as_secs_f64()) * (0.5 + 0.5 * rand::random::<f64>()));
+            // The clients' backoff (one implementation): 100 ms doubling to 5 s, with jitter.
             attempt = attempt.saturating_add(1);
+            let delay = redis_backoff().delay(attempt);
             tokio::select! {
                 _ = tokio::time::sleep(delay) => {}
                 _ = stopped(&mut stop) => break,
