@@ -4,6 +4,8 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
+use crate::json::Counters;
+
 use super::HubInner;
 
 /// The page served at `/` by the default config: a chat on `/chat` and the live status.
@@ -26,7 +28,7 @@ struct Status<'a> {
     groups_total: usize,
     groups: Vec<GroupStatus<'a>>,
     backplane_state: serde_json::Value,
-    counters: Ordered,
+    counters: Counters,
 }
 
 /// One route in the status document.
@@ -44,15 +46,6 @@ struct RouteStatus<'a> {
 struct GroupStatus<'a> {
     name: &'a str,
     members: usize,
-}
-
-/// Counters as a JSON object, in declaration order.
-struct Ordered(Vec<(&'static str, &'static str, u64)>);
-
-impl Serialize for Ordered {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_map(self.0.iter().map(|(name, _, value)| (name, value)))
-    }
 }
 
 pub(crate) fn status_json(inner: &HubInner) -> String {
@@ -84,7 +77,7 @@ pub(crate) fn status_json(inner: &HubInner) -> String {
         groups_total: groups.len(),
         groups: names,
         backplane_state,
-        counters: Ordered(inner.counters.snapshot()),
+        counters: Counters(inner.counters.snapshot()),
     };
     serde_json::to_string(&status).unwrap_or_default()
 }

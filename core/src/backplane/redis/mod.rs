@@ -43,7 +43,6 @@
 pub mod wire;
 
 use std::collections::{HashMap, HashSet};
-use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 use std::time::{Duration, Instant};
@@ -492,29 +491,26 @@ impl Backplane for RedisBackplane {
             STATE_DOWN => "down",
             _ => "stopped",
         };
+        let pending_changes = sh.dirty.lock().unwrap_or_else(|e| e.into_inner()).len();
         let info = sh.info.lock().unwrap_or_else(|e| e.into_inner());
-        let mut s = String::with_capacity(512);
-        let _ = write!(
-            s,
-            "{{\"kind\":\"redis\",\"url\":{},\"prefix\":{},\"node\":{},\"state\":\"{state}\",\"connected\":{},\"state_for_s\":{:.1},\"last_error\":{},\"channels\":{},\"pending_changes\":{},\"publish_queue\":{},\"node_id_conflict\":{},\"live_nodes\":{:?},\"counters\":{{",
-            crate::json::json_str(&sh.url_shown),
-            crate::json::json_str(&sh.prefix),
-            sh.node,
-            state == "up",
-            info.since.elapsed().as_secs_f64(),
-            info.last_error.as_deref().map_or("null".to_string(), crate::json::json_str),
-            info.channels,
-            sh.dirty.lock().unwrap_or_else(|e| e.into_inner()).len(),
-            PUBLISH_QUEUE - self.tx.capacity(),
-            info.node_id_conflict,
-            info.live_nodes,
-        );
+        let status = serde_json::json!({
+            "kind": "redis",
+            "url": sh.url_shown,
+            "prefix": sh.prefix,
+            "node": sh.node,
+            "state": state,
+            "connected": state == "up",
+            "state_for_s": (info.since.elapsed().as_secs_f64() * 10.0).round() / 10.0,
+            "last_error": info.last_error,
+            "channels": info.channels,
+            "pending_changes": pending_changes,
+            "publish_queue": PUBLISH_QUEUE - self.tx.capacity(),
+            "node_id_conflict": info.node_id_conflict,
+            "live_nodes": info.live_nodes,
+            "counters": crate::json::Counters(sh.stats.snapshot()),
+        });
         drop(info);
-        for (i, (name, _, v)) in sh.stats.snapshot().iter().enumerate() {
-            let _ = write!(s, "{}\"{name}\":{v}", if i > 0 { "," } else { "" });
-        }
-        s.push_str("}}");
-        s
+        status.to_string()
     }
 
     fn counters(&self) -> Vec<(&'static str, &'static str, u64)> {
