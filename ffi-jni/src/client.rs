@@ -11,22 +11,6 @@ use crate::{guard, invalid, opt_string_arg, string_arg, JResult};
 
 static CLIENTS: Registry<Client> = Registry::new(0xC1, "WebSocket");
 
-/// Reads a `String[]` argument (null = empty).
-pub(crate) fn string_array(env: &mut Env<'_>, arr: &JObjectArray<'_>, what: &str) -> JResult<Vec<String>> {
-    if arr.is_null() {
-        return Ok(Vec::new());
-    }
-    let n = arr.len(env)?;
-    let mut out = Vec::with_capacity(n);
-    for i in 0..n {
-        let o = arr.get_element(env, i)?;
-        let s: JString = env.cast_local::<JString>(o)?;
-        out.push(string_arg(env, &s, what)?);
-        env.delete_local_ref(s);
-    }
-    Ok(out)
-}
-
 /// Copies `len` bytes at `off` of a Java `byte[]` (bounds checked).
 pub(crate) fn byte_region(env: &Env<'_>, arr: &JByteArray<'_>, off: jint, len: jint) -> JResult<Vec<u8>> {
     if arr.is_null() {

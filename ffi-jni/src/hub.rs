@@ -34,26 +34,12 @@ fn except(conn: jlong) -> Option<ConnId> {
     (conn > 0).then_some(conn as ConnId)
 }
 
-/// `long hubStart(String toml, String[] hostAcceptsPaths)`: the hub configuration in the TOML
-/// form of the README, plus the `host` routes whose handshakes the host decides (the TOML form
-/// has no key for that yet).
+/// `long hubStart(String toml)`: the hub configuration in the TOML form of the README
+/// (`Hub.Builder` writes it; routes whose handshakes the host decides say `host_accepts = true`).
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_dev_omnisock_Native_hubStart<'l>(
-    mut env: EnvUnowned<'l>,
-    _class: JObject<'l>,
-    toml: JString<'l>,
-    host_accepts: JObjectArray<'l>,
-) -> jlong {
+pub extern "system" fn Java_dev_omnisock_Native_hubStart<'l>(mut env: EnvUnowned<'l>, _class: JObject<'l>, toml: JString<'l>) -> jlong {
     guard(&mut env, |env| {
-        let mut cfg = HubConfig::from_toml(&string_arg(env, &toml, "config")?)?;
-        for path in crate::client::string_array(env, &host_accepts, "path")? {
-            let route = cfg
-                .routes
-                .iter_mut()
-                .find(|r| r.path == path)
-                .ok_or_else(|| invalid(format!("host_accepts: no route with path {path:?}")))?;
-            route.host_accepts = true;
-        }
+        let cfg = HubConfig::from_toml(&string_arg(env, &toml, "config")?)?;
         let hub = Hub::start(cfg)?;
         Ok(HUBS.insert(hub) as jlong)
     })

@@ -101,17 +101,13 @@ public final class Hub implements AutoCloseable {
      * @throws OmnisockException if the address cannot be bound
      */
     public static Hub start(String toml, HubListener listener, Executor callbackExecutor) throws IOException {
-        return start(toml, new String[0], listener, callbackExecutor);
-    }
-
-    static Hub start(String toml, String[] hostAcceptsPaths, HubListener listener, Executor callbackExecutor) throws IOException {
         // Native code throws OmnisockException (an IOException) when binding fails.
-        long h = startNative(toml, hostAcceptsPaths);
+        long h = startNative(toml);
         return new Hub(h, listener, callbackExecutor);
     }
 
-    private static long startNative(String toml, String[] hostAcceptsPaths) throws IOException {
-        return Native.hubStart(toml, hostAcceptsPaths);
+    private static long startNative(String toml) throws IOException {
+        return Native.hubStart(toml);
     }
 
     private long h() {
@@ -317,7 +313,6 @@ public final class Hub implements AutoCloseable {
         private String listen = "127.0.0.1:0";
         private final List<String> routes = new ArrayList<String>();
         private final List<String> settings = new ArrayList<String>();
-        private final List<String> hostAccepts = new ArrayList<String>();
         private HubListener listener;
         private Executor executor;
 
@@ -341,8 +336,7 @@ public final class Hub implements AutoCloseable {
 
         /** A {@code host} route whose handshakes the listener accepts or rejects ({@link HubListener#onHandshake}). */
         public Builder hostRouteWithHandshake(String path, String... subprotocols) {
-            hostAccepts.add(path);
-            StringBuilder sb = new StringBuilder("[[route]]\npath = ").append(quote(path)).append("\nkind = \"host\"\n");
+            StringBuilder sb = new StringBuilder("[[route]]\npath = ").append(quote(path)).append("\nkind = \"host\"\nhost_accepts = true\n");
             if (subprotocols.length > 0) {
                 sb.append("subprotocols = [");
                 for (int i = 0; i < subprotocols.length; i++) {
@@ -425,7 +419,7 @@ public final class Hub implements AutoCloseable {
          * @throws OmnisockException if the address cannot be bound
          */
         public Hub start() throws IOException {
-            return Hub.start(toToml(), hostAccepts.toArray(new String[0]), listener, executor);
+            return Hub.start(toToml(), listener, executor);
         }
 
         /** A TOML basic string. */

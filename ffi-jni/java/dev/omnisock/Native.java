@@ -107,7 +107,7 @@ final class Native {
     static native void clientFree(long h);
 
     // Hub: see ffi-jni/src/hub.rs.
-    static native long hubStart(String toml, String[] hostAcceptsPaths);
+    static native long hubStart(String toml);
     static native String hubLocalAddress(long h);
     static native int hubSend(long h, long conn, byte[] data, boolean text);
     static native int hubClose(long h, long conn, int code, String reason);
