@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
@@ -11,18 +11,28 @@ use crate::error::{Error, Result};
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 16 << 20;
 
 /// How a client reconnects after losing its connection.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ReconnectPolicy {
     /// Retries after a lost connection (0 = reconnect off).
     pub max_attempts: u32,
     /// Delay before the first retry.
+    #[serde(with = "crate::human::duration")]
     pub initial_delay: Duration,
     /// Upper bound of the delay.
+    #[serde(with = "crate::human::duration")]
     pub max_delay: Duration,
     /// Growth factor per attempt.
     pub multiplier: f64,
     /// Random part of each delay, 0.0..=1.0 (0.5 = the delay is scaled by 0.5..1.0 at random).
     pub jitter: f64,
+}
+
+impl Default for ReconnectPolicy {
+    /// Reconnect off (with the backoff delays used once attempts are set).
+    fn default() -> Self {
+        Self::off()
+    }
 }
 
 impl ReconnectPolicy {
@@ -55,16 +65,21 @@ impl ReconnectPolicy {
 }
 
 /// TLS options of a client.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ClientTls {
     /// Extra trusted CA certificates (PEM), added to the webpki roots.
+    #[serde(with = "crate::human::pem")]
     pub extra_ca_pem: Vec<u8>,
     /// Accept any server certificate. DANGEROUS: disables all authentication of the server.
     pub danger_accept_invalid_certs: bool,
 }
 
-/// Everything a client needs to connect.
-#[derive(Debug, Clone, PartialEq)]
+/// Everything a client needs to connect. Serialized (JSON, TOML) with sizes and durations in
+/// human form (`"16MiB"`, `"250ms"`); missing keys keep the defaults of [`ClientConfig::new`],
+/// unknown keys are errors ([`ClientConfig::from_json`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ClientConfig {
     /// `ws://` or `wss://` URL.
     pub url: String,
@@ -76,25 +91,39 @@ pub struct ClientConfig {
     /// Subprotocols to offer, in preference order.
     pub subprotocols: Vec<String>,
     /// Limit for TCP connect + TLS + WebSocket handshake.
+    #[serde(with = "crate::human::duration")]
     pub connect_timeout: Duration,
     /// Interval between keepalive pings (`None` = no pings).
+    #[serde(with = "crate::human::optional_duration")]
     pub ping_interval: Option<Duration>,
     /// Time to wait for any data (a pong at the latest) after a ping before the peer is dead.
+    #[serde(with = "crate::human::duration")]
     pub pong_timeout: Duration,
     /// Time to wait for the peer's close frame after sending one.
+    #[serde(with = "crate::human::duration")]
     pub close_timeout: Duration,
     /// Reconnect policy.
     pub reconnect: ReconnectPolicy,
     /// Bytes that may wait in the send queue; `send` fails beyond it.
+    #[serde(with = "crate::human::size")]
     pub send_queue_limit: usize,
     /// Largest accepted incoming message; bigger closes with 1009.
+    #[serde(with = "crate::human::size")]
     pub max_message_size: usize,
     /// MMDAgent-EX line framing: one event per received `"\n"`-terminated line, `"\n"` appended on send.
     pub line_framing: bool,
     /// TLS options.
     pub tls: ClientTls,
     /// Limits of the event queue.
+    #[serde(skip)]
     pub event_limits: crate::event::QueueLimits,
+}
+
+impl Default for ClientConfig {
+    /// The defaults of [`ClientConfig::new`], without a URL.
+    fn default() -> Self {
+        ClientConfig::new("")
+    }
 }
 
 impl ClientConfig {
@@ -117,6 +146,45 @@ impl ClientConfig {
             tls: ClientTls::default(),
             event_limits: Default::default(),
         }
+    }
+
+    /// Reads the serialized form (JSON; see the type's docs) and validates it: the one way a
+    /// binding hands the core a whole client configuration.
+    pub fn from_json(text: &str) -> Result<Self> {
+        let cfg: ClientConfig = serde_json::from_str(text).map_err(|e| Error::config(format!("client config: {e}")))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// The serialized form (JSON, human sizes and durations).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Checks the numbers every binding may set: timeouts and limits above zero, a pong
+    /// timeout when pings are on, and reconnect delays with `0 < initial_delay <= max_delay`.
+    /// The one place client options are validated; bindings call it after each change.
+    pub fn validate(&self) -> Result<()> {
+        if self.connect_timeout.is_zero() {
+            return Err(Error::invalid("connect timeout must be > 0"));
+        }
+        if self.ping_interval.is_some_and(|p| !p.is_zero()) && self.pong_timeout.is_zero() {
+            return Err(Error::invalid("pong timeout must be > 0 when pings are on"));
+        }
+        if self.close_timeout.is_zero() {
+            return Err(Error::invalid("close timeout must be > 0"));
+        }
+        let r = &self.reconnect;
+        if r.enabled() && (r.initial_delay.is_zero() || r.max_delay < r.initial_delay) {
+            return Err(Error::invalid("reconnect delays must satisfy 0 < initial delay <= max delay"));
+        }
+        if self.send_queue_limit == 0 {
+            return Err(Error::invalid("send queue limit must be > 0"));
+        }
+        if self.max_message_size == 0 {
+            return Err(Error::invalid("max message size must be > 0"));
+        }
+        Ok(())
     }
 
     /// Reads an MMDAgent-EX `.mdf` text: `Plugin_Remote_Websocket_Host`, `_Port` and
@@ -676,6 +744,55 @@ mod tests {
         }
         let echo = HubConfig::from_toml("[[route]]\npath = \"/e\"\nkind = \"echo\"\n[route.live]\nkey = \"stream\"\n").unwrap_err();
         assert!(echo.to_string().contains("broadcast, relay or host"), "{echo}");
+    }
+
+    #[test]
+    fn client_config_crosses_as_json_with_human_sizes_and_durations() {
+        let mut c = ClientConfig::new("ws://127.0.0.1:9/a");
+        c.fallback_urls = vec!["ws://127.0.0.1:10/a".into()];
+        c.reconnect = ReconnectPolicy::backoff(3);
+        c.ping_interval = None;
+        c.headers = vec![("X-A".into(), "1".into())];
+        let json = c.to_json();
+        assert!(json.contains("\"max_message_size\":\"16MiB\""), "{json}");
+        assert!(json.contains("\"initial_delay\":\"250ms\""), "{json}");
+        assert!(json.contains("\"ping_interval\":\"off\""), "{json}");
+        assert_eq!(ClientConfig::from_json(&json).unwrap(), c);
+        let short = ClientConfig::from_json(r#"{"url":"ws://h/","max_message_size":"1MiB","connect_timeout":"1.5s","ping_interval":5}"#).unwrap();
+        assert_eq!(short.max_message_size, 1 << 20);
+        assert_eq!(short.connect_timeout, Duration::from_millis(1500));
+        assert_eq!(short.ping_interval, Some(Duration::from_secs(5)));
+        assert_eq!(short.send_queue_limit, ClientConfig::new("").send_queue_limit, "missing keys keep the defaults");
+        let unknown = ClientConfig::from_json(r#"{"url":"ws://h/","max_size":1}"#).unwrap_err();
+        assert_eq!(unknown.code(), crate::ErrorCode::Config);
+        assert!(unknown.to_string().contains("max_size"), "{unknown}");
+        let invalid = ClientConfig::from_json(r#"{"url":"ws://h/","send_queue_limit":0}"#).unwrap_err();
+        assert!(invalid.to_string().contains("send queue limit"), "{invalid}");
+        assert!(ClientConfig::from_json(r#"{"url":"ws://h/","connect_timeout":"soon"}"#).is_err());
+    }
+
+    #[test]
+    fn client_validate_accepts_the_defaults_and_refuses_zero_limits() {
+        let ok = ClientConfig::new("ws://127.0.0.1:1/");
+        ok.validate().unwrap();
+        let mut c = ok.clone();
+        c.connect_timeout = Duration::ZERO;
+        assert!(c.validate().unwrap_err().to_string().contains("connect timeout"));
+        let mut c = ok.clone();
+        c.pong_timeout = Duration::ZERO;
+        assert!(c.validate().is_err(), "pings on need a pong timeout");
+        c.ping_interval = None;
+        c.validate().unwrap();
+        let mut c = ok.clone();
+        c.reconnect = ReconnectPolicy::backoff(3);
+        c.reconnect.max_delay = c.reconnect.initial_delay / 2;
+        assert!(c.validate().unwrap_err().to_string().contains("reconnect"));
+        let mut c = ok.clone();
+        c.send_queue_limit = 0;
+        assert!(c.validate().is_err());
+        let mut c = ok;
+        c.max_message_size = 0;
+        assert_eq!(c.validate().unwrap_err().code(), crate::ErrorCode::InvalidArgument);
     }
 
     #[test]

@@ -35,7 +35,31 @@ pub enum Payload {
     Binary(Bytes),
 }
 
+fn invalid_utf8(e: impl std::fmt::Display) -> crate::error::Error {
+    crate::error::Error::new(ErrorCode::InvalidUtf8, format!("text message is not valid UTF-8 ({e}); send it as binary instead"))
+}
+
+/// Checks that `bytes` are UTF-8 and makes them text without copying: the one UTF-8 check of
+/// outgoing text, whichever binding it came from.
+pub fn utf8_text(bytes: Bytes) -> crate::error::Result<Utf8Bytes> {
+    Utf8Bytes::try_from(bytes).map_err(invalid_utf8)
+}
+
+/// [`utf8_text`] for borrowed bytes (same check, same error).
+pub fn utf8_str(bytes: &[u8]) -> crate::error::Result<&str> {
+    std::str::from_utf8(bytes).map_err(invalid_utf8)
+}
+
 impl Payload {
+    /// A text message from bytes, checking UTF-8 (the one check every binding uses), or a
+    /// binary one when `text` is false. Takes the bytes without copying.
+    pub fn from_bytes(bytes: impl Into<Bytes>, text: bool) -> crate::error::Result<Payload> {
+        let bytes = bytes.into();
+        if !text {
+            return Ok(Payload::Binary(bytes));
+        }
+        utf8_text(bytes).map(Payload::Text)
+    }
     /// The raw bytes of the message.
     pub fn as_bytes(&self) -> &[u8] {
         match self {
@@ -131,7 +155,51 @@ pub enum Event {
     },
 }
 
+crate::vocab::numbered! {
+    /// What an [`Event`] is, as a stable number every binding shares (`Event::kind`).
+    pub enum EventKind : u32 {
+        /// The connection opened (a client also after each reconnect); carries the request or
+        /// response line details and the negotiated subprotocol.
+        Open = 1 => "OPEN",
+        /// A text message (UTF-8, validated once in the core).
+        Text = 2 => "TEXT",
+        /// A binary message.
+        Binary = 3 => "BINARY",
+        /// The connection closed: close code, reason, and whether the closing handshake
+        /// completed. For a client this is the last event unless reconnecting follows.
+        Close = 4 => "CLOSE",
+        /// Something failed: an error code and a message.
+        Error = 5 => "ERROR",
+        /// A client lost its connection and retries: attempt (1-based), delay, and why the
+        /// previous connection ended.
+        Reconnecting = 6 => "RECONNECTING",
+        /// A pong with a non-empty payload (the answer to a ping the host sent).
+        Pong = 7 => "PONG",
+        /// Hub, routes with host_accepts: a handshake waits for accept or reject (within 10 s,
+        /// else HTTP 503); carries what an open carries.
+        Handshake = 8 => "HANDSHAKE",
+        /// A client's handshake was refused: HTTP status, response headers and body (at most
+        /// 64 KiB). An error with HANDSHAKE_REJECTED follows.
+        Rejected = 9 => "REJECTED",
+    }
+}
+
 impl Event {
+    /// The stable kind of this event.
+    pub fn kind(&self) -> EventKind {
+        match self {
+            Event::Open(_) => EventKind::Open,
+            Event::Message { data: Payload::Text(_), .. } => EventKind::Text,
+            Event::Message { data: Payload::Binary(_), .. } => EventKind::Binary,
+            Event::Close { .. } => EventKind::Close,
+            Event::Error { .. } => EventKind::Error,
+            Event::Reconnecting { .. } => EventKind::Reconnecting,
+            Event::Pong { .. } => EventKind::Pong,
+            Event::Handshake(_) => EventKind::Handshake,
+            Event::Rejected(_) => EventKind::Rejected,
+        }
+    }
+
     /// Approximate memory weight used to bound the queue.
     fn weight(&self) -> usize {
         match self {
@@ -442,5 +510,18 @@ impl EventQueue {
 impl std::fmt::Debug for EventQueue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EventQueue").field("len", &self.len()).finish()
+    }
+}
+
+#[cfg(test)]
+mod payload_tests {
+    use super::*;
+
+    #[test]
+    fn from_bytes_checks_utf8_once_for_text_only() {
+        assert!(Payload::from_bytes(&b"caf\xc3\xa9"[..], true).unwrap().is_text());
+        let e = Payload::from_bytes(&b"\xff\xfe"[..], true).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::InvalidUtf8);
+        assert!(!Payload::from_bytes(&b"\xff\xfe"[..], false).unwrap().is_text());
     }
 }

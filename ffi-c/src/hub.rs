@@ -74,8 +74,8 @@ fn hub(h: omnisock_hub) -> Result<Arc<HubObj>, Error> {
 }
 
 /// The host's message as a payload: the size is checked against the hub's limit before the
-/// bytes are read (a wrong length never touches memory), text is checked to be UTF-8, binary is
-/// copied with a fallible allocation.
+/// bytes are read (a wrong length never touches memory), the bytes are copied with a fallible
+/// allocation, and text is checked to be UTF-8 by the core's one check.
 ///
 /// # Safety
 /// `p` must be NULL or point to `len` readable bytes valid for the call.
@@ -84,13 +84,7 @@ unsafe fn payload(h: omnisock_hub, p: *const u8, len: usize, text: bool) -> Resu
     check_ptr(p, len, name)?;
     hub(h)?.hub.check_send_len(len)?;
     let data = bytes_arg(p, len, name)?;
-    if text {
-        let s = std::str::from_utf8(data)
-            .map_err(|e| Error::new(ErrorCode::InvalidUtf8, format!("text message is not valid UTF-8 ({e}); send it as binary instead")))?;
-        Ok(Payload::Text(s.into()))
-    } else {
-        Ok(Payload::Binary(Bytes::from(copy_bytes(data, name)?)))
-    }
+    Payload::from_bytes(Bytes::from(copy_bytes(data, name)?), text)
 }
 
 fn except(conn: u64) -> Option<u64> {
@@ -371,6 +365,33 @@ pub unsafe extern "C" fn omnisock_hub_send_binary(h: omnisock_hub, conn: u64, da
     })
 }
 
+/// Queues one message (`len` bytes, copied once and shared; text when `text` is true, checked
+/// as UTF-8) to each of the `n` connections in `conns`, and writes how many took it to
+/// `out_count`. Connections that are gone, closing, or whose queue dropped it are skipped.
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_hub_send_many(
+    h: omnisock_hub,
+    conns: *const u64,
+    n: usize,
+    data: *const u8,
+    len: usize,
+    text: bool,
+    out_count: *mut usize,
+) -> omnisock_result {
+    guard("omnisock_hub_send_many", || {
+        need_out(out_count, "out_count")?;
+        if conns.is_null() && n > 0 {
+            return Err(Error::invalid("conns is NULL but n > 0"));
+        }
+        if n > isize::MAX as usize / std::mem::size_of::<u64>() {
+            return Err(Error::invalid(format!("conns: length {n} is too large")));
+        }
+        let ids: &[u64] = if n == 0 { &[] } else { std::slice::from_raw_parts(conns, n) };
+        let p = Payload::from_bytes(Bytes::copy_from_slice(bytes_arg(data, len, "data")?), text)?;
+        write_out(out_count, hub(h)?.hub.send_many(ids, &p), "out_count")
+    })
+}
+
 /// Closes connection `conn` with `code` and `reason` (may be NULL) after its queued messages.
 #[no_mangle]
 pub unsafe extern "C" fn omnisock_hub_close_connection(h: omnisock_hub, conn: u64, code: u16, reason: *const c_char) -> omnisock_result {
@@ -524,22 +545,40 @@ pub unsafe extern "C" fn omnisock_hub_connection_count(h: omnisock_hub, out: *mu
     guard("omnisock_hub_connection_count", || write_out(out, hub(h)?.hub.connection_count(), "out"))
 }
 
+/// Writes the number of bytes waiting in connection `conn`'s outbound queue.
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_hub_queued_bytes(h: omnisock_hub, conn: u64, out: *mut usize) -> omnisock_result {
+    guard("omnisock_hub_queued_bytes", || {
+        need_out(out, "out")?;
+        write_out(out, hub(h)?.hub.queued_bytes(conn)?, "out")
+    })
+}
+
 /// Copies the status JSON (as served at /_omnisock/status) into `buf` with a NUL. Writes the
 /// length without the NUL to `out_len`; when `buf_len` is too small, fails with
 /// OMNISOCK_ERR_BUFFER_TOO_SMALL and `out_len` tells the length needed (plus 1 for the NUL).
 #[no_mangle]
 pub unsafe extern "C" fn omnisock_hub_status_json(h: omnisock_hub, buf: *mut c_char, buf_len: usize, out_len: *mut usize) -> omnisock_result {
-    guard("omnisock_hub_status_json", || {
-        need_out(out_len, "out_len")?;
-        let json = hub(h)?.hub.status_json();
-        out_len.write(json.len());
-        if buf.is_null() || buf_len < json.len() + 1 {
-            return Err(Error::new(ErrorCode::BufferTooSmall, format!("status JSON needs {} bytes, buffer has {buf_len}", json.len() + 1)));
-        }
-        std::ptr::copy_nonoverlapping(json.as_ptr(), buf as *mut u8, json.len());
-        *buf.add(json.len()) = 0;
-        Ok(())
-    })
+    guard("omnisock_hub_status_json", || copy_text(&hub(h)?.hub.status_json(), "status JSON", buf, buf_len, out_len))
+}
+
+/// Copies the metrics in the Prometheus text format (as served at /metrics) into `buf`, like
+/// `omnisock_hub_status_json` does for the status.
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_hub_metrics_text(h: omnisock_hub, buf: *mut c_char, buf_len: usize, out_len: *mut usize) -> omnisock_result {
+    guard("omnisock_hub_metrics_text", || copy_text(&hub(h)?.hub.metrics_text(), "metrics text", buf, buf_len, out_len))
+}
+
+/// Writes `text.len()` to `out_len` and copies `text` with a NUL into `buf` when it fits.
+unsafe fn copy_text(text: &str, what: &str, buf: *mut c_char, buf_len: usize, out_len: *mut usize) -> Result<(), Error> {
+    need_out(out_len, "out_len")?;
+    out_len.write(text.len());
+    if buf.is_null() || buf_len < text.len() + 1 {
+        return Err(Error::new(ErrorCode::BufferTooSmall, format!("{what} needs {} bytes, buffer has {buf_len}", text.len() + 1)));
+    }
+    std::ptr::copy_nonoverlapping(text.as_ptr(), buf as *mut u8, text.len());
+    *buf.add(text.len()) = 0;
+    Ok(())
 }
 
 /// Moves up to `capacity` events of `host` routes into `events`; see `omnisock_client_poll`

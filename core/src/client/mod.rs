@@ -23,18 +23,18 @@ use crate::ws;
 
 pub use lines::LineSplitter;
 
-/// Where a client is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum ClientState {
-    /// Connecting, or waiting to reconnect.
-    Connecting = 0,
-    /// Open: messages flow.
-    Open = 1,
-    /// `close` was called; the closing handshake is under way.
-    Closing = 2,
-    /// Closed for good.
-    Closed = 3,
+crate::vocab::numbered! {
+    /// Where a client is in its life (its WebSocket readyState).
+    pub enum ClientState : u8 {
+        /// Connecting, or waiting to reconnect.
+        Connecting = 0 => "CONNECTING",
+        /// Open: messages flow.
+        Open = 1 => "OPEN",
+        /// `close` was called; the closing handshake is under way.
+        Closing = 2 => "CLOSING",
+        /// Closed for good.
+        Closed = 3 => "CLOSED",
+    }
 }
 
 impl ClientState {
@@ -99,6 +99,7 @@ impl Client {
     /// Checks `config` and starts connecting in the background. Fails at once on a bad URL,
     /// bad TLS material or a shut-down runtime; network errors arrive later as events.
     pub fn connect(config: ClientConfig) -> Result<Client> {
+        config.validate()?;
         let targets = session::Target::parse_all(&config)?;
         let handle = crate::runtime::handle()?;
         let (tx, rx) = mpsc::unbounded_channel();
@@ -165,10 +166,7 @@ impl Client {
 
     /// Queues a text message given as bytes, checking UTF-8 first.
     pub fn send_text_bytes(&self, bytes: &[u8]) -> Result<()> {
-        let text = std::str::from_utf8(bytes).map_err(|e| {
-            Error::new(ErrorCode::InvalidUtf8, format!("text message is not valid UTF-8 ({e}); send it as binary instead"))
-        })?;
-        self.send_text(text)
+        self.send_text(crate::event::utf8_str(bytes)?)
     }
 
     /// Queues a binary message.

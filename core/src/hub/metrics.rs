@@ -82,7 +82,3 @@ counters! {
     http_requests,
 }
 
-/// Escapes a string for JSON.
-pub(crate) fn json_str(s: &str) -> String {
-    serde_json::Value::String(s.to_string()).to_string()
-}

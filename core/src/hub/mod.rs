@@ -389,6 +389,12 @@ impl Hub {
         }
     }
 
+    /// Queues one message (encoded once, shared) to each of `conns`; returns how many took it.
+    /// Connections that are gone, closing, or whose queue dropped it are skipped.
+    pub fn send_many(&self, conns: &[ConnId], payload: &Payload) -> usize {
+        conns.iter().filter(|c| self.send(**c, payload.clone()).is_ok()).count()
+    }
+
     /// Closes one connection with `code` and `reason` after its queued messages.
     pub fn close(&self, conn: ConnId, code: u16, reason: &str) -> Result<()> {
         ws::validate_close(code, reason)?;
