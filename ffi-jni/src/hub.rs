@@ -203,6 +203,17 @@ pub extern "system" fn Java_dev_omnisock_Native_hubSetReadingPaused<'l>(mut env:
     })
 }
 
+/// `int hubSetMaxRate(long h, long conn, double rate)`: caps a live-route subscriber at `rate`
+/// messages per second per key (0 lifts the cap); 0, or CLOSED / NOT_FOUND. A bad rate or a
+/// connection on a route without `live` throws.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_omnisock_Native_hubSetMaxRate<'l>(mut env: EnvUnowned<'l>, _class: JObject<'l>, h: jlong, conn: jlong, rate: f64) -> jint {
+    guard(&mut env, |_env| {
+        let hub = hub(h)?;
+        soft(hub.set_max_rate(conn as ConnId, if rate == 0.0 { None } else { Some(rate) }))
+    })
+}
+
 /// `int hubSendMany(long h, long[] conns, byte[] data, boolean text)`: how many took it.
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_dev_omnisock_Native_hubSendMany<'l>(

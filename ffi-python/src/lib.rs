@@ -287,6 +287,27 @@ impl PyHub {
         Ok(PyHub { inner })
     }
 
+    /// A hub from the TOML configuration of `omnisock hub --config` (every option, live routes
+    /// included).
+    #[staticmethod]
+    fn from_toml(py: Python<'_>, text: &str) -> PyResult<Self> {
+        let cfg = HubConfig::from_toml(text).map_err(err)?;
+        let inner = py.detach(|| Hub::start(cfg)).map_err(err)?;
+        Ok(PyHub { inner })
+    }
+
+    /// Whether the hub serves wss:// (a TLS certificate is configured).
+    #[getter]
+    fn secure(&self) -> bool {
+        self.inner.config().tls.is_some()
+    }
+
+    /// Caps a subscriber of a live route at `rate` messages per second per key (`None` lifts it).
+    #[pyo3(signature = (conn, rate))]
+    fn set_max_rate(&self, conn: ConnId, rate: Option<f64>) -> PyResult<()> {
+        self.inner.set_max_rate(conn, rate).map_err(err)
+    }
+
     /// `(ip, port)` the hub listens on.
     #[getter]
     fn local_addr(&self) -> (String, u16) {

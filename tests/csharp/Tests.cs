@@ -247,6 +247,38 @@ namespace OmnisockTests
         }
 
         [Test]
+        public static void LiveRouteFromTomlGivesASnapshotAndTheHostCapsARate()
+        {
+            var toml = "listen = \"127.0.0.1:0\"\n[[route]]\npath = \"/cam\"\nkind = \"host\"\n[route.live]\nkey = \"/id\"\n";
+            using (var hub = new Hub(HubOptions.FromToml(toml)))
+            {
+                var opened = new List<HubOpenEventArgs>();
+                hub.OnOpen += (s, e) => opened.Add(e);
+                for (int seq = 0; seq < 6; seq++)
+                    hub.Broadcast("/cam", "{\"id\":\"cam" + (seq % 3) + "\",\"seq\":" + seq + "}");
+                var ws = new WebSocket("ws://127.0.0.1:" + hub.Port + "/cam");
+                var r = new Recorder(ws);
+                Action pump = () => { hub.DispatchMessageQueue(); ws.DispatchMessageQueue(); };
+                try
+                {
+                    ws.Connect();
+                    H.Until(() => opened.Count == 1 && r.Messages.Count == 3, "opened and got the 3-key snapshot", pump);
+                    var got = r.Messages.Select(m => m.Data).OrderBy(x => x).ToList();
+                    Assert.Equal("{\"id\":\"cam0\",\"seq\":3}", got[0], "newest value of cam0");
+                    Assert.Equal("{\"id\":\"cam2\",\"seq\":5}", got[2], "newest value of cam2");
+                    hub.SetMaxRate(opened[0].ConnectionId, 5.0);
+                    Assert.Throws<ArgumentException>(() => hub.SetMaxRate(opened[0].ConnectionId, -1.0), "a negative rate");
+                    hub.SetMaxRate(opened[0].ConnectionId, 0);
+                    Assert.True(hub.StatusJson().Contains("\"snapshot_sent\":3"), "snapshot counted");
+                }
+                finally
+                {
+                    ws.Dispose();
+                }
+            }
+        }
+
+        [Test]
         public static void FallbackUrlSendManyPauseReadingAndMetricsOnTheInProcessHub()
         {
             using (var hub = new Hub(new HubOptions("127.0.0.1:0").AddRoute("/host", RouteKind.Host)))

@@ -186,3 +186,32 @@ def test_bad_route_config_is_a_clear_error():
     with pytest.raises(OSError):
         with omnisock.Hub(routes={"/a": "echo"}) as h:
             omnisock.Hub(f"127.0.0.1:{h.port}", routes={"/a": "echo"})
+
+
+def test_live_route_from_toml_snapshot_and_rate_cap():
+    """A live stream configured in TOML: a joining viewer gets the newest value of every key
+    first; the host caps a viewer's rate; a bad rate is a clear error."""
+
+    async def go():
+        hub = omnisock.Hub.from_toml(
+            'listen = "127.0.0.1:0"\n[[route]]\npath = "/cam"\nkind = "host"\n[route.live]\nkey = "/id"\n'
+        )
+        for seq in range(6):
+            hub.broadcast("/cam", json.dumps({"id": f"cam{seq % 3}", "seq": seq}))
+        viewer = await W.connect(hub.url("/cam"))
+        got = sorted([json.loads(await viewer.recv()) for _ in range(3)], key=lambda v: v["id"])
+        assert got == [{"id": "cam0", "seq": 3}, {"id": "cam1", "seq": 4}, {"id": "cam2", "seq": 5}]
+        conn = None
+        while conn is None:
+            for ev in await hub.next_batch():
+                if isinstance(ev, Open):
+                    conn = ev.conn
+        hub.set_max_rate(conn, 5.0)
+        with pytest.raises(ValueError, match="max_rate"):
+            hub.set_max_rate(conn, -1.0)
+        hub.set_max_rate(conn, None)
+        assert hub.status()["routes"][0]["live"]["snapshot_sent"] == 3
+        await viewer.close()
+        await hub.aclose()
+
+    run(go())

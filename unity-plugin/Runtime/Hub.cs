@@ -430,6 +430,17 @@ namespace Omnisock
             Native.Check(Native.omnisock_hub_set_reading_paused(H, conn, 0));
         }
 
+        /// <summary>
+        /// Caps a subscriber of a live route (<c>[route.live]</c> in the TOML) at
+        /// <paramref name="messagesPerSecond"/> per key; the newest value of each key is sent at
+        /// that rate. 0 lifts the cap. A negative rate, or a connection on a route without
+        /// <c>live</c>, throws <see cref="ArgumentException"/>.
+        /// </summary>
+        public void SetMaxRate(ulong conn, double messagesPerSecond)
+        {
+            Native.Check(Native.omnisock_hub_set_max_rate(H, conn, messagesPerSecond));
+        }
+
         private unsafe delegate int TextFiller(ulong hub, byte* buf, UIntPtr bufLen, out UIntPtr outLen);
 
         // Asks for the size first, then fills a buffer (the text may grow in between: retry).

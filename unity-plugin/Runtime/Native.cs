@@ -111,6 +111,7 @@ namespace Omnisock
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_status_json(ulong hub, byte* buf, UIntPtr bufLen, out UIntPtr outLen);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_poll(ulong hub, Event* events, UIntPtr capacity, out UIntPtr count);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_set_reading_paused(ulong hub, ulong conn, byte paused);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_set_max_rate(ulong hub, ulong conn, double rate);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_metrics_text(ulong hub, byte* buf, UIntPtr bufLen, out UIntPtr outLen);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_shutdown(ulong hub);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern void omnisock_hub_free(ulong hub);

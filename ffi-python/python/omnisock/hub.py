@@ -173,10 +173,22 @@ class Hub:
             static_dir=static_dir,
             demo_page=demo_page,
         )
+        self._init_state()
+
+    @classmethod
+    def from_toml(cls, text: str) -> "Hub":
+        """A hub from the TOML configuration of ``omnisock hub --config`` (every option,
+        ``[route.live]`` streams included)."""
+        hub = cls.__new__(cls)
+        hub._native = _native.Hub.from_toml(text)
+        hub._init_state()
+        return hub
+
+    def _init_state(self) -> None:
         self._pump: Optional[Pump] = None
         self._queue: collections.deque = collections.deque()
         self._waiter: Optional[asyncio.Future] = None
-        self.secure = cert is not None
+        self.secure = self._native.secure
 
     # ---- addresses -----------------------------------------------------------------------
 
@@ -247,6 +259,11 @@ class Hub:
 
     def resume_reading(self, conn: int) -> None:
         self._native.resume_reading(conn)
+
+    def set_max_rate(self, conn: int, rate: Optional[float]) -> None:
+        """Caps a subscriber of a live route at ``rate`` messages per second per key; the
+        newest value of each key is sent at that rate. ``None`` lifts the cap."""
+        self._native.set_max_rate(conn, rate)
 
     # ---- status ------------------------------------------------------------------------------
 

@@ -194,6 +194,14 @@ public final class Hub implements AutoCloseable {
     /** Reads from a connection again after {@link #pauseReading}; false if it is unknown or closing. */
     public boolean resumeReading(long conn) { return Native.hubSetReadingPaused(h(), conn, false) == 0; }
 
+    /**
+     * Caps a subscriber of a live route ({@code [route.live]} in the TOML) at
+     * {@code messagesPerSecond} per key; the newest value of each key is sent at that rate.
+     * 0 lifts the cap. False if the connection is gone; a negative rate, or a connection on a
+     * route without {@code live}, throws.
+     */
+    public boolean setMaxRate(long conn, double messagesPerSecond) { return Native.hubSetMaxRate(h(), conn, messagesPerSecond) == 0; }
+
     /** Accepts a handshake reported by {@link HubListener#onHandshake} (protocol: one the client offered, or null). */
     public boolean accept(long conn, String subprotocol) { return Native.hubAccept(h(), conn, subprotocol) == 0; }
 

@@ -121,6 +121,7 @@ final class Native {
     static native String hubStatusJson(long h);
     static native String hubMetricsText(long h);
     static native int hubSetReadingPaused(long h, long conn, boolean paused);
+    static native int hubSetMaxRate(long h, long conn, double rate);
     static native int hubSendMany(long h, long[] conns, byte[] data, boolean text);
     static native int hubAccept(long h, long conn, String protocol);
     static native int hubReject(long h, long conn, int status, String body);
