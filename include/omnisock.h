@@ -4,7 +4,9 @@
  * Conventions
  * - Objects are opaque 64-bit handles (omnisock_client, omnisock_hub, their configs). A zero,
  *   stale, freed or foreign handle returns OMNISOCK_ERR_INVALID_HANDLE; it never crashes.
- *   *_free of 0 or of an already freed handle does nothing.
+ *   *_free of 0 or of an already freed handle does nothing. A handle value is never issued
+ *   twice in a process, so a stale handle can never reach a newer object. A *_wait blocked on
+ *   a handle that another thread frees returns OMNISOCK_ERR_INVALID_HANDLE at once.
  * - Every fallible function returns an omnisock_result (0 = OMNISOCK_OK). Out-params are
  *   written only on success. omnisock_last_error() copies the message of this thread's last
  *   failure.
@@ -35,40 +37,40 @@
 typedef enum {
   // Success.
   OMNISOCK_OK = 0,
-  // An argument was invalid: a NULL pointer, a bad URL, an out-of-range value.
+  // An argument was invalid (null pointer, bad URL, bad option value, ...).
   OMNISOCK_ERR_INVALID_ARGUMENT = 1,
-  // The handle is 0, stale, freed, or of another type.
+  // The handle is zero, stale, freed, or belongs to another object type.
   OMNISOCK_ERR_INVALID_HANDLE = 2,
   // Text was not valid UTF-8.
   OMNISOCK_ERR_INVALID_UTF8 = 3,
-  // The connection is closed or closing.
+  // The operation needs an open connection, and it is closed (or closing).
   OMNISOCK_ERR_CLOSED = 4,
-  // The send queue is full; nothing was queued.
+  // The bounded send queue has no room for this message; nothing was queued.
   OMNISOCK_ERR_QUEUE_FULL = 5,
-  // A message is larger than the configured maximum.
+  // The message is larger than the configured maximum.
   OMNISOCK_ERR_MESSAGE_TOO_BIG = 6,
   // Connecting or the opening handshake failed.
   OMNISOCK_ERR_CONNECT = 7,
   // TLS configuration or certificate verification failed.
   OMNISOCK_ERR_TLS = 8,
-  // An operation timed out.
+  // An operation did not finish in time.
   OMNISOCK_ERR_TIMEOUT = 9,
-  // An I/O operation (such as binding the listen address) failed.
+  // Binding the listen address or another I/O step failed.
   OMNISOCK_ERR_IO = 10,
-  // Configuration text could not be parsed.
+  // Configuration text (TOML, .mdf) could not be parsed.
   OMNISOCK_ERR_CONFIG = 11,
-  // Unknown connection id, group or route.
+  // The connection id, group or route is not known.
   OMNISOCK_ERR_NOT_FOUND = 12,
   // The runtime or hub has been shut down.
   OMNISOCK_ERR_SHUTDOWN = 13,
-  // A panic was caught inside omnisock (a bug); the process keeps running.
+  // A panic was caught at the FFI boundary (a bug in omnisock; the process keeps running).
   OMNISOCK_ERR_PANIC = 14,
-  // An output buffer is too small; the needed size was written to the size out-param.
+  // An output buffer was too small; the required size was reported.
   OMNISOCK_ERR_BUFFER_TOO_SMALL = 15,
-  // The peer violated the WebSocket protocol.
+  // The WebSocket peer violated the protocol.
   OMNISOCK_ERR_PROTOCOL = 16,
-  // The server refused the WebSocket handshake with an HTTP status (a REJECTED event
-  // carries its status, headers and body).
+  // The server answered the WebSocket handshake with an HTTP status other than 101
+  // (the refusal, with status, headers and body, is reported as well).
   OMNISOCK_ERR_HANDSHAKE_REJECTED = 17,
   // A URL is malformed or not ws:// / wss://.
   OMNISOCK_ERR_INVALID_URL = 18,
@@ -78,42 +80,38 @@ typedef enum {
 typedef enum {
   // Connecting, or waiting to reconnect.
   OMNISOCK_CLIENT_CONNECTING = 0,
-  // Open.
+  // Open: messages flow.
   OMNISOCK_CLIENT_OPEN = 1,
-  // Closing handshake under way.
+  // `close` was called; the closing handshake is under way.
   OMNISOCK_CLIENT_CLOSING = 2,
   // Closed for good.
   OMNISOCK_CLIENT_CLOSED = 3,
 } omnisock_ready_state;
 
-// What an event is.
+// What an event is (see `omnisock_event` for the fields each kind fills).
 typedef enum {
-  // The connection opened. Client: also after each reconnect; `data` is the negotiated
-  // subprotocol (may be empty). Hub: a connection on a `host` route opened; `conn`, `path`,
-  // `query`, `remote` and `headers` describe it.
+  // The connection opened (a client also after each reconnect); carries the request or
+  // response line details and the negotiated subprotocol.
   OMNISOCK_EVENT_OPEN = 1,
-  // A text message (UTF-8, already validated) in `data`/`data_len`. NOT NUL-terminated.
+  // A text message (UTF-8, validated once in the core).
   OMNISOCK_EVENT_TEXT = 2,
-  // A binary message in `data`/`data_len`.
+  // A binary message.
   OMNISOCK_EVENT_BINARY = 3,
-  // The connection closed: `code` is the close code (1006 = no close frame), `data` the
-  // reason, `flags & OMNISOCK_EVENT_FLAG_CLEAN` tells whether the closing handshake completed.
-  // For a client this is the last event unless reconnecting follows.
+  // The connection closed: close code, reason, and whether the closing handshake
+  // completed. For a client this is the last event unless reconnecting follows.
   OMNISOCK_EVENT_CLOSE = 4,
-  // Something failed: `code` is an `omnisock_result`, `data` the message.
+  // Something failed: an error code and a message.
   OMNISOCK_EVENT_ERROR = 5,
-  // A client lost its connection and retries: `code` is the attempt (1-based),
-  // `delay_ms` the wait before it, `data` why the previous connection ended.
+  // A client lost its connection and retries: attempt (1-based), delay, and why the
+  // previous connection ended.
   OMNISOCK_EVENT_RECONNECTING = 6,
-  // A pong with a non-empty payload (the answer to a ping you sent) in `data`.
+  // A pong with a non-empty payload (the answer to a ping the host sent).
   OMNISOCK_EVENT_PONG = 7,
-  // Hub, routes with host_accepts: a handshake waits for `omnisock_hub_accept` or
-  // `omnisock_hub_reject` (within 10 s, else HTTP 503). Fields as for OPEN; `data` is the
-  // subprotocol the route would pick (may be empty).
+  // Hub, routes with host_accepts: a handshake waits for accept or reject (within 10 s,
+  // else HTTP 503); carries what an open carries.
   OMNISOCK_EVENT_HANDSHAKE = 8,
-  // A client's handshake was refused: `code` is the HTTP status, `headers` the response
-  // headers, `data` the response body (at most 64 KiB). An ERROR event with
-  // OMNISOCK_ERR_HANDSHAKE_REJECTED follows.
+  // A client's handshake was refused: HTTP status, response headers and body (at most
+  // 64 KiB). An error with HANDSHAKE_REJECTED follows.
   OMNISOCK_EVENT_REJECTED = 9,
 } omnisock_event_kind;
 
@@ -148,6 +146,19 @@ typedef uint64_t omnisock_client;
 // One event. Every pointer in it is borrowed: it stays valid until the next
 // `omnisock_*_poll` or `omnisock_*_free` on the same handle, and must not be freed.
 // String fields other than `data` are NUL-terminated as well as sized.
+//
+// What each kind fills:
+// - OPEN / HANDSHAKE: `conn` (hub), `path`, `query`, `remote`, `headers`; `data` is the
+//   negotiated (OPEN) or proposed (HANDSHAKE) subprotocol, may be empty. A HANDSHAKE waits for
+//   `omnisock_hub_accept` or `omnisock_hub_reject`.
+// - TEXT / BINARY: `data`/`data_len` (text is valid UTF-8 and NOT NUL-terminated).
+// - CLOSE: `code` is the close code (1006 = no close frame), `data` the reason,
+//   `flags & OMNISOCK_EVENT_FLAG_CLEAN` whether the closing handshake completed.
+// - ERROR: `code` is an `omnisock_result`, `data` the message.
+// - RECONNECTING: `code` is the attempt (1-based), `delay_ms` the wait before it, `data` why
+//   the previous connection ended.
+// - PONG: `data` is the payload.
+// - REJECTED: `code` is the HTTP status, `headers` the response headers, `data` the body.
 typedef struct {
   // What happened.
   omnisock_event_kind kind;
@@ -232,6 +243,15 @@ omnisock_result omnisock_runtime_shutdown(uint32_t timeout_ms);
 // Free it with `omnisock_client_config_free`.
 omnisock_result omnisock_client_config_new(const char *url, omnisock_client_config *out);
 
+// Creates a client configuration from its JSON form (`len` bytes of UTF-8): every option of
+// the core's `ClientConfig` by name, sizes and durations in human form, e.g.
+// `{"url":"wss://h/ws","fallback_urls":["wss://h2/ws"],"max_message_size":"1MiB",
+// "ping_interval":"15s","reconnect":{"max_attempts":5}}`. Missing keys keep the defaults;
+// unknown keys and invalid values fail with OMNISOCK_ERR_CONFIG / OMNISOCK_ERR_INVALID_ARGUMENT.
+omnisock_result omnisock_client_config_from_json(const char *text,
+                                                 size_t len,
+                                                 omnisock_client_config *out);
+
 // Creates a client configuration from MMDAgent-EX `.mdf` text (`len` bytes, need not be
 // NUL-terminated): `Plugin_Remote_Websocket_Host`, `_Port` and `_Directory` give the URL
 // (port 443 means wss://, any other ws://) and line framing is turned on.
@@ -250,6 +270,11 @@ omnisock_result omnisock_client_config_add_header(omnisock_client_config cfg,
 // Adds a subprotocol to offer (in preference order).
 omnisock_result omnisock_client_config_add_subprotocol(omnisock_client_config cfg,
                                                        const char *name);
+
+// Adds another URL of the same service (e.g. another hub node): after a failed attempt or a
+// lost connection, the next reconnect tries the next URL in turn. Checked when connecting.
+omnisock_result omnisock_client_config_add_fallback_url(omnisock_client_config cfg,
+                                                        const char *url);
 
 // Sets the limit for TCP connect + TLS + WebSocket handshake (milliseconds, > 0).
 omnisock_result omnisock_client_config_set_connect_timeout_ms(omnisock_client_config cfg,
@@ -271,7 +296,8 @@ omnisock_result omnisock_client_config_set_reconnect(omnisock_client_config cfg,
                                                      uint32_t max_delay_ms);
 
 // Sets the send queue limit in bytes (> 0). A send that would exceed it fails with
-// `OMNISOCK_ERR_QUEUE_FULL` and queues nothing.
+// `OMNISOCK_ERR_QUEUE_FULL` and queues nothing (retry once the queue drained); a message
+// larger than the limit itself can never fit and fails with `OMNISOCK_ERR_MESSAGE_TOO_BIG`.
 omnisock_result omnisock_client_config_set_send_queue_limit(omnisock_client_config cfg,
                                                             size_t bytes);
 
@@ -303,10 +329,13 @@ omnisock_result omnisock_client_config_dangerous_accept_any_certificate(omnisock
 omnisock_result omnisock_client_connect(omnisock_client_config cfg, omnisock_client *out);
 
 // Queues a text message of `len` bytes (checked to be UTF-8; need not be NUL-terminated).
-// Never blocks on the network. Fails with OMNISOCK_ERR_INVALID_UTF8, _QUEUE_FULL or _CLOSED.
+// Never blocks on the network. Fails with OMNISOCK_ERR_INVALID_UTF8, _QUEUE_FULL or _CLOSED,
+// and with OMNISOCK_ERR_MESSAGE_TOO_BIG (before reading `text`) when `len` exceeds the send
+// queue limit.
 omnisock_result omnisock_client_send_text(omnisock_client client, const char *text, size_t len);
 
-// Queues a binary message of `len` bytes (copied). Never blocks on the network.
+// Queues a binary message of `len` bytes (copied). Never blocks on the network. Fails as
+// `omnisock_client_send_text` does (but for UTF-8).
 omnisock_result omnisock_client_send_binary(omnisock_client client,
                                             const uint8_t *data,
                                             size_t len);
@@ -349,7 +378,8 @@ omnisock_result omnisock_client_set_wake_callback(omnisock_client client,
 
 // Frees a client. An open connection is dropped at once (no closing handshake: call
 // `omnisock_client_close` and wait for the CLOSE event first for a clean close). Events and
-// their borrowed bytes are released. 0 and already freed handles are ignored.
+// their borrowed bytes are released. A thread blocked in `omnisock_client_wait` on it returns
+// at once with OMNISOCK_ERR_INVALID_HANDLE. 0 and already freed handles are ignored.
 void omnisock_client_free(omnisock_client client);
 
 // Creates an empty hub configuration listening on `listen` ("ip:port"; port 0 picks a free
@@ -398,10 +428,18 @@ omnisock_result omnisock_hub_config_set_keepalive(omnisock_hub_config cfg,
                                                   uint32_t ping_interval_ms,
                                                   uint32_t pong_timeout_ms);
 
+// Sets the limits on sockets in their handshake: each gets `timeout_ms` (> 0; default 10000)
+// for its TLS handshake and request head, and at most `max_pending` (> 0; default 1024) are
+// pending at once; a new socket beyond that evicts the oldest pending one.
+omnisock_result omnisock_hub_config_set_handshake_limits(omnisock_hub_config cfg,
+                                                         uint32_t timeout_ms,
+                                                         size_t max_pending);
+
 // Sets the most connections held at once (more get HTTP 503).
 omnisock_result omnisock_hub_config_set_max_connections(omnisock_hub_config cfg, size_t max);
 
-// Sets the largest accepted incoming message in bytes (> 0); bigger closes with 1009.
+// Sets the largest accepted incoming message in bytes (> 0); bigger closes with 1009. Messages
+// the host sends through the hub are held to it too (OMNISOCK_ERR_MESSAGE_TOO_BIG).
 omnisock_result omnisock_hub_config_set_max_message_size(omnisock_hub_config cfg, size_t bytes);
 
 // Adds an allowed Origin (once any is added, handshakes from other origins get HTTP 403).
@@ -433,6 +471,17 @@ omnisock_result omnisock_hub_send_binary(omnisock_hub h,
                                          const uint8_t *data,
                                          size_t len);
 
+// Queues one message (`len` bytes, copied once and shared; text when `text` is true, checked
+// as UTF-8) to each of the `n` connections in `conns`, and writes how many took it to
+// `out_count`. Connections that are gone, closing, or whose queue dropped it are skipped.
+omnisock_result omnisock_hub_send_many(omnisock_hub h,
+                                       const uint64_t *conns,
+                                       size_t n,
+                                       const uint8_t *data,
+                                       size_t len,
+                                       bool text,
+                                       size_t *out_count);
+
 // Closes connection `conn` with `code` and `reason` (may be NULL) after its queued messages.
 omnisock_result omnisock_hub_close_connection(omnisock_hub h,
                                               uint64_t conn,
@@ -455,6 +504,11 @@ omnisock_result omnisock_hub_ping(omnisock_hub h, uint64_t conn, const uint8_t *
 // Stops (`paused` = true) or resumes reading from `conn`: back-pressure for hosts that
 // cannot take more messages from it yet.
 omnisock_result omnisock_hub_set_reading_paused(omnisock_hub h, uint64_t conn, bool paused);
+
+// Caps a subscriber of a live route (`[route.live]`) at `rate` messages per second per key;
+// the newest value of each key is sent at that rate. `rate` = 0 lifts the cap. A negative or
+// non-finite rate is `INVALID_ARGUMENT`; a connection on a route without `live` too.
+omnisock_result omnisock_hub_set_max_rate(omnisock_hub h, uint64_t conn, double rate);
 
 // Adds connection `conn` to `group` (idempotent).
 omnisock_result omnisock_hub_join(omnisock_hub h, uint64_t conn, const char *group);
@@ -501,6 +555,9 @@ omnisock_result omnisock_hub_group_size(omnisock_hub h, const char *group, size_
 // Writes the number of open WebSocket connections.
 omnisock_result omnisock_hub_connection_count(omnisock_hub h, size_t *out);
 
+// Writes the number of bytes waiting in connection `conn`'s outbound queue.
+omnisock_result omnisock_hub_queued_bytes(omnisock_hub h, uint64_t conn, size_t *out);
+
 // Copies the status JSON (as served at /_omnisock/status) into `buf` with a NUL. Writes the
 // length without the NUL to `out_len`; when `buf_len` is too small, fails with
 // OMNISOCK_ERR_BUFFER_TOO_SMALL and `out_len` tells the length needed (plus 1 for the NUL).
@@ -508,6 +565,13 @@ omnisock_result omnisock_hub_status_json(omnisock_hub h,
                                          char *buf,
                                          size_t buf_len,
                                          size_t *out_len);
+
+// Copies the metrics in the Prometheus text format (as served at /metrics) into `buf`, like
+// `omnisock_hub_status_json` does for the status.
+omnisock_result omnisock_hub_metrics_text(omnisock_hub h,
+                                          char *buf,
+                                          size_t buf_len,
+                                          size_t *out_len);
 
 // Moves up to `capacity` events of `host` routes into `events`; see `omnisock_client_poll`
 // for how long their pointers stay valid.
@@ -533,7 +597,8 @@ omnisock_result omnisock_hub_set_wake_callback(omnisock_hub h,
 // valid (calls then fail with OMNISOCK_ERR_SHUTDOWN or _NOT_FOUND) until freed.
 omnisock_result omnisock_hub_shutdown(omnisock_hub h);
 
-// Shuts the hub down (if not yet) and frees it. 0 and already freed handles are ignored.
+// Shuts the hub down (if not yet) and frees it. A thread blocked in `omnisock_hub_wait` on it
+// returns at once with OMNISOCK_ERR_INVALID_HANDLE. 0 and already freed handles are ignored.
 void omnisock_hub_free(omnisock_hub h);
 
 #ifdef __cplusplus

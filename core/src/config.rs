@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
@@ -11,18 +11,28 @@ use crate::error::{Error, Result};
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 16 << 20;
 
 /// How a client reconnects after losing its connection.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ReconnectPolicy {
     /// Retries after a lost connection (0 = reconnect off).
     pub max_attempts: u32,
     /// Delay before the first retry.
+    #[serde(with = "crate::human::duration")]
     pub initial_delay: Duration,
     /// Upper bound of the delay.
+    #[serde(with = "crate::human::duration")]
     pub max_delay: Duration,
     /// Growth factor per attempt.
     pub multiplier: f64,
     /// Random part of each delay, 0.0..=1.0 (0.5 = the delay is scaled by 0.5..1.0 at random).
     pub jitter: f64,
+}
+
+impl Default for ReconnectPolicy {
+    /// Reconnect off (with the backoff delays used once attempts are set).
+    fn default() -> Self {
+        Self::off()
+    }
 }
 
 impl ReconnectPolicy {
@@ -55,16 +65,21 @@ impl ReconnectPolicy {
 }
 
 /// TLS options of a client.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ClientTls {
     /// Extra trusted CA certificates (PEM), added to the webpki roots.
+    #[serde(with = "crate::human::pem")]
     pub extra_ca_pem: Vec<u8>,
     /// Accept any server certificate. DANGEROUS: disables all authentication of the server.
     pub danger_accept_invalid_certs: bool,
 }
 
-/// Everything a client needs to connect.
-#[derive(Debug, Clone, PartialEq)]
+/// Everything a client needs to connect. Serialized (JSON, TOML) with sizes and durations in
+/// human form (`"16MiB"`, `"250ms"`); missing keys keep the defaults of [`ClientConfig::new`],
+/// unknown keys are errors ([`ClientConfig::from_json`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ClientConfig {
     /// `ws://` or `wss://` URL.
     pub url: String,
@@ -76,25 +91,39 @@ pub struct ClientConfig {
     /// Subprotocols to offer, in preference order.
     pub subprotocols: Vec<String>,
     /// Limit for TCP connect + TLS + WebSocket handshake.
+    #[serde(with = "crate::human::duration")]
     pub connect_timeout: Duration,
     /// Interval between keepalive pings (`None` = no pings).
+    #[serde(with = "crate::human::optional_duration")]
     pub ping_interval: Option<Duration>,
     /// Time to wait for any data (a pong at the latest) after a ping before the peer is dead.
+    #[serde(with = "crate::human::duration")]
     pub pong_timeout: Duration,
     /// Time to wait for the peer's close frame after sending one.
+    #[serde(with = "crate::human::duration")]
     pub close_timeout: Duration,
     /// Reconnect policy.
     pub reconnect: ReconnectPolicy,
     /// Bytes that may wait in the send queue; `send` fails beyond it.
+    #[serde(with = "crate::human::size")]
     pub send_queue_limit: usize,
     /// Largest accepted incoming message; bigger closes with 1009.
+    #[serde(with = "crate::human::size")]
     pub max_message_size: usize,
     /// MMDAgent-EX line framing: one event per received `"\n"`-terminated line, `"\n"` appended on send.
     pub line_framing: bool,
     /// TLS options.
     pub tls: ClientTls,
     /// Limits of the event queue.
+    #[serde(skip)]
     pub event_limits: crate::event::QueueLimits,
+}
+
+impl Default for ClientConfig {
+    /// The defaults of [`ClientConfig::new`], without a URL.
+    fn default() -> Self {
+        ClientConfig::new("")
+    }
 }
 
 impl ClientConfig {
@@ -117,6 +146,45 @@ impl ClientConfig {
             tls: ClientTls::default(),
             event_limits: Default::default(),
         }
+    }
+
+    /// Reads the serialized form (JSON; see the type's docs) and validates it: the one way a
+    /// binding hands the core a whole client configuration.
+    pub fn from_json(text: &str) -> Result<Self> {
+        let cfg: ClientConfig = serde_json::from_str(text).map_err(|e| Error::config(format!("client config: {e}")))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// The serialized form (JSON, human sizes and durations).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Checks the numbers every binding may set: timeouts and limits above zero, a pong
+    /// timeout when pings are on, and reconnect delays with `0 < initial_delay <= max_delay`.
+    /// The one place client options are validated; bindings call it after each change.
+    pub fn validate(&self) -> Result<()> {
+        if self.connect_timeout.is_zero() {
+            return Err(Error::invalid("connect timeout must be > 0"));
+        }
+        if self.ping_interval.is_some_and(|p| !p.is_zero()) && self.pong_timeout.is_zero() {
+            return Err(Error::invalid("pong timeout must be > 0 when pings are on"));
+        }
+        if self.close_timeout.is_zero() {
+            return Err(Error::invalid("close timeout must be > 0"));
+        }
+        let r = &self.reconnect;
+        if r.enabled() && (r.initial_delay.is_zero() || r.max_delay < r.initial_delay) {
+            return Err(Error::invalid("reconnect delays must satisfy 0 < initial delay <= max delay"));
+        }
+        if self.send_queue_limit == 0 {
+            return Err(Error::invalid("send queue limit must be > 0"));
+        }
+        if self.max_message_size == 0 {
+            return Err(Error::invalid("max message size must be > 0"));
+        }
+        Ok(())
     }
 
     /// Reads an MMDAgent-EX `.mdf` text: `Plugin_Remote_Websocket_Host`, `_Port` and
@@ -236,6 +304,65 @@ pub struct RouteConfig {
     pub subprotocols: Vec<String>,
     /// `host` routes: the host accepts or rejects each handshake (see `Event::Handshake`).
     pub host_accepts: bool,
+    /// Live-stream handling (conflation by key, rate caps, staleness, snapshots); see
+    /// [`LiveConfig`]. Applies to messages fanned out to the route (broadcast, relay, host
+    /// broadcasts), on every node.
+    pub live: Option<LiveConfig>,
+}
+
+/// How a live route finds a message's key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyRule {
+    /// A JSON pointer (RFC 6901) into a JSON message, e.g. `/id`; written `"/id"`.
+    JsonPointer(String),
+    /// The first N bytes of the message; written `"prefix:N"`.
+    Prefix(usize),
+    /// The whole stream is one key; written `"stream"`.
+    Stream,
+}
+
+impl KeyRule {
+    /// Parses `"/id"`, `"prefix:8"` or `"stream"`.
+    pub fn parse(s: &str) -> Result<Self> {
+        if s == "stream" {
+            Ok(KeyRule::Stream)
+        } else if s.starts_with('/') {
+            Ok(KeyRule::JsonPointer(s.to_string()))
+        } else if let Some(n) = s.strip_prefix("prefix:") {
+            match n.parse::<usize>() {
+                Ok(n) if n > 0 && n <= 1024 => Ok(KeyRule::Prefix(n)),
+                _ => Err(Error::config(format!("live key {s:?}: prefix length must be 1-1024"))),
+            }
+        } else {
+            Err(Error::config(format!("live key {s:?}: use a JSON pointer such as \"/id\", \"prefix:N\" or \"stream\"")))
+        }
+    }
+}
+
+/// Live-stream settings of a route (see `hub::live`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveConfig {
+    /// How a message's key is found.
+    pub key: KeyRule,
+    /// Queued messages a subscriber may have before newer ones replace older ones of the same
+    /// key (a subscriber that keeps up stays below it and gets every message).
+    pub threshold: usize,
+    /// A queued message older than this when its turn comes is not written.
+    pub max_age: Option<Duration>,
+    /// Send a joining subscriber the latest value of every key first.
+    pub snapshot: bool,
+    /// Most keys remembered for snapshots and rate caps (older keys are evicted, counted).
+    pub max_keys: usize,
+    /// Default per-subscriber cap, messages per second per key (`?max_rate=` overrides).
+    pub max_rate: Option<f64>,
+}
+
+impl LiveConfig {
+    /// Conflation by `key` with the defaults: threshold 8, no max age, snapshots on, 10,000
+    /// keys, no rate cap.
+    pub fn new(key: KeyRule) -> Self {
+        LiveConfig { key, threshold: 8, max_age: None, snapshot: true, max_keys: 10_000, max_rate: None }
+    }
 }
 
 impl RouteConfig {
@@ -249,6 +376,7 @@ impl RouteConfig {
             on_overflow: OverflowPolicy::Close,
             subprotocols: Vec::new(),
             host_accepts: false,
+            live: None,
         }
     }
 }
@@ -271,11 +399,13 @@ pub struct HubConfig {
     pub routes: Vec<RouteConfig>,
     /// Most connections held at once; more get HTTP 503.
     pub max_connections: usize,
-    /// Largest accepted incoming message; bigger closes with 1009.
+    /// Largest accepted incoming message; bigger closes with 1009. Messages the host sends
+    /// through the hub are held to it as well.
     pub max_message_size: usize,
     /// Allowed `Origin` header values (empty = any origin, and requests without one).
     pub origins: Vec<String>,
-    /// Required `token` query parameter or `Authorization: Bearer` value (None = no check).
+    /// Required `token` query parameter (percent-encoded) or `Authorization: Bearer` value on
+    /// every handshake and on `/_omnisock/status` and `/metrics` (None = no check).
     pub token: Option<String>,
     /// Directory served for plain GET requests that match no route.
     pub static_dir: Option<PathBuf>,
@@ -299,7 +429,26 @@ pub struct HubConfig {
     pub backplane_ca: Option<PathBuf>,
     /// Limits of the host event queue.
     pub event_limits: crate::event::QueueLimits,
+    /// Hub-wide budget of outbound bytes held for all connections together (queued and being
+    /// written). When it is reached, each route's overflow policy applies to the connections
+    /// that lag (a non-empty queue); connections that keep up are not affected.
+    pub max_buffered: usize,
+    /// Kernel send buffer per connection (`SO_SNDBUF`; Linux doubles it), so a stalled reader
+    /// is noticed after this much instead of the several hundred KiB autotuning allows.
+    /// 0 leaves the kernel's autotuning.
+    pub send_buffer: usize,
+    /// Time a new socket has for its TLS handshake and its HTTP request head (default 10 s);
+    /// a socket still silent then is closed.
+    pub handshake_timeout: Duration,
+    /// Most sockets in their TLS handshake or request head at once (default 1024). A new socket
+    /// beyond it evicts the oldest pending one, so silent sockets cannot crowd out clients.
+    pub max_pending_handshakes: usize,
 }
+
+/// Default of [`HubConfig::max_buffered`].
+pub const DEFAULT_MAX_BUFFERED: usize = 512 << 20;
+/// Default of [`HubConfig::send_buffer`].
+pub const DEFAULT_SEND_BUFFER: usize = 64 << 10;
 
 impl HubConfig {
     /// An empty hub on `listen` with no routes.
@@ -321,6 +470,10 @@ impl HubConfig {
             backplane_prefix: "omnisock".into(),
             backplane_ca: None,
             event_limits: Default::default(),
+            max_buffered: DEFAULT_MAX_BUFFERED,
+            send_buffer: DEFAULT_SEND_BUFFER,
+            handshake_timeout: Duration::from_secs(10),
+            max_pending_handshakes: 1024,
         }
     }
 
@@ -347,6 +500,12 @@ impl HubConfig {
         if let Some(s) = file.max_message_size {
             cfg.max_message_size = parse_size(&s)?;
         }
+        if let Some(s) = file.max_buffered {
+            cfg.max_buffered = parse_size(&s)?;
+        }
+        if let Some(s) = file.send_buffer {
+            cfg.send_buffer = parse_size(&s)?;
+        }
         cfg.origins = file.origins.unwrap_or_default();
         cfg.token = file.token;
         cfg.static_dir = file.static_dir;
@@ -361,6 +520,15 @@ impl HubConfig {
         }
         if let Some(p) = file.ping_interval {
             cfg.ping_interval = (p > 0.0).then(|| Duration::from_secs_f64(p));
+        }
+        if let Some(n) = file.max_pending_handshakes {
+            cfg.max_pending_handshakes = n;
+        }
+        if let Some(t) = file.handshake_timeout {
+            if !(t > 0.0 && t.is_finite() && t < 1e9) {
+                return Err(Error::config("handshake_timeout must be > 0 seconds"));
+            }
+            cfg.handshake_timeout = Duration::from_secs_f64(t);
         }
         if let Some(p) = file.pong_timeout {
             if p <= 0.0 {
@@ -377,6 +545,26 @@ impl HubConfig {
             }
             if let Some(p) = r.on_overflow {
                 route.on_overflow = p;
+            }
+            if let Some(l) = r.live {
+                let mut live = LiveConfig::new(KeyRule::parse(&l.key).map_err(|e| Error::config(format!("route {:?}: {e}", route.path)))?);
+                if let Some(t) = l.threshold {
+                    live.threshold = t;
+                }
+                if let Some(a) = l.max_age {
+                    if a <= 0.0 || !a.is_finite() {
+                        return Err(Error::config(format!("route {:?}: live.max_age must be > 0 seconds", route.path)));
+                    }
+                    live.max_age = Some(Duration::from_secs_f64(a));
+                }
+                if let Some(s) = l.snapshot {
+                    live.snapshot = s;
+                }
+                if let Some(k) = l.max_keys {
+                    live.max_keys = k;
+                }
+                live.max_rate = l.max_rate;
+                route.live = Some(live);
             }
             cfg.routes.push(route);
         }
@@ -403,9 +591,32 @@ impl HubConfig {
             if r.queue_limit == 0 {
                 return Err(Error::config(format!("route {:?}: queue_limit must be > 0", r.path)));
             }
+            if let Some(l) = &r.live {
+                if l.max_keys == 0 {
+                    return Err(Error::config(format!("route {:?}: live.max_keys must be > 0", r.path)));
+                }
+                if l.max_rate.is_some_and(|m| !(m > 0.0 && m.is_finite())) {
+                    return Err(Error::config(format!("route {:?}: live.max_rate must be > 0 messages per second", r.path)));
+                }
+                if !matches!(r.kind, RouteKind::Broadcast | RouteKind::Relay | RouteKind::Host) {
+                    return Err(Error::config(format!("route {:?}: live needs kind broadcast, relay or host", r.path)));
+                }
+            }
         }
         if self.max_message_size == 0 {
             return Err(Error::config("max_message_size must be > 0"));
+        }
+        if self.max_buffered == 0 {
+            return Err(Error::config("max_buffered must be > 0 (e.g. \"512MiB\")"));
+        }
+        if self.send_buffer > (1 << 30) {
+            return Err(Error::config("send_buffer must be at most 1GiB (0 = the kernel's autotuning)"));
+        }
+        if self.max_pending_handshakes == 0 {
+            return Err(Error::config("max_pending_handshakes must be > 0"));
+        }
+        if self.handshake_timeout.is_zero() {
+            return Err(Error::config("handshake_timeout must be > 0"));
         }
         Ok(())
     }
@@ -417,6 +628,8 @@ struct HubFile {
     listen: Option<String>,
     max_connections: Option<usize>,
     max_message_size: Option<SizeValue>,
+    max_buffered: Option<SizeValue>,
+    send_buffer: Option<SizeValue>,
     origins: Option<Vec<String>>,
     token: Option<String>,
     static_dir: Option<PathBuf>,
@@ -428,6 +641,10 @@ struct HubFile {
     ping_interval: Option<f64>,
     /// Seconds to wait for any data after a ping.
     pong_timeout: Option<f64>,
+    /// Seconds a new socket has for its TLS handshake and request head.
+    handshake_timeout: Option<f64>,
+    /// Most sockets in their handshake at once.
+    max_pending_handshakes: Option<usize>,
     tls: Option<TlsFile>,
     #[serde(default)]
     route: Vec<RouteFile>,
@@ -449,6 +666,20 @@ struct RouteFile {
     on_overflow: Option<OverflowPolicy>,
     subprotocols: Option<Vec<String>>,
     host_accepts: Option<bool>,
+    live: Option<LiveFile>,
+}
+
+/// `[route.live]` in TOML.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LiveFile {
+    key: String,
+    threshold: Option<usize>,
+    /// Seconds.
+    max_age: Option<f64>,
+    snapshot: Option<bool>,
+    max_keys: Option<usize>,
+    max_rate: Option<f64>,
 }
 
 /// A size written as a number of bytes or a string like `"1MiB"`.
@@ -488,6 +719,81 @@ pub fn parse_size_str(s: &str) -> Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn live_route_from_toml_and_its_errors() {
+        let cfg = HubConfig::from_toml(
+            "[[route]]\npath = \"/cam\"\nkind = \"broadcast\"\n[route.live]\nkey = \"/id\"\nthreshold = 4\nmax_age = 1.5\nsnapshot = false\nmax_keys = 100\nmax_rate = 10\n",
+        )
+        .unwrap();
+        let live = cfg.routes[0].live.clone().unwrap();
+        assert_eq!(live.key, KeyRule::JsonPointer("/id".into()));
+        assert_eq!((live.threshold, live.snapshot, live.max_keys, live.max_rate), (4, false, 100, Some(10.0)));
+        assert_eq!(live.max_age, Some(Duration::from_millis(1500)));
+        let prefix = HubConfig::from_toml("[[route]]\npath = \"/p\"\nkind = \"relay\"\n[route.live]\nkey = \"prefix:4\"\n").unwrap();
+        assert_eq!(prefix.routes[0].live.as_ref().unwrap().key, KeyRule::Prefix(4));
+        for (bad, says) in [
+            ("key = \"id\"", "JSON pointer"),
+            ("key = \"prefix:0\"", "prefix length"),
+            ("key = \"/id\"\nmax_rate = -1", "max_rate"),
+            ("key = \"/id\"\nmax_age = 0", "max_age"),
+            ("key = \"/id\"\nbogus = 1", "bogus"),
+        ] {
+            let e = HubConfig::from_toml(&format!("[[route]]\npath = \"/c\"\nkind = \"broadcast\"\n[route.live]\n{bad}\n")).unwrap_err();
+            assert!(e.to_string().contains(says), "{bad}: {e}");
+        }
+        let echo = HubConfig::from_toml("[[route]]\npath = \"/e\"\nkind = \"echo\"\n[route.live]\nkey = \"stream\"\n").unwrap_err();
+        assert!(echo.to_string().contains("broadcast, relay or host"), "{echo}");
+    }
+
+    #[test]
+    fn client_config_crosses_as_json_with_human_sizes_and_durations() {
+        let mut c = ClientConfig::new("ws://127.0.0.1:9/a");
+        c.fallback_urls = vec!["ws://127.0.0.1:10/a".into()];
+        c.reconnect = ReconnectPolicy::backoff(3);
+        c.ping_interval = None;
+        c.headers = vec![("X-A".into(), "1".into())];
+        let json = c.to_json();
+        assert!(json.contains("\"max_message_size\":\"16MiB\""), "{json}");
+        assert!(json.contains("\"initial_delay\":\"250ms\""), "{json}");
+        assert!(json.contains("\"ping_interval\":\"off\""), "{json}");
+        assert_eq!(ClientConfig::from_json(&json).unwrap(), c);
+        let short = ClientConfig::from_json(r#"{"url":"ws://h/","max_message_size":"1MiB","connect_timeout":"1.5s","ping_interval":5}"#).unwrap();
+        assert_eq!(short.max_message_size, 1 << 20);
+        assert_eq!(short.connect_timeout, Duration::from_millis(1500));
+        assert_eq!(short.ping_interval, Some(Duration::from_secs(5)));
+        assert_eq!(short.send_queue_limit, ClientConfig::new("").send_queue_limit, "missing keys keep the defaults");
+        let unknown = ClientConfig::from_json(r#"{"url":"ws://h/","max_size":1}"#).unwrap_err();
+        assert_eq!(unknown.code(), crate::ErrorCode::Config);
+        assert!(unknown.to_string().contains("max_size"), "{unknown}");
+        let invalid = ClientConfig::from_json(r#"{"url":"ws://h/","send_queue_limit":0}"#).unwrap_err();
+        assert!(invalid.to_string().contains("send queue limit"), "{invalid}");
+        assert!(ClientConfig::from_json(r#"{"url":"ws://h/","connect_timeout":"soon"}"#).is_err());
+    }
+
+    #[test]
+    fn client_validate_accepts_the_defaults_and_refuses_zero_limits() {
+        let ok = ClientConfig::new("ws://127.0.0.1:1/");
+        ok.validate().unwrap();
+        let mut c = ok.clone();
+        c.connect_timeout = Duration::ZERO;
+        assert!(c.validate().unwrap_err().to_string().contains("connect timeout"));
+        let mut c = ok.clone();
+        c.pong_timeout = Duration::ZERO;
+        assert!(c.validate().is_err(), "pings on need a pong timeout");
+        c.ping_interval = None;
+        c.validate().unwrap();
+        let mut c = ok.clone();
+        c.reconnect = ReconnectPolicy::backoff(3);
+        c.reconnect.max_delay = c.reconnect.initial_delay / 2;
+        assert!(c.validate().unwrap_err().to_string().contains("reconnect"));
+        let mut c = ok.clone();
+        c.send_queue_limit = 0;
+        assert!(c.validate().is_err());
+        let mut c = ok;
+        c.max_message_size = 0;
+        assert_eq!(c.validate().unwrap_err().code(), crate::ErrorCode::InvalidArgument);
+    }
 
     #[test]
     fn mdf_443_is_wss_and_turns_line_framing_on() {

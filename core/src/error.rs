@@ -5,47 +5,47 @@
 
 use std::fmt;
 
-/// Stable, numbered error kinds. `0` is success and is not a variant here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[repr(i32)]
-pub enum ErrorCode {
-    /// An argument was invalid (null pointer, bad URL, bad option value, ...).
-    InvalidArgument = 1,
-    /// The handle is zero, stale, freed, or belongs to another object type.
-    InvalidHandle = 2,
-    /// Text was not valid UTF-8.
-    InvalidUtf8 = 3,
-    /// The operation needs an open connection, and it is closed (or closing).
-    Closed = 4,
-    /// The bounded send queue has no room for this message; nothing was queued.
-    QueueFull = 5,
-    /// The message is larger than the configured maximum.
-    MessageTooBig = 6,
-    /// Connecting or the opening handshake failed.
-    Connect = 7,
-    /// TLS configuration or certificate verification failed.
-    Tls = 8,
-    /// An operation did not finish in time.
-    Timeout = 9,
-    /// Binding the listen address or another I/O step failed.
-    Io = 10,
-    /// Configuration text (TOML, .mdf) could not be parsed.
-    Config = 11,
-    /// The connection id, group or route is not known.
-    NotFound = 12,
-    /// The runtime or hub has been shut down.
-    Shutdown = 13,
-    /// A panic was caught at the FFI boundary (a bug in omnisock; the process keeps running).
-    Panic = 14,
-    /// An output buffer was too small; the required size was reported.
-    BufferTooSmall = 15,
-    /// The WebSocket peer violated the protocol.
-    Protocol = 16,
-    /// The server answered the WebSocket handshake with an HTTP status other than 101
-    /// (see [`Error::refusal`]).
-    HandshakeRejected = 17,
-    /// A URL is malformed or not ws:// / wss://.
-    InvalidUrl = 18,
+crate::vocab::numbered! {
+    /// Stable, numbered error kinds. `0` is success and is not a variant here.
+    pub enum ErrorCode : i32 {
+        /// An argument was invalid (null pointer, bad URL, bad option value, ...).
+        InvalidArgument = 1 => "INVALID_ARGUMENT",
+        /// The handle is zero, stale, freed, or belongs to another object type.
+        InvalidHandle = 2 => "INVALID_HANDLE",
+        /// Text was not valid UTF-8.
+        InvalidUtf8 = 3 => "INVALID_UTF8",
+        /// The operation needs an open connection, and it is closed (or closing).
+        Closed = 4 => "CLOSED",
+        /// The bounded send queue has no room for this message; nothing was queued.
+        QueueFull = 5 => "QUEUE_FULL",
+        /// The message is larger than the configured maximum.
+        MessageTooBig = 6 => "MESSAGE_TOO_BIG",
+        /// Connecting or the opening handshake failed.
+        Connect = 7 => "CONNECT",
+        /// TLS configuration or certificate verification failed.
+        Tls = 8 => "TLS",
+        /// An operation did not finish in time.
+        Timeout = 9 => "TIMEOUT",
+        /// Binding the listen address or another I/O step failed.
+        Io = 10 => "IO",
+        /// Configuration text (TOML, .mdf) could not be parsed.
+        Config = 11 => "CONFIG",
+        /// The connection id, group or route is not known.
+        NotFound = 12 => "NOT_FOUND",
+        /// The runtime or hub has been shut down.
+        Shutdown = 13 => "SHUTDOWN",
+        /// A panic was caught at the FFI boundary (a bug in omnisock; the process keeps running).
+        Panic = 14 => "PANIC",
+        /// An output buffer was too small; the required size was reported.
+        BufferTooSmall = 15 => "BUFFER_TOO_SMALL",
+        /// The WebSocket peer violated the protocol.
+        Protocol = 16 => "PROTOCOL",
+        /// The server answered the WebSocket handshake with an HTTP status other than 101
+        /// (the refusal, with status, headers and body, is reported as well).
+        HandshakeRejected = 17 => "HANDSHAKE_REJECTED",
+        /// A URL is malformed or not ws:// / wss://.
+        InvalidUrl = 18 => "INVALID_URL",
+    }
 }
 
 impl ErrorCode {

@@ -35,7 +35,31 @@ pub enum Payload {
     Binary(Bytes),
 }
 
+fn invalid_utf8(e: impl std::fmt::Display) -> crate::error::Error {
+    crate::error::Error::new(ErrorCode::InvalidUtf8, format!("text message is not valid UTF-8 ({e}); send it as binary instead"))
+}
+
+/// Checks that `bytes` are UTF-8 and makes them text without copying: the one UTF-8 check of
+/// outgoing text, whichever binding it came from.
+pub fn utf8_text(bytes: Bytes) -> crate::error::Result<Utf8Bytes> {
+    Utf8Bytes::try_from(bytes).map_err(invalid_utf8)
+}
+
+/// [`utf8_text`] for borrowed bytes (same check, same error).
+pub fn utf8_str(bytes: &[u8]) -> crate::error::Result<&str> {
+    std::str::from_utf8(bytes).map_err(invalid_utf8)
+}
+
 impl Payload {
+    /// A text message from bytes, checking UTF-8 (the one check every binding uses), or a
+    /// binary one when `text` is false. Takes the bytes without copying.
+    pub fn from_bytes(bytes: impl Into<Bytes>, text: bool) -> crate::error::Result<Payload> {
+        let bytes = bytes.into();
+        if !text {
+            return Ok(Payload::Binary(bytes));
+        }
+        utf8_text(bytes).map(Payload::Text)
+    }
     /// The raw bytes of the message.
     pub fn as_bytes(&self) -> &[u8] {
         match self {
@@ -131,7 +155,51 @@ pub enum Event {
     },
 }
 
+crate::vocab::numbered! {
+    /// What an [`Event`] is, as a stable number every binding shares (`Event::kind`).
+    pub enum EventKind : u32 {
+        /// The connection opened (a client also after each reconnect); carries the request or
+        /// response line details and the negotiated subprotocol.
+        Open = 1 => "OPEN",
+        /// A text message (UTF-8, validated once in the core).
+        Text = 2 => "TEXT",
+        /// A binary message.
+        Binary = 3 => "BINARY",
+        /// The connection closed: close code, reason, and whether the closing handshake
+        /// completed. For a client this is the last event unless reconnecting follows.
+        Close = 4 => "CLOSE",
+        /// Something failed: an error code and a message.
+        Error = 5 => "ERROR",
+        /// A client lost its connection and retries: attempt (1-based), delay, and why the
+        /// previous connection ended.
+        Reconnecting = 6 => "RECONNECTING",
+        /// A pong with a non-empty payload (the answer to a ping the host sent).
+        Pong = 7 => "PONG",
+        /// Hub, routes with host_accepts: a handshake waits for accept or reject (within 10 s,
+        /// else HTTP 503); carries what an open carries.
+        Handshake = 8 => "HANDSHAKE",
+        /// A client's handshake was refused: HTTP status, response headers and body (at most
+        /// 64 KiB). An error with HANDSHAKE_REJECTED follows.
+        Rejected = 9 => "REJECTED",
+    }
+}
+
 impl Event {
+    /// The stable kind of this event.
+    pub fn kind(&self) -> EventKind {
+        match self {
+            Event::Open(_) => EventKind::Open,
+            Event::Message { data: Payload::Text(_), .. } => EventKind::Text,
+            Event::Message { data: Payload::Binary(_), .. } => EventKind::Binary,
+            Event::Close { .. } => EventKind::Close,
+            Event::Error { .. } => EventKind::Error,
+            Event::Reconnecting { .. } => EventKind::Reconnecting,
+            Event::Pong { .. } => EventKind::Pong,
+            Event::Handshake(_) => EventKind::Handshake,
+            Event::Rejected(_) => EventKind::Rejected,
+        }
+    }
+
     /// Approximate memory weight used to bound the queue.
     fn weight(&self) -> usize {
         match self {
@@ -169,6 +237,8 @@ struct Inner {
     signaled: bool,
     /// Threads blocked in `wait` (the condvar is only notified when there are some).
     waiters: usize,
+    /// The owner is gone (its handle was freed): waits return at once.
+    closed: bool,
 }
 
 /// The wake fd: a socket pair whose read end is readable while events are queued.
@@ -235,7 +305,8 @@ pub fn wait_any(queues: &[&EventQueue], timeout: Duration) -> Option<usize> {
     any.waiters.fetch_add(1, Ordering::SeqCst);
     let found = loop {
         let seen = *any.seq.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(i) = queues.iter().position(|q| !q.is_empty()) {
+        // A closed queue counts as ready: the host's next call on it reports the freed handle.
+        if let Some(i) = queues.iter().position(|q| !q.is_empty() || q.is_closed()) {
             break Some(i);
         }
         let now = Instant::now();
@@ -266,7 +337,7 @@ impl EventQueue {
     pub fn new(limits: QueueLimits) -> std::io::Result<Self> {
         let wake = WakeFd::new()?;
         Ok(EventQueue {
-            inner: Mutex::new(Inner { events: VecDeque::new(), bytes: 0, armed: false, signaled: false, waiters: 0 }),
+            inner: Mutex::new(Inner { events: VecDeque::new(), bytes: 0, armed: false, signaled: false, waiters: 0, closed: false }),
             ready: Condvar::new(),
             space: Notify::new(),
             limits,
@@ -363,11 +434,12 @@ impl EventQueue {
         n
     }
 
-    /// Blocks up to `timeout` until at least one event is queued; returns whether one is.
+    /// Blocks up to `timeout` until at least one event is queued, or the queue is
+    /// [closed](Self::close); returns whether an event is queued.
     pub fn wait(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         let mut inner = self.lock();
-        while inner.events.is_empty() {
+        while inner.events.is_empty() && !inner.closed {
             let now = Instant::now();
             if now >= deadline {
                 return false;
@@ -377,6 +449,25 @@ impl EventQueue {
             inner.waiters -= 1;
         }
         true
+    }
+
+    /// Marks the queue's owner as gone (its handle was freed) and wakes every thread blocked
+    /// in [`wait`](Self::wait) or [`wait_any`] on it. Events can still be pushed and polled.
+    pub fn close(&self) {
+        let waiters = {
+            let mut inner = self.lock();
+            inner.closed = true;
+            inner.waiters
+        };
+        if waiters > 0 {
+            self.ready.notify_all();
+        }
+        ANY_EVENT.bump();
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.lock().closed
     }
 
     /// Number of queued events.
@@ -419,5 +510,18 @@ impl EventQueue {
 impl std::fmt::Debug for EventQueue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EventQueue").field("len", &self.len()).finish()
+    }
+}
+
+#[cfg(test)]
+mod payload_tests {
+    use super::*;
+
+    #[test]
+    fn from_bytes_checks_utf8_once_for_text_only() {
+        assert!(Payload::from_bytes(&b"caf\xc3\xa9"[..], true).unwrap().is_text());
+        let e = Payload::from_bytes(&b"\xff\xfe"[..], true).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::InvalidUtf8);
+        assert!(!Payload::from_bytes(&b"\xff\xfe"[..], false).unwrap().is_text());
     }
 }

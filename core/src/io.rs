@@ -45,6 +45,8 @@ pub struct Stream {
     end: usize,
     /// The last read filled its buffer: more data is probably waiting.
     streaming: bool,
+    /// Frame-header rules checked on the bytes read, once the WebSocket has started.
+    check: Option<Box<crate::frame_check::FrameCheck>>,
 }
 
 /// The stream type used by clients and hubs (kept as an alias for the older name).
@@ -62,7 +64,19 @@ impl Stream {
     }
 
     fn new(io: Transport) -> Self {
-        Stream { io, ahead: Vec::new(), start: 0, end: 0, streaming: false }
+        Stream { io, ahead: Vec::new(), start: 0, end: 0, streaming: false, check: None }
+    }
+
+    /// Starts checking incoming frame headers (see [`crate::frame_check`]). `already_read`
+    /// are the stream bytes read before (after the HTTP head); it is cut before a frame that
+    /// breaks the rules. A violation fails the next read with an `InvalidData` error carrying
+    /// a [`crate::frame_check::FrameViolation`].
+    pub fn check_frames(&mut self, already_read: &mut Vec<u8>) {
+        let mut check = Box::<crate::frame_check::FrameCheck>::default();
+        if let Err((valid, _)) = check.feed_at(already_read) {
+            already_read.truncate(valid);
+        }
+        self.check = Some(check);
     }
 
 
@@ -81,9 +95,100 @@ impl Stream {
     }
 }
 
+/// The read half of a split [`Stream`].
+pub enum ReadHalf {
+    /// Plain TCP (no lock between the halves).
+    Tcp(tokio::net::tcp::OwnedReadHalf),
+    /// TLS or another boxed stream.
+    Boxed(tokio::io::ReadHalf<Box<dyn Io>>),
+}
+
+/// The write half of a split [`Stream`].
+pub enum WriteHalf {
+    /// Plain TCP (no lock between the halves).
+    Tcp(tokio::net::tcp::OwnedWriteHalf),
+    /// TLS or another boxed stream.
+    Boxed(tokio::io::WriteHalf<Box<dyn Io>>),
+}
+
+impl Stream {
+    /// Splits the stream for a reader task and a writer task; also returns the bytes read
+    /// ahead and not yet consumed.
+    pub fn into_split(self) -> (ReadHalf, WriteHalf, Vec<u8>) {
+        let leftover = self.ahead[self.start..self.end].to_vec();
+        match self.io {
+            Transport::Tcp(s) => {
+                let (r, w) = s.into_split();
+                (ReadHalf::Tcp(r), WriteHalf::Tcp(w), leftover)
+            }
+            Transport::Boxed(s) => {
+                let (r, w) = tokio::io::split(s);
+                (ReadHalf::Boxed(r), WriteHalf::Boxed(w), leftover)
+            }
+        }
+    }
+}
+
+impl AsyncRead for ReadHalf {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            ReadHalf::Tcp(s) => Pin::new(s).poll_read(cx, buf),
+            ReadHalf::Boxed(s) => Pin::new(s).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for WriteHalf {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            WriteHalf::Tcp(s) => Pin::new(s).poll_write(cx, buf),
+            WriteHalf::Boxed(s) => Pin::new(s).poll_write(cx, buf),
+        }
+    }
+    fn poll_write_vectored(self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[io::IoSlice<'_>]) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            WriteHalf::Tcp(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            WriteHalf::Boxed(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+        }
+    }
+    fn is_write_vectored(&self) -> bool {
+        match self {
+            WriteHalf::Tcp(s) => s.is_write_vectored(),
+            WriteHalf::Boxed(s) => s.is_write_vectored(),
+        }
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            WriteHalf::Tcp(s) => Pin::new(s).poll_flush(cx),
+            WriteHalf::Boxed(s) => Pin::new(s).poll_flush(cx),
+        }
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            WriteHalf::Tcp(s) => Pin::new(s).poll_shutdown(cx),
+            WriteHalf::Boxed(s) => Pin::new(s).poll_shutdown(cx),
+        }
+    }
+}
+
 impl AsyncRead for Stream {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        if let Some(check) = &this.check {
+            check.failed().map_err(|v| io::Error::new(io::ErrorKind::InvalidData, v))?;
+        }
+        let before = buf.filled().len();
+        ready!(this.poll_read_unchecked(cx, buf))?;
+        if let Some(check) = &mut this.check {
+            check.feed(&buf.filled()[before..]).map_err(|v| io::Error::new(io::ErrorKind::InvalidData, v))?;
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl Stream {
+    fn poll_read_unchecked(&mut self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let this = self;
         if this.start < this.end {
             this.serve_ahead(buf);
             return Poll::Ready(Ok(()));

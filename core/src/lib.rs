@@ -16,17 +16,24 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod event;
+pub mod frame;
+pub mod frame_io;
+pub mod frame_check;
 pub mod handle;
 pub mod hub;
+pub mod human;
 pub mod io;
+mod json;
 pub mod runtime;
 pub mod tls;
+pub mod vocab;
 pub mod ws;
+pub mod x509;
 
 pub use client::{Client, ClientState};
-pub use config::{ClientConfig, ClientTls, HubConfig, HubTls, OverflowPolicy, ReconnectPolicy, RouteConfig, RouteKind};
+pub use config::{ClientConfig, ClientTls, HubConfig, HubTls, KeyRule, LiveConfig, OverflowPolicy, ReconnectPolicy, RouteConfig, RouteKind};
 pub use error::{Error, ErrorCode, Result};
-pub use event::{ConnId, Event, EventQueue, OpenInfo, Payload, QueueLimits};
+pub use event::{ConnId, Event, EventKind, EventQueue, OpenInfo, Payload, QueueLimits};
 pub use hub::Hub;
 
 /// The version of omnisock.

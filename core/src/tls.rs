@@ -64,9 +64,17 @@ pub fn server_config(tls: &HubTls) -> Result<Arc<rustls::ServerConfig>> {
     server_config_from_pem(&cert_pem, &key_pem)
 }
 
+/// What to do about a CA certificate used as a server certificate (shared by the hub's start
+/// check and the client's connect error).
+pub const CA_AS_SERVER_CERT_FIX: &str = "a CA certificate (basicConstraints CA:TRUE, what `openssl req -x509` makes by default) cannot be a server certificate; \
+     create a private CA and a server certificate signed by it with `omnisock cert HOST...`, serve cert.pem/key.pem and let clients trust ca.pem";
+
 /// Builds the rustls server configuration from PEM texts.
 pub fn server_config_from_pem(cert_pem: &[u8], key_pem: &[u8]) -> Result<Arc<rustls::ServerConfig>> {
     let certs = certs_from_pem(cert_pem)?;
+    if crate::x509::is_ca_certificate(&certs[0]) == Some(true) {
+        return Err(Error::new(ErrorCode::Tls, format!("the server certificate is a CA certificate: {CA_AS_SERVER_CERT_FIX}")));
+    }
     let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| tls_err("cannot read the PEM private key", e))?;
     let config = rustls::ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()

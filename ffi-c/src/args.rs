@@ -46,6 +46,24 @@ pub(crate) unsafe fn bytes_arg<'a>(p: *const u8, len: usize, name: &str) -> Resu
     Ok(std::slice::from_raw_parts(p, len))
 }
 
+/// Refuses a NULL buffer with a non-zero length before anything else looks at the length.
+pub(crate) fn check_ptr<T>(p: *const T, len: usize, name: &str) -> Result<(), Error> {
+    if p.is_null() && len > 0 {
+        return Err(Error::invalid(format!("{name} is NULL but its length is {len}")));
+    }
+    Ok(())
+}
+
+/// Copies the host's bytes into memory omnisock owns, failing cleanly (instead of aborting the
+/// host process) when that much memory cannot be had.
+pub(crate) fn copy_bytes(bytes: &[u8], name: &str) -> Result<Vec<u8>, Error> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(bytes.len())
+        .map_err(|_| Error::new(ErrorCode::MessageTooBig, format!("{name}: cannot allocate {} bytes for a copy", bytes.len())))?;
+    v.extend_from_slice(bytes);
+    Ok(v)
+}
+
 /// Writes an out-parameter after checking it is not NULL.
 ///
 /// # Safety

@@ -4,12 +4,13 @@ use std::ffi::{c_char, c_int, c_void};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use omnisock_core::{Client, ClientConfig, ClientState, Error, EventQueue, ReconnectPolicy};
+use omnisock_core::{Client, ClientConfig, Error, EventQueue, ReconnectPolicy};
 
-use crate::args::{bytes_arg, need_out, opt_str_arg, str_arg, write_out};
+use crate::args::{bytes_arg, check_ptr, copy_bytes, need_out, opt_str_arg, str_arg, write_out};
 use crate::event::{self, omnisock_event, omnisock_wake_callback, Borrowed, EventSource};
 use omnisock_core::handle::Registry;
 use crate::result::{guard, omnisock_result};
+use crate::vocab::omnisock_ready_state;
 
 /// A client configuration under construction (opaque handle; 0 is never valid).
 #[allow(non_camel_case_types)]
@@ -17,21 +18,6 @@ pub type omnisock_client_config = u64;
 /// A client connection (opaque handle; 0 is never valid).
 #[allow(non_camel_case_types)]
 pub type omnisock_client = u64;
-
-/// The state of a client (its WebSocket readyState), written by `omnisock_client_state`.
-#[repr(C)]
-#[allow(non_camel_case_types)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum omnisock_ready_state {
-    /// Connecting, or waiting to reconnect.
-    OMNISOCK_CLIENT_CONNECTING = 0,
-    /// Open.
-    OMNISOCK_CLIENT_OPEN = 1,
-    /// Closing handshake under way.
-    OMNISOCK_CLIENT_CLOSING = 2,
-    /// Closed for good.
-    OMNISOCK_CLIENT_CLOSED = 3,
-}
 
 pub(crate) struct ClientObj {
     client: Client,
@@ -50,10 +36,17 @@ impl EventSource for ClientObj {
 static CONFIGS: Registry<Mutex<ClientConfig>> = Registry::new(0x11, "client config");
 pub(crate) static CLIENTS: Registry<ClientObj> = Registry::new(0x12, "client");
 
+/// Applies `f` to the configuration, keeping the change only when the core's
+/// `ClientConfig::validate` accepts the result (so a bad value fails at once, with the core's
+/// message, and leaves the configuration as it was).
 fn with_config(cfg: omnisock_client_config, f: impl FnOnce(&mut ClientConfig) -> Result<(), Error>) -> Result<(), Error> {
     let c = CONFIGS.get(cfg)?;
     let mut guard = c.lock().unwrap_or_else(|e| e.into_inner());
-    f(&mut guard)
+    let mut changed = guard.clone();
+    f(&mut changed)?;
+    changed.validate()?;
+    *guard = changed;
+    Ok(())
 }
 
 /// Creates a client configuration for a `ws://` or `wss://` URL with the defaults: 10 s
@@ -66,6 +59,21 @@ pub unsafe extern "C" fn omnisock_client_config_new(url: *const c_char, out: *mu
         let url = str_arg(url, "url")?;
         need_out(out, "out")?;
         write_out(out, CONFIGS.insert(Mutex::new(ClientConfig::new(url))), "out")
+    })
+}
+
+/// Creates a client configuration from its JSON form (`len` bytes of UTF-8): every option of
+/// the core's `ClientConfig` by name, sizes and durations in human form, e.g.
+/// `{"url":"wss://h/ws","fallback_urls":["wss://h2/ws"],"max_message_size":"1MiB",
+/// "ping_interval":"15s","reconnect":{"max_attempts":5}}`. Missing keys keep the defaults;
+/// unknown keys and invalid values fail with OMNISOCK_ERR_CONFIG / OMNISOCK_ERR_INVALID_ARGUMENT.
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_client_config_from_json(text: *const c_char, len: usize, out: *mut omnisock_client_config) -> omnisock_result {
+    guard("omnisock_client_config_from_json", || {
+        need_out(out, "out")?;
+        let bytes = bytes_arg(text as *const u8, len, "text")?;
+        let text = std::str::from_utf8(bytes).map_err(|e| Error::new(omnisock_core::ErrorCode::InvalidUtf8, format!("JSON text is not valid UTF-8: {e}")))?;
+        write_out(out, CONFIGS.insert(Mutex::new(ClientConfig::from_json(text)?)), "out")
     })
 }
 
@@ -116,13 +124,23 @@ pub unsafe extern "C" fn omnisock_client_config_add_subprotocol(cfg: omnisock_cl
     })
 }
 
+/// Adds another URL of the same service (e.g. another hub node): after a failed attempt or a
+/// lost connection, the next reconnect tries the next URL in turn. Checked when connecting.
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_client_config_add_fallback_url(cfg: omnisock_client_config, url: *const c_char) -> omnisock_result {
+    guard("omnisock_client_config_add_fallback_url", || {
+        let url = str_arg(url, "url")?;
+        with_config(cfg, |c| {
+            c.fallback_urls.push(url.to_string());
+            Ok(())
+        })
+    })
+}
+
 /// Sets the limit for TCP connect + TLS + WebSocket handshake (milliseconds, > 0).
 #[no_mangle]
 pub extern "C" fn omnisock_client_config_set_connect_timeout_ms(cfg: omnisock_client_config, ms: u32) -> omnisock_result {
     guard("omnisock_client_config_set_connect_timeout_ms", || {
-        if ms == 0 {
-            return Err(Error::invalid("connect timeout must be > 0 ms"));
-        }
         with_config(cfg, |c| {
             c.connect_timeout = Duration::from_millis(ms as u64);
             Ok(())
@@ -136,12 +154,11 @@ pub extern "C" fn omnisock_client_config_set_connect_timeout_ms(cfg: omnisock_cl
 #[no_mangle]
 pub extern "C" fn omnisock_client_config_set_keepalive(cfg: omnisock_client_config, ping_interval_ms: u32, pong_timeout_ms: u32) -> omnisock_result {
     guard("omnisock_client_config_set_keepalive", || {
-        if ping_interval_ms > 0 && pong_timeout_ms == 0 {
-            return Err(Error::invalid("pong timeout must be > 0 ms when pings are on"));
-        }
         with_config(cfg, |c| {
             c.ping_interval = (ping_interval_ms > 0).then(|| Duration::from_millis(ping_interval_ms as u64));
-            c.pong_timeout = Duration::from_millis(pong_timeout_ms.max(1) as u64);
+            if ping_interval_ms > 0 || pong_timeout_ms > 0 {
+                c.pong_timeout = Duration::from_millis(pong_timeout_ms as u64);
+            }
             Ok(())
         })
     })
@@ -153,9 +170,6 @@ pub extern "C" fn omnisock_client_config_set_keepalive(cfg: omnisock_client_conf
 #[no_mangle]
 pub extern "C" fn omnisock_client_config_set_reconnect(cfg: omnisock_client_config, max_attempts: u32, initial_delay_ms: u32, max_delay_ms: u32) -> omnisock_result {
     guard("omnisock_client_config_set_reconnect", || {
-        if max_attempts > 0 && (initial_delay_ms == 0 || max_delay_ms < initial_delay_ms) {
-            return Err(Error::invalid("reconnect delays must satisfy 0 < initial_delay_ms <= max_delay_ms"));
-        }
         with_config(cfg, |c| {
             let mut p = if max_attempts == 0 { ReconnectPolicy::off() } else { ReconnectPolicy::backoff(max_attempts) };
             if max_attempts > 0 {
@@ -169,13 +183,11 @@ pub extern "C" fn omnisock_client_config_set_reconnect(cfg: omnisock_client_conf
 }
 
 /// Sets the send queue limit in bytes (> 0). A send that would exceed it fails with
-/// `OMNISOCK_ERR_QUEUE_FULL` and queues nothing.
+/// `OMNISOCK_ERR_QUEUE_FULL` and queues nothing (retry once the queue drained); a message
+/// larger than the limit itself can never fit and fails with `OMNISOCK_ERR_MESSAGE_TOO_BIG`.
 #[no_mangle]
 pub extern "C" fn omnisock_client_config_set_send_queue_limit(cfg: omnisock_client_config, bytes: usize) -> omnisock_result {
     guard("omnisock_client_config_set_send_queue_limit", || {
-        if bytes == 0 {
-            return Err(Error::invalid("send queue limit must be > 0"));
-        }
         with_config(cfg, |c| {
             c.send_queue_limit = bytes;
             Ok(())
@@ -188,9 +200,6 @@ pub extern "C" fn omnisock_client_config_set_send_queue_limit(cfg: omnisock_clie
 #[no_mangle]
 pub extern "C" fn omnisock_client_config_set_max_message_size(cfg: omnisock_client_config, bytes: usize) -> omnisock_result {
     guard("omnisock_client_config_set_max_message_size", || {
-        if bytes == 0 {
-            return Err(Error::invalid("max message size must be > 0"));
-        }
         with_config(cfg, |c| {
             c.max_message_size = bytes;
             Ok(())
@@ -265,21 +274,29 @@ pub unsafe extern "C" fn omnisock_client_connect(cfg: omnisock_client_config, ou
 }
 
 /// Queues a text message of `len` bytes (checked to be UTF-8; need not be NUL-terminated).
-/// Never blocks on the network. Fails with OMNISOCK_ERR_INVALID_UTF8, _QUEUE_FULL or _CLOSED.
+/// Never blocks on the network. Fails with OMNISOCK_ERR_INVALID_UTF8, _QUEUE_FULL or _CLOSED,
+/// and with OMNISOCK_ERR_MESSAGE_TOO_BIG (before reading `text`) when `len` exceeds the send
+/// queue limit.
 #[no_mangle]
 pub unsafe extern "C" fn omnisock_client_send_text(client: omnisock_client, text: *const c_char, len: usize) -> omnisock_result {
     guard("omnisock_client_send_text", || {
-        let bytes = bytes_arg(text as *const u8, len, "text")?;
-        CLIENTS.get(client)?.client.send_text_bytes(bytes)
+        check_ptr(text, len, "text")?;
+        let obj = CLIENTS.get(client)?;
+        // The size is checked before the bytes are read: a wrong length never touches memory.
+        obj.client.check_send_len(len)?;
+        obj.client.send_text_bytes(bytes_arg(text as *const u8, len, "text")?)
     })
 }
 
-/// Queues a binary message of `len` bytes (copied). Never blocks on the network.
+/// Queues a binary message of `len` bytes (copied). Never blocks on the network. Fails as
+/// `omnisock_client_send_text` does (but for UTF-8).
 #[no_mangle]
 pub unsafe extern "C" fn omnisock_client_send_binary(client: omnisock_client, data: *const u8, len: usize) -> omnisock_result {
     guard("omnisock_client_send_binary", || {
-        let bytes = bytes_arg(data, len, "data")?;
-        CLIENTS.get(client)?.client.send_binary(bytes.to_vec())
+        check_ptr(data, len, "data")?;
+        let obj = CLIENTS.get(client)?;
+        obj.client.check_send_len(len)?;
+        obj.client.send_binary(copy_bytes(bytes_arg(data, len, "data")?, "data")?)
     })
 }
 
@@ -307,12 +324,7 @@ pub unsafe extern "C" fn omnisock_client_ping(client: omnisock_client, data: *co
 #[no_mangle]
 pub unsafe extern "C" fn omnisock_client_state(client: omnisock_client, out: *mut omnisock_ready_state) -> omnisock_result {
     guard("omnisock_client_state", || {
-        let s = match CLIENTS.get(client)?.client.state() {
-            ClientState::Connecting => omnisock_ready_state::OMNISOCK_CLIENT_CONNECTING,
-            ClientState::Open => omnisock_ready_state::OMNISOCK_CLIENT_OPEN,
-            ClientState::Closing => omnisock_ready_state::OMNISOCK_CLIENT_CLOSING,
-            ClientState::Closed => omnisock_ready_state::OMNISOCK_CLIENT_CLOSED,
-        };
+        let s = omnisock_ready_state::from(CLIENTS.get(client)?.client.state());
         write_out(out, s, "out")
     })
 }
@@ -361,12 +373,14 @@ pub unsafe extern "C" fn omnisock_client_set_wake_callback(client: omnisock_clie
 
 /// Frees a client. An open connection is dropped at once (no closing handshake: call
 /// `omnisock_client_close` and wait for the CLOSE event first for a clean close). Events and
-/// their borrowed bytes are released. 0 and already freed handles are ignored.
+/// their borrowed bytes are released. A thread blocked in `omnisock_client_wait` on it returns
+/// at once with OMNISOCK_ERR_INVALID_HANDLE. 0 and already freed handles are ignored.
 #[no_mangle]
 pub extern "C" fn omnisock_client_free(client: omnisock_client) {
     guard("omnisock_client_free", || {
         if let Some(obj) = CLIENTS.remove(client) {
             obj.client.events().set_callback(None);
+            obj.client.events().close();
             obj.client.abort();
         }
         Ok(())

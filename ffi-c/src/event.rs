@@ -6,50 +6,27 @@ use std::ptr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use omnisock_core::{Event, EventQueue, Payload};
+use omnisock_core::{Event, EventQueue};
 
 use crate::result::omnisock_result;
-
-/// What an event is.
-#[repr(C)]
-#[allow(non_camel_case_types)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum omnisock_event_kind {
-    /// The connection opened. Client: also after each reconnect; `data` is the negotiated
-    /// subprotocol (may be empty). Hub: a connection on a `host` route opened; `conn`, `path`,
-    /// `query`, `remote` and `headers` describe it.
-    OMNISOCK_EVENT_OPEN = 1,
-    /// A text message (UTF-8, already validated) in `data`/`data_len`. NOT NUL-terminated.
-    OMNISOCK_EVENT_TEXT = 2,
-    /// A binary message in `data`/`data_len`.
-    OMNISOCK_EVENT_BINARY = 3,
-    /// The connection closed: `code` is the close code (1006 = no close frame), `data` the
-    /// reason, `flags & OMNISOCK_EVENT_FLAG_CLEAN` tells whether the closing handshake completed.
-    /// For a client this is the last event unless reconnecting follows.
-    OMNISOCK_EVENT_CLOSE = 4,
-    /// Something failed: `code` is an `omnisock_result`, `data` the message.
-    OMNISOCK_EVENT_ERROR = 5,
-    /// A client lost its connection and retries: `code` is the attempt (1-based),
-    /// `delay_ms` the wait before it, `data` why the previous connection ended.
-    OMNISOCK_EVENT_RECONNECTING = 6,
-    /// A pong with a non-empty payload (the answer to a ping you sent) in `data`.
-    OMNISOCK_EVENT_PONG = 7,
-    /// Hub, routes with host_accepts: a handshake waits for `omnisock_hub_accept` or
-    /// `omnisock_hub_reject` (within 10 s, else HTTP 503). Fields as for OPEN; `data` is the
-    /// subprotocol the route would pick (may be empty).
-    OMNISOCK_EVENT_HANDSHAKE = 8,
-    /// A client's handshake was refused: `code` is the HTTP status, `headers` the response
-    /// headers, `data` the response body (at most 64 KiB). An ERROR event with
-    /// OMNISOCK_ERR_HANDSHAKE_REJECTED follows.
-    OMNISOCK_EVENT_REJECTED = 9,
-}
-
-/// `flags` bit of a CLOSE event: the closing handshake completed.
-pub const OMNISOCK_EVENT_FLAG_CLEAN: u32 = 1;
+pub use crate::vocab::{omnisock_event_kind, OMNISOCK_EVENT_FLAG_CLEAN};
 
 /// One event. Every pointer in it is borrowed: it stays valid until the next
 /// `omnisock_*_poll` or `omnisock_*_free` on the same handle, and must not be freed.
 /// String fields other than `data` are NUL-terminated as well as sized.
+///
+/// What each kind fills:
+/// - OPEN / HANDSHAKE: `conn` (hub), `path`, `query`, `remote`, `headers`; `data` is the
+///   negotiated (OPEN) or proposed (HANDSHAKE) subprotocol, may be empty. A HANDSHAKE waits for
+///   `omnisock_hub_accept` or `omnisock_hub_reject`.
+/// - TEXT / BINARY: `data`/`data_len` (text is valid UTF-8 and NOT NUL-terminated).
+/// - CLOSE: `code` is the close code (1006 = no close frame), `data` the reason,
+///   `flags & OMNISOCK_EVENT_FLAG_CLEAN` whether the closing handshake completed.
+/// - ERROR: `code` is an `omnisock_result`, `data` the message.
+/// - RECONNECTING: `code` is the attempt (1-based), `delay_ms` the wait before it, `data` why
+///   the previous connection ended.
+/// - PONG: `data` is the payload.
+/// - REJECTED: `code` is the HTTP status, `headers` the response headers, `data` the body.
 #[repr(C)]
 #[allow(non_camel_case_types)]
 pub struct omnisock_event {
@@ -138,6 +115,7 @@ fn empty() -> omnisock_event {
 
 fn fill(e: &Event, keep: &mut Vec<CString>) -> omnisock_event {
     let mut out = empty();
+    out.kind = e.kind().into();
     let text = |s: &str, out: &mut omnisock_event, keep: &mut Vec<CString>| {
         let (p, n) = cstring(s, keep);
         out.data = p as *const u8;
@@ -145,11 +123,6 @@ fn fill(e: &Event, keep: &mut Vec<CString>) -> omnisock_event {
     };
     match e {
         Event::Open(info) | Event::Handshake(info) => {
-            out.kind = if matches!(e, Event::Open(_)) {
-                omnisock_event_kind::OMNISOCK_EVENT_OPEN
-            } else {
-                omnisock_event_kind::OMNISOCK_EVENT_HANDSHAKE
-            };
             out.conn = info.conn;
             text(info.protocol.as_deref().unwrap_or(""), &mut out, keep);
             (out.path, out.path_len) = cstring(&info.path, keep);
@@ -160,35 +133,27 @@ fn fill(e: &Event, keep: &mut Vec<CString>) -> omnisock_event {
         }
         Event::Message { conn, data } => {
             out.conn = *conn;
-            out.kind = match data {
-                Payload::Text(_) => omnisock_event_kind::OMNISOCK_EVENT_TEXT,
-                Payload::Binary(_) => omnisock_event_kind::OMNISOCK_EVENT_BINARY,
-            };
             let bytes = data.as_bytes();
             out.data = if bytes.is_empty() { b"".as_ptr() } else { bytes.as_ptr() };
             out.data_len = bytes.len();
         }
         Event::Close { conn, code, reason, clean } => {
-            out.kind = omnisock_event_kind::OMNISOCK_EVENT_CLOSE;
             out.conn = *conn;
             out.code = *code as u32;
             out.flags = if *clean { OMNISOCK_EVENT_FLAG_CLEAN } else { 0 };
             text(reason, &mut out, keep);
         }
         Event::Error { conn, code, message } => {
-            out.kind = omnisock_event_kind::OMNISOCK_EVENT_ERROR;
             out.conn = *conn;
             out.code = omnisock_result::from(*code) as u32;
             text(message, &mut out, keep);
         }
         Event::Pong { conn, payload } => {
-            out.kind = omnisock_event_kind::OMNISOCK_EVENT_PONG;
             out.conn = *conn;
             out.data = payload.as_ptr();
             out.data_len = payload.len();
         }
         Event::Rejected(r) => {
-            out.kind = omnisock_event_kind::OMNISOCK_EVENT_REJECTED;
             out.code = r.status as u32;
             out.data = if r.body.is_empty() { b"".as_ptr() } else { r.body.as_ptr() };
             out.data_len = r.body.len();
@@ -196,7 +161,6 @@ fn fill(e: &Event, keep: &mut Vec<CString>) -> omnisock_event {
             (out.headers, out.headers_len) = cstring(&headers, keep);
         }
         Event::Reconnecting { attempt, delay, reason } => {
-            out.kind = omnisock_event_kind::OMNISOCK_EVENT_RECONNECTING;
             out.code = *attempt;
             out.delay_ms = delay.as_millis() as u64;
             text(reason, &mut out, keep);
@@ -247,7 +211,14 @@ pub(crate) unsafe fn wait_c(
     out_ready: *mut bool,
 ) -> Result<(), omnisock_core::Error> {
     crate::args::need_out(out_ready, "out_ready")?;
-    let ready = lookup()?.queue().wait(Duration::from_millis(timeout_ms as u64));
+    let src = lookup()?;
+    let ready = src.queue().wait(Duration::from_millis(timeout_ms as u64));
+    if src.queue().is_closed() {
+        return Err(omnisock_core::Error::new(
+            omnisock_core::ErrorCode::InvalidHandle,
+            "the handle was freed while this thread waited on it",
+        ));
+    }
     crate::args::write_out(out_ready, ready, "out_ready")
 }
 

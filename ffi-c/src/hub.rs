@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use omnisock_core::{Error, ErrorCode, EventQueue, Hub, HubConfig, HubTls, OverflowPolicy, Payload, RouteConfig, RouteKind};
 
-use crate::args::{bytes_arg, need_out, opt_str_arg, str_arg, write_out};
+use crate::args::{bytes_arg, check_ptr, copy_bytes, need_out, opt_str_arg, str_arg, write_out};
 use crate::event::{self, omnisock_event, omnisock_wake_callback, Borrowed, EventSource};
 use omnisock_core::handle::Registry;
 use crate::result::{guard, omnisock_result};
@@ -73,14 +73,18 @@ fn hub(h: omnisock_hub) -> Result<Arc<HubObj>, Error> {
     HUBS.get(h)
 }
 
-fn text_payload(data: &[u8]) -> Result<Payload, Error> {
-    let s = std::str::from_utf8(data)
-        .map_err(|e| Error::new(ErrorCode::InvalidUtf8, format!("text message is not valid UTF-8 ({e}); send it as binary instead")))?;
-    Ok(Payload::Text(s.into()))
-}
-
-fn binary_payload(data: &[u8]) -> Payload {
-    Payload::Binary(Bytes::copy_from_slice(data))
+/// The host's message as a payload: the size is checked against the hub's limit before the
+/// bytes are read (a wrong length never touches memory), the bytes are copied with a fallible
+/// allocation, and text is checked to be UTF-8 by the core's one check.
+///
+/// # Safety
+/// `p` must be NULL or point to `len` readable bytes valid for the call.
+unsafe fn payload(h: omnisock_hub, p: *const u8, len: usize, text: bool) -> Result<Payload, Error> {
+    let name = if text { "text" } else { "data" };
+    check_ptr(p, len, name)?;
+    hub(h)?.hub.check_send_len(len)?;
+    let data = bytes_arg(p, len, name)?;
+    Payload::from_bytes(Bytes::from(copy_bytes(data, name)?), text)
 }
 
 fn except(conn: u64) -> Option<u64> {
@@ -235,6 +239,23 @@ pub extern "C" fn omnisock_hub_config_set_keepalive(cfg: omnisock_hub_config, pi
     })
 }
 
+/// Sets the limits on sockets in their handshake: each gets `timeout_ms` (> 0; default 10000)
+/// for its TLS handshake and request head, and at most `max_pending` (> 0; default 1024) are
+/// pending at once; a new socket beyond that evicts the oldest pending one.
+#[no_mangle]
+pub extern "C" fn omnisock_hub_config_set_handshake_limits(cfg: omnisock_hub_config, timeout_ms: u32, max_pending: usize) -> omnisock_result {
+    guard("omnisock_hub_config_set_handshake_limits", || {
+        if timeout_ms == 0 || max_pending == 0 {
+            return Err(Error::invalid("handshake timeout and max pending handshakes must be > 0"));
+        }
+        with_config(cfg, |c| {
+            c.handshake_timeout = std::time::Duration::from_millis(timeout_ms as u64);
+            c.max_pending_handshakes = max_pending;
+            Ok(())
+        })
+    })
+}
+
 /// Sets the most connections held at once (more get HTTP 503).
 #[no_mangle]
 pub extern "C" fn omnisock_hub_config_set_max_connections(cfg: omnisock_hub_config, max: usize) -> omnisock_result {
@@ -246,7 +267,8 @@ pub extern "C" fn omnisock_hub_config_set_max_connections(cfg: omnisock_hub_conf
     })
 }
 
-/// Sets the largest accepted incoming message in bytes (> 0); bigger closes with 1009.
+/// Sets the largest accepted incoming message in bytes (> 0); bigger closes with 1009. Messages
+/// the host sends through the hub are held to it too (OMNISOCK_ERR_MESSAGE_TOO_BIG).
 #[no_mangle]
 pub extern "C" fn omnisock_hub_config_set_max_message_size(cfg: omnisock_hub_config, bytes: usize) -> omnisock_result {
     guard("omnisock_hub_config_set_max_message_size", || {
@@ -329,7 +351,7 @@ pub unsafe extern "C" fn omnisock_hub_local_port(h: omnisock_hub, out: *mut u16)
 #[no_mangle]
 pub unsafe extern "C" fn omnisock_hub_send_text(h: omnisock_hub, conn: u64, text: *const c_char, len: usize) -> omnisock_result {
     guard("omnisock_hub_send_text", || {
-        let p = text_payload(bytes_arg(text as *const u8, len, "text")?)?;
+        let p = payload(h, text as *const u8, len, true)?;
         hub(h)?.hub.send(conn, p)
     })
 }
@@ -338,8 +360,35 @@ pub unsafe extern "C" fn omnisock_hub_send_text(h: omnisock_hub, conn: u64, text
 #[no_mangle]
 pub unsafe extern "C" fn omnisock_hub_send_binary(h: omnisock_hub, conn: u64, data: *const u8, len: usize) -> omnisock_result {
     guard("omnisock_hub_send_binary", || {
-        let p = binary_payload(bytes_arg(data, len, "data")?);
+        let p = payload(h, data, len, false)?;
         hub(h)?.hub.send(conn, p)
+    })
+}
+
+/// Queues one message (`len` bytes, copied once and shared; text when `text` is true, checked
+/// as UTF-8) to each of the `n` connections in `conns`, and writes how many took it to
+/// `out_count`. Connections that are gone, closing, or whose queue dropped it are skipped.
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_hub_send_many(
+    h: omnisock_hub,
+    conns: *const u64,
+    n: usize,
+    data: *const u8,
+    len: usize,
+    text: bool,
+    out_count: *mut usize,
+) -> omnisock_result {
+    guard("omnisock_hub_send_many", || {
+        need_out(out_count, "out_count")?;
+        if conns.is_null() && n > 0 {
+            return Err(Error::invalid("conns is NULL but n > 0"));
+        }
+        if n > isize::MAX as usize / std::mem::size_of::<u64>() {
+            return Err(Error::invalid(format!("conns: length {n} is too large")));
+        }
+        let ids: &[u64] = if n == 0 { &[] } else { std::slice::from_raw_parts(conns, n) };
+        let p = Payload::from_bytes(Bytes::copy_from_slice(bytes_arg(data, len, "data")?), text)?;
+        write_out(out_count, hub(h)?.hub.send_many(ids, &p), "out_count")
     })
 }
 
@@ -394,6 +443,17 @@ pub extern "C" fn omnisock_hub_set_reading_paused(h: omnisock_hub, conn: u64, pa
     })
 }
 
+/// Caps a subscriber of a live route (`[route.live]`) at `rate` messages per second per key;
+/// the newest value of each key is sent at that rate. `rate` = 0 lifts the cap. A negative or
+/// non-finite rate is `INVALID_ARGUMENT`; a connection on a route without `live` too.
+#[no_mangle]
+pub extern "C" fn omnisock_hub_set_max_rate(h: omnisock_hub, conn: u64, rate: f64) -> omnisock_result {
+    guard("omnisock_hub_set_max_rate", || {
+        let rate = if rate == 0.0 { None } else { Some(rate) };
+        hub(h)?.hub.set_max_rate(conn, rate)
+    })
+}
+
 /// Adds connection `conn` to `group` (idempotent).
 #[no_mangle]
 pub unsafe extern "C" fn omnisock_hub_join(h: omnisock_hub, conn: u64, group: *const c_char) -> omnisock_result {
@@ -426,7 +486,7 @@ unsafe fn publish(h: omnisock_hub, group: *const c_char, except_conn: u64, paylo
 #[no_mangle]
 pub unsafe extern "C" fn omnisock_hub_publish_text(h: omnisock_hub, group: *const c_char, except_conn: u64, text: *const c_char, len: usize, out_recipients: *mut usize) -> omnisock_result {
     guard("omnisock_hub_publish_text", || {
-        let p = text_payload(bytes_arg(text as *const u8, len, "text")?)?;
+        let p = payload(h, text as *const u8, len, true)?;
         publish(h, group, except_conn, p, out_recipients)
     })
 }
@@ -435,7 +495,7 @@ pub unsafe extern "C" fn omnisock_hub_publish_text(h: omnisock_hub, group: *cons
 #[no_mangle]
 pub unsafe extern "C" fn omnisock_hub_publish_binary(h: omnisock_hub, group: *const c_char, except_conn: u64, data: *const u8, len: usize, out_recipients: *mut usize) -> omnisock_result {
     guard("omnisock_hub_publish_binary", || {
-        let p = binary_payload(bytes_arg(data, len, "data")?);
+        let p = payload(h, data, len, false)?;
         publish(h, group, except_conn, p, out_recipients)
     })
 }
@@ -453,7 +513,7 @@ unsafe fn broadcast(h: omnisock_hub, path: *const c_char, except_conn: u64, payl
 #[no_mangle]
 pub unsafe extern "C" fn omnisock_hub_broadcast_text(h: omnisock_hub, path: *const c_char, except_conn: u64, text: *const c_char, len: usize, out_recipients: *mut usize) -> omnisock_result {
     guard("omnisock_hub_broadcast_text", || {
-        let p = text_payload(bytes_arg(text as *const u8, len, "text")?)?;
+        let p = payload(h, text as *const u8, len, true)?;
         broadcast(h, path, except_conn, p, out_recipients)
     })
 }
@@ -462,7 +522,7 @@ pub unsafe extern "C" fn omnisock_hub_broadcast_text(h: omnisock_hub, path: *con
 #[no_mangle]
 pub unsafe extern "C" fn omnisock_hub_broadcast_binary(h: omnisock_hub, path: *const c_char, except_conn: u64, data: *const u8, len: usize, out_recipients: *mut usize) -> omnisock_result {
     guard("omnisock_hub_broadcast_binary", || {
-        let p = binary_payload(bytes_arg(data, len, "data")?);
+        let p = payload(h, data, len, false)?;
         broadcast(h, path, except_conn, p, out_recipients)
     })
 }
@@ -485,22 +545,40 @@ pub unsafe extern "C" fn omnisock_hub_connection_count(h: omnisock_hub, out: *mu
     guard("omnisock_hub_connection_count", || write_out(out, hub(h)?.hub.connection_count(), "out"))
 }
 
+/// Writes the number of bytes waiting in connection `conn`'s outbound queue.
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_hub_queued_bytes(h: omnisock_hub, conn: u64, out: *mut usize) -> omnisock_result {
+    guard("omnisock_hub_queued_bytes", || {
+        need_out(out, "out")?;
+        write_out(out, hub(h)?.hub.queued_bytes(conn)?, "out")
+    })
+}
+
 /// Copies the status JSON (as served at /_omnisock/status) into `buf` with a NUL. Writes the
 /// length without the NUL to `out_len`; when `buf_len` is too small, fails with
 /// OMNISOCK_ERR_BUFFER_TOO_SMALL and `out_len` tells the length needed (plus 1 for the NUL).
 #[no_mangle]
 pub unsafe extern "C" fn omnisock_hub_status_json(h: omnisock_hub, buf: *mut c_char, buf_len: usize, out_len: *mut usize) -> omnisock_result {
-    guard("omnisock_hub_status_json", || {
-        need_out(out_len, "out_len")?;
-        let json = hub(h)?.hub.status_json();
-        out_len.write(json.len());
-        if buf.is_null() || buf_len < json.len() + 1 {
-            return Err(Error::new(ErrorCode::BufferTooSmall, format!("status JSON needs {} bytes, buffer has {buf_len}", json.len() + 1)));
-        }
-        std::ptr::copy_nonoverlapping(json.as_ptr(), buf as *mut u8, json.len());
-        *buf.add(json.len()) = 0;
-        Ok(())
-    })
+    guard("omnisock_hub_status_json", || copy_text(&hub(h)?.hub.status_json(), "status JSON", buf, buf_len, out_len))
+}
+
+/// Copies the metrics in the Prometheus text format (as served at /metrics) into `buf`, like
+/// `omnisock_hub_status_json` does for the status.
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_hub_metrics_text(h: omnisock_hub, buf: *mut c_char, buf_len: usize, out_len: *mut usize) -> omnisock_result {
+    guard("omnisock_hub_metrics_text", || copy_text(&hub(h)?.hub.metrics_text(), "metrics text", buf, buf_len, out_len))
+}
+
+/// Writes `text.len()` to `out_len` and copies `text` with a NUL into `buf` when it fits.
+unsafe fn copy_text(text: &str, what: &str, buf: *mut c_char, buf_len: usize, out_len: *mut usize) -> Result<(), Error> {
+    need_out(out_len, "out_len")?;
+    out_len.write(text.len());
+    if buf.is_null() || buf_len < text.len() + 1 {
+        return Err(Error::new(ErrorCode::BufferTooSmall, format!("{what} needs {} bytes, buffer has {buf_len}", text.len() + 1)));
+    }
+    std::ptr::copy_nonoverlapping(text.as_ptr(), buf as *mut u8, text.len());
+    *buf.add(text.len()) = 0;
+    Ok(())
 }
 
 /// Moves up to `capacity` events of `host` routes into `events`; see `omnisock_client_poll`
@@ -544,12 +622,15 @@ pub extern "C" fn omnisock_hub_shutdown(h: omnisock_hub) -> omnisock_result {
     })
 }
 
-/// Shuts the hub down (if not yet) and frees it. 0 and already freed handles are ignored.
+/// Shuts the hub down (if not yet) and frees it. A thread blocked in `omnisock_hub_wait` on it
+/// returns at once with OMNISOCK_ERR_INVALID_HANDLE. 0 and already freed handles are ignored.
 #[no_mangle]
 pub extern "C" fn omnisock_hub_free(h: omnisock_hub) {
     guard("omnisock_hub_free", || {
         if let Some(obj) = HUBS.remove(h) {
             obj.hub.events().set_callback(None);
+            // Threads blocked in omnisock_hub_wait return now, not after the shutdown.
+            obj.hub.events().close();
             obj.hub.shutdown();
         }
         Ok(())

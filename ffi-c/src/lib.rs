@@ -19,6 +19,7 @@ pub mod client;
 pub mod event;
 pub mod hub;
 pub mod result;
+pub mod vocab;
 
 use std::ffi::c_char;
 
@@ -26,6 +27,7 @@ pub use client::*;
 pub use event::*;
 pub use hub::*;
 pub use result::omnisock_result;
+pub use vocab::*;
 
 /// The library version as a static NUL-terminated string (do not free).
 #[no_mangle]
@@ -37,28 +39,7 @@ pub extern "C" fn omnisock_version() -> *const c_char {
 /// (do not free); unknown values give "OMNISOCK_ERR_UNKNOWN".
 #[no_mangle]
 pub extern "C" fn omnisock_result_name(result: i32) -> *const c_char {
-    let name: &'static str = match result {
-        0 => "OMNISOCK_OK\0",
-        1 => "OMNISOCK_ERR_INVALID_ARGUMENT\0",
-        2 => "OMNISOCK_ERR_INVALID_HANDLE\0",
-        3 => "OMNISOCK_ERR_INVALID_UTF8\0",
-        4 => "OMNISOCK_ERR_CLOSED\0",
-        5 => "OMNISOCK_ERR_QUEUE_FULL\0",
-        6 => "OMNISOCK_ERR_MESSAGE_TOO_BIG\0",
-        7 => "OMNISOCK_ERR_CONNECT\0",
-        8 => "OMNISOCK_ERR_TLS\0",
-        9 => "OMNISOCK_ERR_TIMEOUT\0",
-        10 => "OMNISOCK_ERR_IO\0",
-        11 => "OMNISOCK_ERR_CONFIG\0",
-        12 => "OMNISOCK_ERR_NOT_FOUND\0",
-        13 => "OMNISOCK_ERR_SHUTDOWN\0",
-        14 => "OMNISOCK_ERR_PANIC\0",
-        15 => "OMNISOCK_ERR_BUFFER_TOO_SMALL\0",
-        16 => "OMNISOCK_ERR_PROTOCOL\0",
-        17 => "OMNISOCK_ERR_HANDSHAKE_REJECTED\0",
-        18 => "OMNISOCK_ERR_INVALID_URL\0",
-        _ => "OMNISOCK_ERR_UNKNOWN\0",
-    };
+    let name = vocab::result_name(result);
     name.as_ptr() as *const c_char
 }
 

@@ -1,45 +1,15 @@
 //! `dev.omnisock.Native.client*`: the client runtime.
 
-use std::time::Duration;
 
 use jni::objects::{JByteArray, JByteBuffer, JLongArray, JObject, JObjectArray, JString};
 use jni::sys::{jint, jlong};
 use jni::{Env, EnvUnowned};
-use omnisock_core::{Client, ClientConfig, Error, ErrorCode, ReconnectPolicy};
+use omnisock_core::{Client, ClientConfig, Error, ErrorCode};
 
 use omnisock_core::handle::Registry;
 use crate::{guard, invalid, opt_string_arg, string_arg, JResult};
 
 static CLIENTS: Registry<Client> = Registry::new(0xC1, "WebSocket");
-
-/// Option slots of `clientConnect`'s `long[] opts` (a negative value keeps the core default).
-const OPT_CONNECT_TIMEOUT_MS: usize = 0;
-const OPT_PING_INTERVAL_MS: usize = 1;
-const OPT_PONG_TIMEOUT_MS: usize = 2;
-const OPT_CLOSE_TIMEOUT_MS: usize = 3;
-const OPT_RECONNECT_MAX_ATTEMPTS: usize = 4;
-const OPT_RECONNECT_INITIAL_MS: usize = 5;
-const OPT_RECONNECT_MAX_MS: usize = 6;
-const OPT_SEND_QUEUE_LIMIT: usize = 7;
-const OPT_MAX_MESSAGE_SIZE: usize = 8;
-const OPT_LINE_FRAMING: usize = 9;
-const OPT_COUNT: usize = 10;
-
-/// Reads a `String[]` argument (null = empty).
-pub(crate) fn string_array(env: &mut Env<'_>, arr: &JObjectArray<'_>, what: &str) -> JResult<Vec<String>> {
-    if arr.is_null() {
-        return Ok(Vec::new());
-    }
-    let n = arr.len(env)?;
-    let mut out = Vec::with_capacity(n);
-    for i in 0..n {
-        let o = arr.get_element(env, i)?;
-        let s: JString = env.cast_local::<JString>(o)?;
-        out.push(string_arg(env, &s, what)?);
-        env.delete_local_ref(s);
-    }
-    Ok(out)
-}
 
 /// Copies `len` bytes at `off` of a Java `byte[]` (bounds checked).
 pub(crate) fn byte_region(env: &Env<'_>, arr: &JByteArray<'_>, off: jint, len: jint) -> JResult<Vec<u8>> {
@@ -72,10 +42,6 @@ pub(crate) fn direct_region(env: &Env<'_>, buf: &JByteBuffer<'_>, off: jint, len
     Ok(unsafe { std::slice::from_raw_parts(addr.add(off as usize), len as usize) }.to_vec())
 }
 
-fn ms(v: i64) -> Duration {
-    Duration::from_millis(v as u64)
-}
-
 /// Result codes a `send`-like call reports instead of throwing: the Java API answers `false`.
 fn soft(result: Result<(), Error>) -> JResult<jint> {
     match result {
@@ -85,70 +51,20 @@ fn soft(result: Result<(), Error>) -> JResult<jint> {
     }
 }
 
-/// `long clientConnect(String url, String[] headers, String[] protocols, long[] opts, byte[] caPem)`
+/// `long clientConnect(String configJson)`: the core's `ClientConfig` in its JSON form, built by
+/// `OmnisockClient.configJson` (validated and defaulted by the core).
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_dev_omnisock_Native_clientConnect<'l>(
-    mut env: EnvUnowned<'l>,
-    _class: JObject<'l>,
-    url: JString<'l>,
-    headers: JObjectArray<'l>,
-    protocols: JObjectArray<'l>,
-    opts: JLongArray<'l>,
-    ca_pem: JByteArray<'l>,
-) -> jlong {
+pub extern "system" fn Java_dev_omnisock_Native_clientConnect<'l>(mut env: EnvUnowned<'l>, _class: JObject<'l>, config: JString<'l>) -> jlong {
     guard(&mut env, |env| {
-        let mut cfg = ClientConfig::new(string_arg(env, &url, "url")?);
-        let flat = string_array(env, &headers, "header")?;
-        if flat.len() % 2 != 0 {
-            return Err(invalid("headers must come as name, value pairs"));
-        }
-        cfg.headers = flat.chunks(2).map(|p| (p[0].clone(), p[1].clone())).collect();
-        cfg.subprotocols = string_array(env, &protocols, "subprotocol")?;
-        let mut o = [-1i64; OPT_COUNT];
-        if !opts.is_null() {
-            let n = opts.len(env)?.min(OPT_COUNT);
-            opts.get_region(env, 0, &mut o[..n])?;
-        }
-        if o[OPT_CONNECT_TIMEOUT_MS] > 0 {
-            cfg.connect_timeout = ms(o[OPT_CONNECT_TIMEOUT_MS]);
-        }
-        if o[OPT_PING_INTERVAL_MS] == 0 {
-            cfg.ping_interval = None;
-        } else if o[OPT_PING_INTERVAL_MS] > 0 {
-            cfg.ping_interval = Some(ms(o[OPT_PING_INTERVAL_MS]));
-        }
-        if o[OPT_PONG_TIMEOUT_MS] > 0 {
-            cfg.pong_timeout = ms(o[OPT_PONG_TIMEOUT_MS]);
-        }
-        if o[OPT_CLOSE_TIMEOUT_MS] > 0 {
-            cfg.close_timeout = ms(o[OPT_CLOSE_TIMEOUT_MS]);
-        }
-        if o[OPT_RECONNECT_MAX_ATTEMPTS] > 0 {
-            let mut p = ReconnectPolicy::backoff(o[OPT_RECONNECT_MAX_ATTEMPTS].min(u32::MAX as i64) as u32);
-            if o[OPT_RECONNECT_INITIAL_MS] > 0 {
-                p.initial_delay = ms(o[OPT_RECONNECT_INITIAL_MS]);
-            }
-            if o[OPT_RECONNECT_MAX_MS] > 0 {
-                p.max_delay = ms(o[OPT_RECONNECT_MAX_MS]);
-            }
-            cfg.reconnect = p;
-        }
-        if o[OPT_SEND_QUEUE_LIMIT] > 0 {
-            cfg.send_queue_limit = o[OPT_SEND_QUEUE_LIMIT] as usize;
-        }
-        if o[OPT_MAX_MESSAGE_SIZE] > 0 {
-            cfg.max_message_size = o[OPT_MAX_MESSAGE_SIZE] as usize;
-        }
-        cfg.line_framing = o[OPT_LINE_FRAMING] > 0;
-        if !ca_pem.is_null() {
-            cfg.tls.extra_ca_pem = env.convert_byte_array(&ca_pem)?;
-        }
-        // Everything Client::connect can refuse is configuration (URL, headers, CA PEM, ...):
-        // to Java that is a bad argument, whatever part of the core found it.
-        let client = Client::connect(cfg).map_err(|e| match e.code() {
+        let json = string_arg(env, &config, "config")?;
+        // Everything the core can refuse here is configuration (URL, headers, CA PEM, option
+        // values): to Java that is a bad argument, whatever part of the core found it.
+        let as_argument = |e: Error| match e.code() {
             ErrorCode::Tls | ErrorCode::Config => Error::invalid(e.message()),
             _ => e,
-        })?;
+        };
+        let cfg = ClientConfig::from_json(&json).map_err(as_argument)?;
+        let client = Client::connect(cfg).map_err(as_argument)?;
         Ok(CLIENTS.insert(client) as jlong)
     })
 }

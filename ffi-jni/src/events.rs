@@ -1,7 +1,8 @@
 //! Moves a batch of core events into Java arrays in one native call.
 //!
 //! Layout (mirrored by `dev.omnisock.EventBatch`): event `i` has four longs in `meta` at
-//! `4*i .. 4*i+4` = `[kind, conn, a, b]` and one object in `objs[i]`:
+//! `4*i .. 4*i+4` = `[kind, conn, a, b]` and one object in `objs[i]`; `kind` is the core's
+//! `EventKind` number (`dev.omnisock.EventKinds`, generated from it):
 //!
 //! | kind | a | b | objs[i] |
 //! |---|---|---|---|
@@ -11,8 +12,8 @@
 //! | 4 CLOSE | code | clean ? 1 : 0 | `String` reason |
 //! | 5 ERROR | error code | 0 | `String` message |
 //! | 6 RECONNECTING | attempt | delay in ms | `String` reason |
-//! | 7 HANDSHAKE | 0 | 0 | like OPEN (hub routes with `host_accepts`) |
-//! | 8 PONG | 0 | 0 | `byte[]` payload |
+//! | 7 PONG | 0 | 0 | `byte[]` payload |
+//! | 8 HANDSHAKE | 0 | 0 | like OPEN (hub routes with `host_accepts`) |
 //! | 9 REJECTED | HTTP status | 0 | `Object[]{String[]{name1, value1, ...}, byte[] body}` |
 
 use std::time::Duration;
@@ -22,21 +23,6 @@ use jni::Env;
 use omnisock_core::{Event, EventQueue, Payload};
 
 use crate::{invalid, JResult};
-
-const OPEN: i64 = 1;
-const TEXT: i64 = 2;
-const BINARY: i64 = 3;
-const CLOSE: i64 = 4;
-const ERROR: i64 = 5;
-const RECONNECTING: i64 = 6;
-const HANDSHAKE: i64 = 7;
-const PONG: i64 = 8;
-const REJECTED: i64 = 9;
-
-enum Kind {
-    Handshake,
-    Other,
-}
 
 /// Waits up to `timeout_ms` for an event, then moves up to `objs.length` events into the
 /// arrays. Returns how many were written.
@@ -65,10 +51,9 @@ pub(crate) fn poll_into(
     let mut m = vec![0i64; events.len() * 4];
     for (i, ev) in events.into_iter().enumerate() {
         let slot = &mut m[i * 4..i * 4 + 4];
-        let ev_kind = if matches!(ev, Event::Handshake(_)) { Kind::Handshake } else { Kind::Other };
+        slot[0] = ev.kind().number() as i64;
         let obj: JObject = match ev {
             Event::Open(info) | Event::Handshake(info) => {
-                slot[0] = if matches!(ev_kind, Kind::Handshake) { HANDSHAKE } else { OPEN };
                 slot[1] = info.conn as i64;
                 let n = 4 + 2 * info.headers.len();
                 let arr = JObjectArray::<JString>::new(env, n, JString::null())?;
@@ -92,7 +77,6 @@ pub(crate) fn poll_into(
             }
             Event::Message { conn, data } => {
                 slot[1] = conn as i64;
-                slot[0] = if data.is_text() { TEXT } else { BINARY };
                 let bytes = match &data {
                     Payload::Text(t) => t.as_bytes(),
                     Payload::Binary(b) => &b[..],
@@ -100,20 +84,17 @@ pub(crate) fn poll_into(
                 env.byte_array_from_slice(bytes)?.into()
             }
             Event::Close { conn, code, reason, clean } => {
-                slot[0] = CLOSE;
                 slot[1] = conn as i64;
                 slot[2] = code as i64;
                 slot[3] = clean as i64;
                 JString::from_str(env, &reason)?.into()
             }
             Event::Error { conn, code, message } => {
-                slot[0] = ERROR;
                 slot[1] = conn as i64;
                 slot[2] = code as i64;
                 JString::from_str(env, &message)?.into()
             }
             Event::Rejected(refusal) => {
-                slot[0] = REJECTED;
                 slot[2] = refusal.status as i64;
                 let headers = JObjectArray::<JString>::new(env, 2 * refusal.headers.len(), JString::null())?;
                 for (k, (name, value)) in refusal.headers.iter().enumerate() {
@@ -132,12 +113,10 @@ pub(crate) fn poll_into(
                 pair.into()
             }
             Event::Pong { conn, payload } => {
-                slot[0] = PONG;
                 slot[1] = conn as i64;
                 env.byte_array_from_slice(&payload)?.into()
             }
             Event::Reconnecting { attempt, delay, reason } => {
-                slot[0] = RECONNECTING;
                 slot[2] = attempt as i64;
                 slot[3] = delay.as_millis().min(i64::MAX as u128) as i64;
                 JString::from_str(env, &reason)?.into()

@@ -1,6 +1,5 @@
 //! `dev.omnisock.Native.hub*`: the hub runtime.
 
-use bytes::Bytes;
 use jni::objects::{JByteArray, JLongArray, JObject, JObjectArray, JString};
 use jni::sys::{jboolean, jint, jlong, jstring};
 use jni::{Env, EnvUnowned};
@@ -28,40 +27,19 @@ fn hub(h: jlong) -> JResult<std::sync::Arc<Hub>> {
 /// A message from Java: text (UTF-8 checked once, here) or binary.
 fn payload(env: &Env<'_>, data: &JByteArray<'_>, text: jboolean) -> JResult<Payload> {
     let n = if data.is_null() { 0 } else { data.len(env)? };
-    let bytes = Bytes::from(byte_region(env, data, 0, n as jint)?);
-    if text {
-        let t = omnisock_core::event::Utf8Bytes::try_from(bytes)
-            .map_err(|e| Error::new(ErrorCode::InvalidUtf8, format!("text message is not valid UTF-8 ({e})")))?;
-        Ok(Payload::Text(t))
-    } else {
-        Ok(Payload::Binary(bytes))
-    }
+    Ok(Payload::from_bytes(byte_region(env, data, 0, n as jint)?, text)?)
 }
 
 fn except(conn: jlong) -> Option<ConnId> {
     (conn > 0).then_some(conn as ConnId)
 }
 
-/// `long hubStart(String toml, String[] hostAcceptsPaths)`: the hub configuration in the TOML
-/// form of the README, plus the `host` routes whose handshakes the host decides (the TOML form
-/// has no key for that yet).
+/// `long hubStart(String toml)`: the hub configuration in the TOML form of the README
+/// (`Hub.Builder` writes it; routes whose handshakes the host decides say `host_accepts = true`).
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_dev_omnisock_Native_hubStart<'l>(
-    mut env: EnvUnowned<'l>,
-    _class: JObject<'l>,
-    toml: JString<'l>,
-    host_accepts: JObjectArray<'l>,
-) -> jlong {
+pub extern "system" fn Java_dev_omnisock_Native_hubStart<'l>(mut env: EnvUnowned<'l>, _class: JObject<'l>, toml: JString<'l>) -> jlong {
     guard(&mut env, |env| {
-        let mut cfg = HubConfig::from_toml(&string_arg(env, &toml, "config")?)?;
-        for path in crate::client::string_array(env, &host_accepts, "path")? {
-            let route = cfg
-                .routes
-                .iter_mut()
-                .find(|r| r.path == path)
-                .ok_or_else(|| invalid(format!("host_accepts: no route with path {path:?}")))?;
-            route.host_accepts = true;
-        }
+        let cfg = HubConfig::from_toml(&string_arg(env, &toml, "config")?)?;
         let hub = Hub::start(cfg)?;
         Ok(HUBS.insert(hub) as jlong)
     })
@@ -204,6 +182,47 @@ pub extern "system" fn Java_dev_omnisock_Native_hubStatusJson<'l>(mut env: EnvUn
     guard(&mut env, |env| {
         let json = hub(h)?.status_json();
         Ok(JString::from_str(env, json)?.into_raw())
+    })
+}
+
+/// `String hubMetricsText(long h)`: the Prometheus text also served at `/metrics`.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_omnisock_Native_hubMetricsText<'l>(mut env: EnvUnowned<'l>, _class: JObject<'l>, h: jlong) -> jstring {
+    guard(&mut env, |env| {
+        let text = hub(h)?.metrics_text();
+        Ok(JString::from_str(env, text)?.into_raw())
+    })
+}
+
+/// `int hubSetReadingPaused(long h, long conn, boolean paused)`: 0, or CLOSED / NOT_FOUND.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_omnisock_Native_hubSetReadingPaused<'l>(mut env: EnvUnowned<'l>, _class: JObject<'l>, h: jlong, conn: jlong, paused: jboolean) -> jint {
+    guard(&mut env, |_env| {
+        let hub = hub(h)?;
+        soft(if paused { hub.pause_reading(conn as ConnId) } else { hub.resume_reading(conn as ConnId) })
+    })
+}
+
+/// `int hubSendMany(long h, long[] conns, byte[] data, boolean text)`: how many took it.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_omnisock_Native_hubSendMany<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JObject<'l>,
+    h: jlong,
+    conns: JLongArray<'l>,
+    data: JByteArray<'l>,
+    text: jboolean,
+) -> jint {
+    guard(&mut env, |env| {
+        let hub = hub(h)?;
+        if conns.is_null() {
+            return Err(invalid("conns must not be null"));
+        }
+        let mut ids = vec![0i64; conns.len(env)?];
+        conns.get_region(env, 0, &mut ids)?;
+        let ids: Vec<ConnId> = ids.into_iter().map(|c| c as ConnId).collect();
+        let p = payload(env, &data, text)?;
+        Ok(hub.send_many(&ids, &p) as jint)
     })
 }
 

@@ -11,15 +11,15 @@
 //! wake of the queue's file descriptor (`wake_fd()`, for `loop.add_reader`). Every call that
 //! waits or does more than a lookup releases the GIL (`Python::detach`).
 //!
-//! Event tuples (the first item is the kind):
-//! - `(EV_OPEN, conn, path, query, remote, headers, protocol)`
-//! - `(EV_MESSAGE, conn, data)` — `str` for text, `bytes` for binary
-//! - `(EV_CLOSE, conn, code, reason, clean)`
-//! - `(EV_ERROR, conn, error_code, message)`
-//! - `(EV_RECONNECTING, attempt, delay_seconds, reason)`
-//! - `(EV_HANDSHAKE, conn, path, query, remote, headers, protocol)`
-//! - `(EV_PONG, conn, payload)`
-//! - `(EV_REJECTED, status, headers, body)` — a refused client handshake (an EV_ERROR follows)
+//! Event tuples (the first item is the core's event kind number, `omnisock._vocab.EVENT_*`):
+//! - `(EVENT_OPEN, conn, path, query, remote, headers, protocol)`
+//! - `(EVENT_TEXT, conn, str)` and `(EVENT_BINARY, conn, bytes)`
+//! - `(EVENT_CLOSE, conn, code, reason, clean)`
+//! - `(EVENT_ERROR, conn, error_code, message)`
+//! - `(EVENT_RECONNECTING, attempt, delay_seconds, reason)`
+//! - `(EVENT_HANDSHAKE, conn, path, query, remote, headers, protocol)`
+//! - `(EVENT_PONG, conn, payload)`
+//! - `(EVENT_REJECTED, status, headers, body)` — a refused client handshake (an EVENT_ERROR follows)
 //!
 //! Errors are raised through one Python function, `omnisock.exceptions._from_core(code,
 //! message)`, which maps the core's stable error codes to the exception classes.
@@ -28,22 +28,13 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use omnisock_core::{
-    Client, ClientConfig, ClientState, ConnId, Error, ErrorCode, Event, EventQueue, Hub, HubConfig, HubTls, OpenInfo,
-    OverflowPolicy, Payload, ReconnectPolicy, RouteConfig, RouteKind,
+    Client, ClientConfig, ConnId, Error, Event, EventQueue, Hub, HubConfig, HubTls, OpenInfo,
+    OverflowPolicy, Payload, RouteConfig, RouteKind,
 };
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyList, PyString};
 use pyo3::IntoPyObjectExt;
-
-const EV_OPEN: u8 = 1;
-const EV_MESSAGE: u8 = 2;
-const EV_CLOSE: u8 = 3;
-const EV_ERROR: u8 = 4;
-const EV_RECONNECTING: u8 = 5;
-const EV_HANDSHAKE: u8 = 6;
-const EV_PONG: u8 = 7;
-const EV_REJECTED: u8 = 8;
 
 /// Largest batch one `poll` returns.
 const MAX_BATCH: usize = 65_536;
@@ -95,14 +86,7 @@ fn payload(data: &Bound<'_, PyAny>, text: Option<bool>) -> PyResult<Payload> {
     }
     if let Ok(b) = data.cast::<PyBytes>() {
         let b = b.as_bytes();
-        return Ok(if text == Some(true) {
-            let s = std::str::from_utf8(b).map_err(|e| {
-                err(Error::new(ErrorCode::InvalidUtf8, format!("text message is not valid UTF-8 ({e}); send it as binary instead")))
-            })?;
-            Payload::Text(s.into())
-        } else {
-            Payload::Binary(Bytes::copy_from_slice(b))
-        });
+        return Payload::from_bytes(Bytes::copy_from_slice(b), text == Some(true)).map_err(err);
     }
     Err(pyo3::exceptions::PyTypeError::new_err(format!(
         "data must be str or bytes, not {}",
@@ -110,7 +94,7 @@ fn payload(data: &Bound<'_, PyAny>, text: Option<bool>) -> PyResult<Payload> {
     )))
 }
 
-fn info_tuple<'py>(py: Python<'py>, kind: u8, i: &OpenInfo) -> PyResult<Bound<'py, PyAny>> {
+fn info_tuple<'py>(py: Python<'py>, kind: u32, i: &OpenInfo) -> PyResult<Bound<'py, PyAny>> {
     let headers = PyList::empty(py);
     for (k, v) in &i.headers {
         headers.append((k.as_str(), v.as_str()))?;
@@ -119,25 +103,26 @@ fn info_tuple<'py>(py: Python<'py>, kind: u8, i: &OpenInfo) -> PyResult<Bound<'p
 }
 
 fn event_to_py<'py>(py: Python<'py>, e: Event) -> PyResult<Bound<'py, PyAny>> {
+    let kind = e.kind().number();
     match e {
         Event::Message { conn, data } => match data {
-            Payload::Text(t) => (EV_MESSAGE, conn, PyString::new(py, t.as_str())).into_bound_py_any(py),
-            Payload::Binary(b) => (EV_MESSAGE, conn, PyBytes::new(py, &b)).into_bound_py_any(py),
+            Payload::Text(t) => (kind, conn, PyString::new(py, t.as_str())).into_bound_py_any(py),
+            Payload::Binary(b) => (kind, conn, PyBytes::new(py, &b)).into_bound_py_any(py),
         },
-        Event::Open(i) => info_tuple(py, EV_OPEN, &i),
-        Event::Handshake(i) => info_tuple(py, EV_HANDSHAKE, &i),
-        Event::Close { conn, code, reason, clean } => (EV_CLOSE, conn, code, reason, clean).into_bound_py_any(py),
-        Event::Error { conn, code, message } => (EV_ERROR, conn, code as i32, message).into_bound_py_any(py),
+        Event::Open(i) => info_tuple(py, kind, &i),
+        Event::Handshake(i) => info_tuple(py, kind, &i),
+        Event::Close { conn, code, reason, clean } => (kind, conn, code, reason, clean).into_bound_py_any(py),
+        Event::Error { conn, code, message } => (kind, conn, code as i32, message).into_bound_py_any(py),
         Event::Reconnecting { attempt, delay, reason } => {
-            (EV_RECONNECTING, attempt, delay.as_secs_f64(), reason).into_bound_py_any(py)
+            (kind, attempt, delay.as_secs_f64(), reason).into_bound_py_any(py)
         }
-        Event::Pong { conn, payload } => (EV_PONG, conn, PyBytes::new(py, &payload)).into_bound_py_any(py),
+        Event::Pong { conn, payload } => (kind, conn, PyBytes::new(py, &payload)).into_bound_py_any(py),
         Event::Rejected(r) => {
             let headers = PyList::empty(py);
             for (k, v) in &r.headers {
                 headers.append((k.as_str(), v.as_str()))?;
             }
-            (EV_REJECTED, r.status, headers, PyBytes::new(py, &r.body)).into_bound_py_any(py)
+            (kind, r.status, headers, PyBytes::new(py, &r.body)).into_bound_py_any(py)
         }
     }
 }
@@ -160,66 +145,16 @@ struct PyClient {
 #[pymethods]
 impl PyClient {
     /// Starts connecting at once; events (open, messages, close, errors) arrive on the queue.
+    /// `config` is the core's client configuration as JSON (`omnisock._config.client_config`),
+    /// validated and defaulted by the core.
     #[new]
-    #[pyo3(signature = (
-        url, *, headers=Vec::new(), subprotocols=Vec::new(), connect_timeout=10.0, ping_interval=Some(20.0),
-        pong_timeout=20.0, close_timeout=10.0, max_size=Some(1 << 20), reconnect_attempts=0,
-        reconnect_initial_delay=None, reconnect_max_delay=None, send_queue_limit=16 << 20,
-        line_framing=false, ca_pem=None, insecure=false, mdf=None
-    ))]
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        py: Python<'_>,
-        url: Option<String>,
-        headers: Vec<(String, String)>,
-        subprotocols: Vec<String>,
-        connect_timeout: f64,
-        ping_interval: Option<f64>,
-        pong_timeout: f64,
-        close_timeout: f64,
-        max_size: Option<u64>,
-        reconnect_attempts: u32,
-        reconnect_initial_delay: Option<f64>,
-        reconnect_max_delay: Option<f64>,
-        send_queue_limit: usize,
-        line_framing: bool,
-        ca_pem: Option<Vec<u8>>,
-        insecure: bool,
-        mdf: Option<String>,
-    ) -> PyResult<Self> {
-        let mut cfg = match (mdf, url) {
-            (Some(text), _) => ClientConfig::from_mdf(&text).map_err(err)?,
-            (None, Some(url)) => ClientConfig::new(url),
-            (None, None) => return Err(invalid("a URL or an .mdf text is required")),
-        };
-        cfg.headers = headers;
-        cfg.subprotocols = subprotocols;
-        cfg.connect_timeout = secs(connect_timeout, "connect_timeout")?;
-        cfg.ping_interval = opt_secs(ping_interval, "ping_interval")?;
-        cfg.pong_timeout = secs(pong_timeout, "pong_timeout")?;
-        cfg.close_timeout = secs(close_timeout, "close_timeout")?;
-        cfg.max_message_size = max_size.map_or(usize::MAX >> 2, |m| m.min(usize::MAX as u64 >> 2) as usize).max(1);
-        if reconnect_attempts > 0 {
-            let mut p = ReconnectPolicy::backoff(reconnect_attempts);
-            if let Some(d) = reconnect_initial_delay {
-                p.initial_delay = secs(d, "reconnect_initial_delay")?;
-            }
-            if let Some(d) = reconnect_max_delay {
-                p.max_delay = secs(d, "reconnect_max_delay")?;
-            }
-            cfg.reconnect = p;
-        }
-        cfg.send_queue_limit = send_queue_limit;
-        cfg.line_framing = cfg.line_framing || line_framing;
-        if let Some(pem) = ca_pem {
-            cfg.tls.extra_ca_pem = pem;
-        }
-        cfg.tls.danger_accept_invalid_certs = insecure;
+    fn new(py: Python<'_>, config: &str) -> PyResult<Self> {
+        let cfg = ClientConfig::from_json(config).map_err(err)?;
         let inner = py.detach(|| Client::connect(cfg)).map_err(err)?;
         Ok(PyClient { inner })
     }
 
-    /// The URL (after .mdf resolution).
+    /// The URL.
     #[getter]
     fn url(&self) -> String {
         self.inner.config().url.clone()
@@ -373,7 +308,7 @@ impl PyHub {
     fn send_many(&self, py: Python<'_>, conns: Vec<ConnId>, data: &Bound<'_, PyAny>, text: Option<bool>) -> PyResult<usize> {
         let p = payload(data, text)?;
         let hub = &self.inner;
-        Ok(py.detach(|| conns.iter().filter(|c| hub.send(**c, p.clone()).is_ok()).count()))
+        Ok(py.detach(|| hub.send_many(&conns, &p)))
     }
 
     /// Sends to every connection of the route at `path` (but `except_`); returns the count.
@@ -408,7 +343,7 @@ impl PyHub {
         self.inner.reject(conn, status, body).map_err(err)
     }
 
-    /// Sends a ping; a pong with a non-empty payload comes back as an `EV_PONG` event.
+    /// Sends a ping; a pong with a non-empty payload comes back as an `kind` event.
     fn ping(&self, conn: ConnId, payload: &[u8]) -> PyResult<()> {
         self.inner.ping(conn, payload).map_err(err)
     }
@@ -499,52 +434,12 @@ fn runtime_shutdown(py: Python<'_>, timeout: f64) -> PyResult<()> {
     Ok(())
 }
 
-/// The error codes, by name, so Python maps them without repeating numbers.
-fn error_codes<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-    let all = [
-        ErrorCode::InvalidArgument,
-        ErrorCode::InvalidHandle,
-        ErrorCode::InvalidUtf8,
-        ErrorCode::Closed,
-        ErrorCode::QueueFull,
-        ErrorCode::MessageTooBig,
-        ErrorCode::Connect,
-        ErrorCode::Tls,
-        ErrorCode::Timeout,
-        ErrorCode::Io,
-        ErrorCode::Config,
-        ErrorCode::NotFound,
-        ErrorCode::Shutdown,
-        ErrorCode::Panic,
-        ErrorCode::BufferTooSmall,
-        ErrorCode::Protocol,
-        ErrorCode::HandshakeRejected,
-        ErrorCode::InvalidUrl,
-    ];
-    let items: Vec<(String, i32)> = all.iter().map(|c| (format!("{c:?}"), *c as i32)).collect();
-    PyTuple::new(py, items)
-}
-
 #[pymodule]
 #[pyo3(name = "_native")]
 fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    let py = m.py();
     m.add_class::<PyClient>()?;
     m.add_class::<PyHub>()?;
     m.add_function(wrap_pyfunction!(runtime_shutdown, m)?)?;
     m.add("VERSION", omnisock_core::VERSION)?;
-    m.add("ERROR_CODES", error_codes(py)?)?;
-    m.add("EV_OPEN", EV_OPEN)?;
-    m.add("EV_MESSAGE", EV_MESSAGE)?;
-    m.add("EV_CLOSE", EV_CLOSE)?;
-    m.add("EV_ERROR", EV_ERROR)?;
-    m.add("EV_RECONNECTING", EV_RECONNECTING)?;
-    m.add("EV_REJECTED", EV_REJECTED)?;
-    m.add("EV_HANDSHAKE", EV_HANDSHAKE)?;
-    m.add("EV_PONG", EV_PONG)?;
-    m.add("STATE_CONNECTING", ClientState::Connecting as u8)?;
-    m.add("STATE_OPEN", ClientState::Open as u8)?;
-    m.add("STATE_CLOSING", ClientState::Closing as u8)?;
-    m.add("STATE_CLOSED", ClientState::Closed as u8)?;
     Ok(())
 }

@@ -305,6 +305,10 @@ int main(void) {
     {
         size_t n = 99, rcpt = 99;
         const uint8_t pb[] = {1, 2, 3};
+        /* A rate cap needs a live route: /host has none. */
+        CHECK_RC(omnisock_hub_set_max_rate(hub, conn1, 10.0), OMNISOCK_ERR_INVALID_ARGUMENT);
+        CHECK_RC(omnisock_hub_set_max_rate(hub, conn1, -1.0), OMNISOCK_ERR_INVALID_ARGUMENT);
+        CHECK_RC(omnisock_hub_set_max_rate(0, conn1, 10.0), OMNISOCK_ERR_INVALID_HANDLE);
         CHECK_RC(omnisock_hub_join(hub, conn1, "room"), OMNISOCK_OK);
         CHECK_RC(omnisock_hub_join(hub, conn2, "room"), OMNISOCK_OK);
         CHECK_RC(omnisock_hub_join(hub, conn2, "room"), OMNISOCK_OK);

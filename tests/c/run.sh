@@ -50,6 +50,10 @@ if ! g++ -fsyntax-only -std=c++11 -Wall -Wextra -Werror -x c++ "$root/include/om
     failures+=("include/omnisock.h: does not compile as C++")
 fi
 
+# Every C capability listed in capabilities.toml must be exported by the library.
+echo "== checking capabilities.toml against the exported symbols"
+bash "$here/manifest.sh" "$libdir/libomnisock.so" || failures+=("capabilities.toml: C symbols missing")
+
 for t in "${tests[@]}"; do
     src="$here/$t.c"
     bin="$outdir/$t"

@@ -246,6 +246,61 @@ namespace OmnisockTests
             }
         }
 
+        [Test]
+        public static void FallbackUrlSendManyPauseReadingAndMetricsOnTheInProcessHub()
+        {
+            using (var hub = new Hub(new HubOptions("127.0.0.1:0").AddRoute("/host", RouteKind.Host)))
+            {
+                var opened = new List<HubOpenEventArgs>();
+                var messages = new List<HubMessageEventArgs>();
+                hub.OnOpen += (s, e) => opened.Add(e);
+                hub.OnMessage += (s, e) => messages.Add(e);
+                // Port 1 refuses: the first attempt fails and the reconnect goes to the fallback.
+                var a = new WebSocket("ws://127.0.0.1:1/host");
+                a.AddFallbackUrl("ws://127.0.0.1:" + hub.Port + "/host?who=a");
+                a.Reconnect = new ReconnectPolicy(5, TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(50));
+                var b = new WebSocket("ws://127.0.0.1:" + hub.Port + "/host");
+                var ra = new Recorder(a);
+                var rb = new Recorder(b);
+                Action pump = () => { hub.DispatchMessageQueue(); a.DispatchMessageQueue(); b.DispatchMessageQueue(); };
+                try
+                {
+                    a.Connect();
+                    b.Connect();
+                    H.Until(() => opened.Count == 2 && ra.Opens == 1 && rb.Opens == 1, "a (through its fallback URL) and b opened", pump);
+                    Assert.True(ra.Reconnects >= 1, "a reached the hub by reconnecting to its fallback URL");
+                    var ofA = opened.Find(o => o.Query == "who=a");
+                    Assert.True(ofA != null, "a came in through its fallback URL (?who=a)");
+                    var ofB = opened.Find(o => o.Query != "who=a");
+                    var ids = new[] { ofA.ConnectionId, ofB.ConnectionId, 987654321UL };
+                    Assert.Equal(2, hub.SendMany(ids, "to both"), "send_many recipients (the unknown id is skipped)");
+                    H.Until(() => ra.Messages.Count == 1 && rb.Messages.Count == 1, "both got the send_many text", pump);
+                    Assert.Equal("to both", ra.Messages[0].Data, "a's text");
+                    Assert.Equal(1, hub.SendMany(new[] { ids[1] }, new byte[] { 7 }), "binary send_many");
+                    H.Until(() => rb.Messages.Count == 2, "b got the binary", pump);
+                    Assert.True(rb.Messages[1].IsBinary, "binary kept");
+
+                    Assert.True(hub.QueuedBytes(ids[0]) >= 0, "queued bytes of a connection");
+                    hub.Ping(ids[0]);
+                    hub.PauseReading(ids[0]);
+                    a.Send("sent while paused");
+                    hub.ResumeReading(ids[0]);
+                    H.Until(() => messages.Count == 1, "the message arrives once reading resumed", pump);
+                    Assert.Equal("sent while paused", messages[0].Data, "paused message kept");
+                    var nf = Assert.Throws<OmnisockException>(() => hub.PauseReading(987654321UL), "pause an unknown connection");
+                    Assert.Equal(OmnisockResult.NotFound, nf.Result, "unknown connection is NotFound");
+
+                    var metrics = hub.MetricsText();
+                    Assert.True(metrics.Contains("omnisock_connections_total"), "metrics text: " + metrics.Substring(0, Math.Min(200, metrics.Length)));
+                }
+                finally
+                {
+                    a.Dispose();
+                    b.Dispose();
+                }
+            }
+        }
+
         // ------------------------------------------------------------------ the seed scenario
 
         [Test]
@@ -725,6 +780,40 @@ namespace OmnisockTests
                 taken.Dispose();
             }
         }
+        // ------------------------------------------------------------------ capability manifest
+
+        /// <summary>Whether "Namespace.Type#Member" names a public member (".ctor": a public constructor).</summary>
+        private static bool ManifestMemberExists(string entry)
+        {
+            int hash = entry.IndexOf('#');
+            if (hash < 0) return false;
+            var type = typeof(WebSocket).Assembly.GetType(entry.Substring(0, hash));
+            if (type == null) return false;
+            string member = entry.Substring(hash + 1);
+            if (member == ".ctor") return type.GetConstructors().Length > 0;
+            return type.GetMember(member).Length > 0;
+        }
+
+        [Test]
+        public static void EveryCapabilityInTheManifestExists()
+        {
+            var root = Environment.GetEnvironmentVariable("OMNISOCK_ROOT");
+            string id = null;
+            int read = 0;
+            var missing = new List<string>();
+            foreach (var raw in File.ReadAllLines(Path.Combine(root, "capabilities.toml")))
+            {
+                var line = raw.Trim();
+                if (line.StartsWith("id = \"")) id = line.Substring(6, line.Length - 7);
+                if (!line.StartsWith("csharp = \"")) continue;
+                read++;
+                var entry = line.Substring(10, line.Length - 11);
+                if (!entry.StartsWith("none:") && !ManifestMemberExists(entry)) missing.Add(id + ": " + entry);
+            }
+            Assert.True(read > 20, "capabilities.toml has csharp entries (read " + read + ")");
+            Assert.True(missing.Count == 0, "capabilities.toml lists C# members that do not exist: " + string.Join(", ", missing));
+        }
+
         [Test]
         public static void PackageBuildsWithAMetaForEveryAssetAndTheLinuxLibrary()
         {

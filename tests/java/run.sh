@@ -82,6 +82,7 @@ props=(
     -Domnisock.test.key="$out/tls/key.pem"
     -Domnisock.test.aar="$out/aar-check/omnisock.aar"
     -Domnisock.test.nativelib="$lib"
+    -Domnisock.test.manifest="$root/capabilities.toml"
     -Djava.util.logging.config.file=/dev/null
 )
 # Default: every test class; given selectors (--select-class ...) replace the scan.

@@ -426,6 +426,20 @@ def test_reconnecting_async_for():
     run(go())
 
 
+def test_fallback_urls_reach_another_node_when_the_first_refuses():
+    async def go():
+        async with omnisock.serve(echo, "127.0.0.1", 0) as server:
+            live = f"ws://127.0.0.1:{port_of(server)}/"
+            # Port 1 refuses: the reconnecting form moves on to the fallback URL.
+            async for ws in omnisock.connect("ws://127.0.0.1:1/", fallback_urls=[live], reconnect_delay=0.01):
+                await ws.send("via fallback")
+                assert await ws.recv() == "via fallback"
+                await ws.close()
+                break
+
+    run(asyncio.wait_for(go(), 30))
+
+
 def test_wss_with_a_test_ca(tls):
     async def go():
         async with omnisock.serve(echo, "localhost", 0, ssl=omnisock.server_ssl_context(tls["cert"], tls["key"])) as server:

@@ -10,8 +10,8 @@ namespace Omnisock
     {
         /// <summary>Raises queued events on the calling thread; true if events may remain.</summary>
         bool DispatchQueued();
-        /// <summary>The native wake fd (readable while native events are queued), or -1.</summary>
-        int WakeFd();
+        /// <summary>The native client or hub handle, or 0 when there is none.</summary>
+        ulong NativeHandle();
         /// <summary>Drops the connection at once (application exit).</summary>
         void Abort();
     }
@@ -99,8 +99,8 @@ namespace Omnisock
         /// Starts one background thread that raises the events of every WebSocket and Hub as they
         /// arrive (for hosts without a main loop: servers, tools, tests). In Unity, leave it off when
         /// handlers touch Unity objects: OmnisockDispatcher already delivers on the main thread.
-        /// The thread sleeps in poll(2) on the library's wake fds (Linux, macOS, Android, iOS); where
-        /// poll is unavailable it checks every millisecond.
+        /// The thread sleeps in the library's omnisock_wait_any on every native handle (all platforms);
+        /// events made in C# (such as a failed Send) are picked up within ManagedWakeMs.
         /// </summary>
         public static void StartBackgroundThread()
         {
@@ -136,59 +136,27 @@ namespace Omnisock
             foreach (var d in items) d.Abort();
         }
 
-        // Managed wake-ups (events made in C#, such as a failed Send) go through a pipe polled with
-        // the library's wake fds. -1 when there is no pipe (poll unavailable).
-        private static int pipeRead = -1, pipeWrite = -1;
-        private static int pipeSignaled;
-        private static bool pollUnavailable;
+        /// <summary>
+        /// Longest wait before events made in C# (not by the library) are raised by the background
+        /// thread, and before a just-created handle is watched.
+        /// </summary>
+        internal const uint ManagedWakeMs = 20;
 
-        [StructLayout(LayoutKind.Sequential)]
-        private struct PollFd
+        private static int managedSignaled;
+
+        /// <summary>Asks the background thread to dispatch soon (for events made in C#).</summary>
+        internal static void Wake()
         {
-            public int Fd;
-            public short Events;
-            public short Revents;
-        }
-
-        private const short POLLIN = 1;
-
-        [DllImport("libc", EntryPoint = "poll")] private static extern unsafe int sys_poll(PollFd* fds, UIntPtr nfds, int timeoutMs);
-        [DllImport("libc", EntryPoint = "pipe")] private static extern unsafe int sys_pipe(int* fds);
-        [DllImport("libc", EntryPoint = "read")] private static extern unsafe IntPtr sys_read(int fd, byte* buf, UIntPtr n);
-        [DllImport("libc", EntryPoint = "write")] private static extern unsafe IntPtr sys_write(int fd, byte* buf, UIntPtr n);
-
-        internal static unsafe void Wake()
-        {
-            if (!running || pipeWrite < 0) return;
-            if (Interlocked.Exchange(ref pipeSignaled, 1) == 1) return;
-            byte b = 1;
-            sys_write(pipeWrite, &b, (UIntPtr)1);
+            Interlocked.Exchange(ref managedSignaled, 1);
         }
 
         private static unsafe void Loop()
         {
-            var fds = new PollFd[1];
-            int fdsVersion = -1;
-            if (pipeRead < 0 && !pollUnavailable && Environment.OSVersion.Platform == PlatformID.Unix)
-            {
-                try
-                {
-                    int* p = stackalloc int[2];
-                    if (sys_pipe(p) == 0)
-                    {
-                        pipeRead = p[0];
-                        pipeWrite = p[1];
-                    }
-                }
-                catch (Exception)
-                {
-                    // DllNotFoundException / EntryPointNotFoundException: no libc poll here.
-                    pollUnavailable = true;
-                }
-            }
+            var handles = new ulong[0];
             while (running)
             {
                 bool more;
+                Interlocked.Exchange(ref managedSignaled, 0);
                 try
                 {
                     more = DispatchAll();
@@ -198,38 +166,26 @@ namespace Omnisock
                     WebSocket.ReportUnhandled(e);
                     more = false;
                 }
-                if (more || !running) continue;
-                if (pipeRead < 0)
+                if (more || !running || Volatile.Read(ref managedSignaled) == 1) continue;
+                var items = snapshot;
+                if (handles.Length < items.Length) handles = new ulong[items.Length];
+                int n = 0;
+                for (int i = 0; i < items.Length; i++)
                 {
-                    Thread.Sleep(1);
+                    ulong h = items[i].NativeHandle();
+                    if (h != 0) handles[n++] = h;
+                }
+                if (n == 0)
+                {
+                    Thread.Sleep((int)ManagedWakeMs);
                     continue;
                 }
-                // Rebuild the fd list when objects come or go (and at most every wait otherwise,
-                // since a WebSocket gets a new native handle when it connects again).
-                var items = snapshot;
-                if (fdsVersion != version || fds.Length != items.Length + 1)
+                UIntPtr index;
+                fixed (ulong* p = handles)
                 {
-                    fds = new PollFd[items.Length + 1];
-                    fdsVersion = version;
-                }
-                fds[0] = new PollFd { Fd = pipeRead, Events = POLLIN };
-                int n = 1;
-                for (int i = 0; i < items.Length && n < fds.Length; i++)
-                {
-                    int fd = items[i].WakeFd();
-                    if (fd >= 0) fds[n++] = new PollFd { Fd = fd, Events = POLLIN };
-                }
-                fixed (PollFd* f = fds)
-                {
-                    // The timeout only bounds how long a just-created handle can wait to be watched.
-                    sys_poll(f, (UIntPtr)n, 50);
-                    if ((f[0].Revents & POLLIN) != 0)
-                    {
-                        // Read first, then clear: a Wake in between is covered by the dispatch that follows.
-                        byte* buf = stackalloc byte[64];
-                        sys_read(pipeRead, buf, (UIntPtr)64);
-                        Interlocked.Exchange(ref pipeSignaled, 0);
-                    }
+                    // OMNISOCK_ERR_TIMEOUT (nothing came) and stale handles (an object just closed)
+                    // both simply lead to the next round.
+                    Native.omnisock_wait_any(p, (UIntPtr)n, ManagedWakeMs, out index);
                 }
             }
         }

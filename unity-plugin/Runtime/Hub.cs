@@ -279,6 +279,32 @@ namespace Omnisock
             fixed (byte* p = data) Native.Check(Native.omnisock_hub_send_binary(H, conn, p, (UIntPtr)data.Length));
         }
 
+        /// <summary>Queues one text message (encoded once, shared) to each of <paramref name="conns"/>; returns how many took it.</summary>
+        public int SendMany(ulong[] conns, string text)
+        {
+            if (text == null) throw new ArgumentNullException("text");
+            return SendMany(conns, Encoding.UTF8.GetBytes(text), true);
+        }
+
+        /// <summary>Queues one binary message to each of <paramref name="conns"/>; returns how many took it.</summary>
+        public int SendMany(ulong[] conns, byte[] data)
+        {
+            if (data == null) throw new ArgumentNullException("data");
+            return SendMany(conns, data, false);
+        }
+
+        private unsafe int SendMany(ulong[] conns, byte[] data, bool text)
+        {
+            if (conns == null) throw new ArgumentNullException("conns");
+            UIntPtr n;
+            fixed (ulong* c = conns)
+            fixed (byte* p = data)
+            {
+                Native.Check(Native.omnisock_hub_send_many(H, c, (UIntPtr)conns.Length, p, (UIntPtr)data.Length, (byte)(text ? 1 : 0), out n));
+            }
+            return (int)(ulong)n;
+        }
+
         /// <summary>Closes connection <paramref name="conn"/> after its queued messages.</summary>
         public unsafe void CloseConnection(ulong conn, ushort code, string reason = null)
         {
@@ -365,14 +391,58 @@ namespace Omnisock
         /// <summary>The status JSON (as served at /_omnisock/status).</summary>
         public unsafe string StatusJson()
         {
+            return ReadText(Native.omnisock_hub_status_json);
+        }
+
+        /// <summary>Bytes waiting in connection <paramref name="conn"/>'s outbound queue.</summary>
+        public long QueuedBytes(ulong conn)
+        {
+            UIntPtr n;
+            Native.Check(Native.omnisock_hub_queued_bytes(H, conn, out n));
+            return (long)(ulong)n;
+        }
+
+        /// <summary>Pings connection <paramref name="conn"/> (payload at most 125 bytes; null for none).</summary>
+        public unsafe void Ping(ulong conn, byte[] payload = null)
+        {
+            var data = payload ?? Native.EmptyBytes;
+            fixed (byte* p = data) Native.Check(Native.omnisock_hub_ping(H, conn, p, (UIntPtr)data.Length));
+        }
+
+        /// <summary>The hub's metrics in the Prometheus text format (what GET /metrics answers).</summary>
+        public unsafe string MetricsText()
+        {
+            return ReadText(Native.omnisock_hub_metrics_text);
+        }
+
+        /// <summary>
+        /// Stops reading from connection <paramref name="conn"/> (TCP back-pressure reaches the peer)
+        /// until <see cref="ResumeReading"/>.
+        /// </summary>
+        public void PauseReading(ulong conn)
+        {
+            Native.Check(Native.omnisock_hub_set_reading_paused(H, conn, 1));
+        }
+
+        /// <summary>Reads from connection <paramref name="conn"/> again after <see cref="PauseReading"/>.</summary>
+        public void ResumeReading(ulong conn)
+        {
+            Native.Check(Native.omnisock_hub_set_reading_paused(H, conn, 0));
+        }
+
+        private unsafe delegate int TextFiller(ulong hub, byte* buf, UIntPtr bufLen, out UIntPtr outLen);
+
+        // Asks for the size first, then fills a buffer (the text may grow in between: retry).
+        private unsafe string ReadText(TextFiller fill)
+        {
             ulong h = H;
             UIntPtr len;
-            int rc = Native.omnisock_hub_status_json(h, null, UIntPtr.Zero, out len);
+            int rc = fill(h, null, UIntPtr.Zero, out len);
             for (int attempt = 0; attempt < 4; attempt++)
             {
                 if (rc != (int)OmnisockResult.BufferTooSmall && rc != 0) Native.Check(rc);
                 var buf = new byte[(int)(ulong)len + 1 + 256];
-                fixed (byte* p = buf) rc = Native.omnisock_hub_status_json(h, p, (UIntPtr)buf.Length, out len);
+                fixed (byte* p = buf) rc = fill(h, p, (UIntPtr)buf.Length, out len);
                 if (rc == 0) return Encoding.UTF8.GetString(buf, 0, (int)(ulong)len);
             }
             Native.Check(rc);
@@ -461,11 +531,9 @@ namespace Omnisock
             }
         }
 
-        int IDispatchable.WakeFd()
+        ulong IDispatchable.NativeHandle()
         {
-            ulong h = (ulong)Interlocked.Read(ref handle);
-            int fd;
-            return h != 0 && Native.omnisock_hub_wake_fd(h, out fd) == 0 ? fd : -1;
+            return (ulong)Interlocked.Read(ref handle);
         }
 
         void IDispatchable.Abort()

@@ -13,7 +13,7 @@ using System.Text;
 
 namespace Omnisock
 {
-    internal static unsafe class Native
+    internal static unsafe partial class Native
     {
 #if (UNITY_IOS || UNITY_TVOS || UNITY_VISIONOS || UNITY_WEBGL) && !UNITY_EDITOR
         internal const string Lib = "__Internal";
@@ -21,14 +21,6 @@ namespace Omnisock
         internal const string Lib = "omnisock";
 #endif
 
-        internal const int EVENT_OPEN = 1;
-        internal const int EVENT_TEXT = 2;
-        internal const int EVENT_BINARY = 3;
-        internal const int EVENT_CLOSE = 4;
-        internal const int EVENT_ERROR = 5;
-        internal const int EVENT_RECONNECTING = 6;
-        internal const int EVENT_PONG = 7;
-        internal const uint EVENT_FLAG_CLEAN = 1;
 
         /// <summary>omnisock_event, field for field (C layout: sequential, natural alignment).</summary>
         [StructLayout(LayoutKind.Sequential)]
@@ -55,12 +47,14 @@ namespace Omnisock
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern byte* omnisock_version();
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern UIntPtr omnisock_last_error(byte* buf, UIntPtr len);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_runtime_shutdown(uint timeoutMs);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_wait_any(ulong* handles, UIntPtr n, uint timeoutMs, out UIntPtr index);
 
         // ---- client config
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_client_config_new(byte* url, out ulong cfg);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern void omnisock_client_config_free(ulong cfg);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_client_config_add_header(ulong cfg, byte* name, byte* value);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_client_config_add_subprotocol(ulong cfg, byte* name);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_client_config_add_fallback_url(ulong cfg, byte* url);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_client_config_set_connect_timeout_ms(ulong cfg, uint ms);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_client_config_set_keepalive(ulong cfg, uint pingIntervalMs, uint pongTimeoutMs);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_client_config_set_reconnect(ulong cfg, uint maxAttempts, uint initialDelayMs, uint maxDelayMs);
@@ -81,7 +75,6 @@ namespace Omnisock
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_client_queued_bytes(ulong client, out UIntPtr bytes);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_client_poll(ulong client, Event* events, UIntPtr capacity, out UIntPtr count);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_client_wait(ulong client, uint timeoutMs, out byte ready);
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_client_wake_fd(ulong client, out int fd);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern void omnisock_client_free(ulong client);
 
         // ---- hub config
@@ -103,6 +96,7 @@ namespace Omnisock
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_local_port(ulong hub, out ushort port);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_send_text(ulong hub, ulong conn, byte* text, UIntPtr len);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_send_binary(ulong hub, ulong conn, byte* data, UIntPtr len);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_send_many(ulong hub, ulong* conns, UIntPtr n, byte* data, UIntPtr len, byte text, out UIntPtr count);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_close_connection(ulong hub, ulong conn, ushort code, byte* reason);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_join(ulong hub, ulong conn, byte* group);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_leave(ulong hub, ulong conn, byte* group);
@@ -112,9 +106,12 @@ namespace Omnisock
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_broadcast_binary(ulong hub, byte* path, ulong exceptConn, byte* data, UIntPtr len, out UIntPtr recipients);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_group_size(ulong hub, byte* group, out UIntPtr size);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_connection_count(ulong hub, out UIntPtr count);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_queued_bytes(ulong hub, ulong conn, out UIntPtr bytes);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_ping(ulong hub, ulong conn, byte* data, UIntPtr len);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_status_json(ulong hub, byte* buf, UIntPtr bufLen, out UIntPtr outLen);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_poll(ulong hub, Event* events, UIntPtr capacity, out UIntPtr count);
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_wake_fd(ulong hub, out int fd);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_set_reading_paused(ulong hub, ulong conn, byte paused);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_metrics_text(ulong hub, byte* buf, UIntPtr bufLen, out UIntPtr outLen);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_shutdown(ulong hub);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern void omnisock_hub_free(ulong hub);
 

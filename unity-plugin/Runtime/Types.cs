@@ -34,30 +34,6 @@ namespace Omnisock
         TlsHandshakeFailure = 1015,
     }
 
-    /// <summary>Result codes of the native library (omnisock_result); numbers are never reused.</summary>
-    public enum OmnisockResult
-    {
-        Ok = 0,
-        InvalidArgument = 1,
-        InvalidHandle = 2,
-        InvalidUtf8 = 3,
-        Closed = 4,
-        QueueFull = 5,
-        MessageTooBig = 6,
-        Connect = 7,
-        Tls = 8,
-        Timeout = 9,
-        Io = 10,
-        Config = 11,
-        NotFound = 12,
-        Shutdown = 13,
-        Panic = 14,
-        BufferTooSmall = 15,
-        Protocol = 16,
-        HandshakeRejected = 17,
-        InvalidUrl = 18,
-    }
-
     /// <summary>A failure reported by the native library, with its result code.</summary>
     public class OmnisockException : Exception
     {

@@ -45,6 +45,7 @@ namespace Omnisock
         private readonly List<KeyValuePair<string, string>> userHeaders = new List<KeyValuePair<string, string>>();
         private readonly List<string> caPems = new List<string>();
         private readonly List<string> caFiles = new List<string>();
+        private readonly List<string> fallbackUrls = new List<string>();
         private long handle;                 // native omnisock_client (0 = none)
         private volatile int cachedState = (int)WebSocketState.Connecting;
         private volatile bool disposed;
@@ -157,6 +158,16 @@ namespace Omnisock
         {
             if (pem == null) throw new ArgumentNullException("pem");
             lock (stateLock) caPems.Add(pem);
+        }
+
+        /// <summary>
+        /// Adds another URL of the same service (e.g. another hub node): after a failed attempt or a
+        /// lost connection, the next reconnect tries the next URL in turn. Checked on Connect.
+        /// </summary>
+        public void AddFallbackUrl(string url)
+        {
+            if (url == null) throw new ArgumentNullException("url");
+            lock (stateLock) fallbackUrls.Add(url);
         }
 
         /// <summary>Trusts the CA certificates in a PEM file in addition to the webpki roots.</summary>
@@ -342,6 +353,10 @@ namespace Omnisock
                 {
                     var bytes = Encoding.UTF8.GetBytes(pem);
                     fixed (byte* b = bytes) Native.Check(Native.omnisock_client_config_add_ca_pem(cfg, b, (UIntPtr)bytes.Length));
+                }
+                foreach (var u in fallbackUrls)
+                {
+                    fixed (byte* b = Native.Utf8Z(u)) Native.Check(Native.omnisock_client_config_add_fallback_url(cfg, b));
                 }
                 foreach (var f in caFiles)
                 {
@@ -827,11 +842,9 @@ namespace Omnisock
             }
         }
 
-        int IDispatchable.WakeFd()
+        ulong IDispatchable.NativeHandle()
         {
-            ulong h = Handle;
-            int fd;
-            return h != 0 && Native.omnisock_client_wake_fd(h, out fd) == 0 ? fd : -1;
+            return Handle;
         }
 
         void IDispatchable.Abort()

@@ -23,18 +23,18 @@ use crate::ws;
 
 pub use lines::LineSplitter;
 
-/// Where a client is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum ClientState {
-    /// Connecting, or waiting to reconnect.
-    Connecting = 0,
-    /// Open: messages flow.
-    Open = 1,
-    /// `close` was called; the closing handshake is under way.
-    Closing = 2,
-    /// Closed for good.
-    Closed = 3,
+crate::vocab::numbered! {
+    /// Where a client is in its life (its WebSocket readyState).
+    pub enum ClientState : u8 {
+        /// Connecting, or waiting to reconnect.
+        Connecting = 0 => "CONNECTING",
+        /// Open: messages flow.
+        Open = 1 => "OPEN",
+        /// `close` was called; the closing handshake is under way.
+        Closing = 2 => "CLOSING",
+        /// Closed for good.
+        Closed = 3 => "CLOSED",
+    }
 }
 
 impl ClientState {
@@ -99,6 +99,7 @@ impl Client {
     /// Checks `config` and starts connecting in the background. Fails at once on a bad URL,
     /// bad TLS material or a shut-down runtime; network errors arrive later as events.
     pub fn connect(config: ClientConfig) -> Result<Client> {
+        config.validate()?;
         let targets = session::Target::parse_all(&config)?;
         let handle = crate::runtime::handle()?;
         let (tx, rx) = mpsc::unbounded_channel();
@@ -140,6 +141,7 @@ impl Client {
 
     /// Queues a text message. In line-framing mode a `"\n"` is appended unless present.
     pub fn send_text(&self, text: &str) -> Result<()> {
+        self.check_send_len(text.len())?;
         let data: Utf8Bytes = if self.shared.config.line_framing && !text.ends_with('\n') {
             let mut s = String::with_capacity(text.len() + 1);
             s.push_str(text);
@@ -164,10 +166,7 @@ impl Client {
 
     /// Queues a text message given as bytes, checking UTF-8 first.
     pub fn send_text_bytes(&self, bytes: &[u8]) -> Result<()> {
-        let text = std::str::from_utf8(bytes).map_err(|e| {
-            Error::new(ErrorCode::InvalidUtf8, format!("text message is not valid UTF-8 ({e}); send it as binary instead"))
-        })?;
-        self.send_text(text)
+        self.send_text(crate::event::utf8_str(bytes)?)
     }
 
     /// Queues a binary message.
@@ -177,6 +176,20 @@ impl Client {
         self.enqueue(Message::Binary(data), len)
     }
 
+    /// Checks that a message of `len` bytes can ever be queued: one larger than the whole send
+    /// queue limit never fits and fails with [`ErrorCode::MessageTooBig`]. Bindings call this
+    /// before they touch (or copy) the host's bytes.
+    pub fn check_send_len(&self, len: usize) -> Result<()> {
+        let limit = self.shared.config.send_queue_limit;
+        if len > limit {
+            return Err(Error::new(
+                ErrorCode::MessageTooBig,
+                format!("message of {len} bytes is larger than the send queue limit of {limit} bytes; it can never be queued (raise send_queue_limit or split the message)"),
+            ));
+        }
+        Ok(())
+    }
+
     fn enqueue(&self, msg: Message, len: usize) -> Result<()> {
         match self.state() {
             ClientState::Closing | ClientState::Closed => {
@@ -184,10 +197,10 @@ impl Client {
             }
             _ => {}
         }
+        self.check_send_len(len)?;
         let limit = self.shared.config.send_queue_limit;
         let reserved = self.shared.queued_bytes.fetch_update(Ordering::AcqRel, Ordering::Acquire, |q| {
-            // One message larger than the whole queue still goes when the queue is empty.
-            (q == 0 || q.checked_add(len)? <= limit).then(|| q + len)
+            (q.checked_add(len)? <= limit).then(|| q + len)
         });
         if let Err(q) = reserved {
             return Err(Error::new(

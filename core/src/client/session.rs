@@ -54,7 +54,7 @@ impl Target {
             other => return Err(Error::new(ErrorCode::InvalidUrl, format!("URL {url:?}: scheme must be ws or wss, not {other:?}"))),
         };
         let host = uri.host().filter(|h| !h.is_empty()).ok_or_else(|| Error::new(ErrorCode::InvalidUrl, format!("URL {url:?} has no host")))?.to_string();
-        let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
+        let port = explicit_port(uri.authority().map_or("", |a| a.as_str()), url)?.unwrap_or(if secure { 443 } else { 80 });
         for (name, value) in &config.headers {
             let n = HeaderName::from_bytes(name.as_bytes()).map_err(|_| Error::invalid(format!("invalid header name {name:?}")))?;
             let v = HeaderValue::from_str(value).map_err(|_| Error::invalid(format!("invalid value for header {name:?}")))?;
@@ -75,6 +75,25 @@ impl Target {
             None
         };
         Ok(Target { url: url.to_string(), request, host, port, tls })
+    }
+}
+
+/// The port written in a URL's authority (`user@host:port`, `[v6]:port`), if any. A port that
+/// is not a number or outside 1..=65535 is an error: it must never fall back to the
+/// scheme's default port (the request, with its headers, would go to another service).
+fn explicit_port(authority: &str, url: &str) -> Result<Option<u16>> {
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
+    let port = match host_port.rfind(']') {
+        Some(end) => host_port[end + 1..].strip_prefix(':'),
+        None => host_port.rsplit_once(':').map(|(_, p)| p),
+    };
+    match port {
+        // `ws://host:/` names the default port (RFC 3986 §3.2.3).
+        None | Some("") => Ok(None),
+        Some(p) => match p.parse::<u16>() {
+            Ok(n) if p.bytes().all(|b| b.is_ascii_digit()) && n > 0 => Ok(Some(n)),
+            _ => Err(Error::new(ErrorCode::InvalidUrl, format!("URL {url:?}: port {p:?} must be a number from 1 to 65535"))),
+        },
     }
 }
 
@@ -198,7 +217,13 @@ async fn connect(shared: &Shared, target: &Target) -> Result<(Ws, OpenInfo)> {
         None => Stream::tcp(tcp),
         Some((config, name)) => {
             let tls = tokio_rustls::TlsConnector::from(config.clone()).connect(name.clone(), tcp).await.map_err(|e| {
-                Error::new(ErrorCode::Tls, format!("TLS handshake with {url} failed: {e}"))
+                let e = e.to_string();
+                let hint = if e.contains("CaUsedAsEndEntity") {
+                    format!(" (the server presents {})", crate::tls::CA_AS_SERVER_CERT_FIX)
+                } else {
+                    String::new()
+                };
+                Error::new(ErrorCode::Tls, format!("TLS handshake with {url} failed: {e}{hint}"))
             })?;
             Stream::boxed(tls)
         }
@@ -206,7 +231,9 @@ async fn connect(shared: &Shared, target: &Target) -> Result<(Ws, OpenInfo)> {
     let mut io = io;
     let accepted = super::handshake::handshake(&mut io, &target.request, &shared.config.subprotocols, url).await?;
     let wscfg = ws::config(CLIENT_READ_BUFFER, CLIENT_WRITE_BUFFER, shared.config.max_message_size);
-    let socket = WebSocketStream::from_partially_read(io, accepted.rest, tungstenite::protocol::Role::Client, Some(wscfg)).await;
+    let mut rest = accepted.rest;
+    io.check_frames(&mut rest);
+    let socket = WebSocketStream::from_partially_read(io, rest, tungstenite::protocol::Role::Client, Some(wscfg)).await;
     let (headers, protocol) = (accepted.headers, accepted.protocol);
     let uri = target.request.uri();
     let info = OpenInfo {

@@ -1,8 +1,6 @@
 //! The HTTP side of the hub port: reading a request head, WebSocket upgrade checks, and the
 //! plain responses (status, metrics, demo page, static files, errors).
 
-use std::path::{Component, Path, PathBuf};
-
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::io::BoxedIo;
@@ -14,6 +12,8 @@ const MAX_HEAD: usize = 16 << 10;
 #[derive(Debug)]
 pub(crate) struct Request {
     pub method: String,
+    /// HTTP minor version: 0 for HTTP/1.0, 1 for HTTP/1.1.
+    pub version: u8,
     pub path: String,
     pub query: String,
     pub headers: Vec<(String, String)>,
@@ -37,10 +37,40 @@ impl Request {
     pub fn is_upgrade(&self) -> bool {
         self.header_has("upgrade", "websocket")
     }
-    /// A query parameter value (no percent-decoding beyond `+`; tokens are plain).
-    pub fn query_param(&self, key: &str) -> Option<&str> {
-        self.query.split('&').filter_map(|kv| kv.split_once('=')).find(|(k, _)| *k == key).map(|(_, v)| v)
+}
+
+/// Whether a `Sec-WebSocket-Key` is what RFC 6455 §4.1 asks for: 16 bytes in base64 (24
+/// characters, the last two `==`).
+pub(crate) fn valid_ws_key(key: &str) -> bool {
+    let k = key.trim().as_bytes();
+    k.len() == 24 && k.ends_with(b"==") && k[..22].iter().all(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/')
+}
+
+/// Decodes the `%XX` escapes of a URL path or query value (RFC 3986: `+` stays `+`).
+/// `None` when an escape is malformed (`%` not followed by two hex digits).
+pub(crate) fn percent_decode(s: &str) -> Option<Vec<u8>> {
+    fn hex(b: u8) -> Option<u8> {
+        match b {
+            b'0'..=b'9' => Some(b - b'0'),
+            b'a'..=b'f' => Some(b - b'a' + 10),
+            b'A'..=b'F' => Some(b - b'A' + 10),
+            _ => None,
+        }
     }
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let (hi, lo) = (hex(*b.get(i + 1)?)?, hex(*b.get(i + 2)?)?);
+            out.push(hi << 4 | lo);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    Some(out)
 }
 
 /// Why a request head could not be read.
@@ -78,6 +108,7 @@ pub(crate) async fn read_request(io: &mut BoxedIo) -> Result<Request, HeadError>
                     .collect();
                 return Ok(Request {
                     method: req.method.unwrap_or("").to_string(),
+                    version: req.version.unwrap_or(0),
                     path: path.to_string(),
                     query: query.to_string(),
                     headers,
@@ -113,6 +144,11 @@ pub(crate) async fn respond(io: &mut BoxedIo, status: u16, content_type: &str, e
     let _ = io.shutdown().await;
 }
 
+/// The head of a `200 OK` response whose body of `len` bytes follows.
+pub(crate) fn ok_head(content_type: &str, len: u64) -> String {
+    format!("HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {len}\r\nConnection: close\r\nCache-Control: no-store\r\n\r\n")
+}
+
 /// Writes a plain-text error response.
 pub(crate) async fn respond_error(io: &mut BoxedIo, status: u16, message: &str) {
     let body = format!("{status} {}: {message}\n", reason(status));
@@ -125,6 +161,7 @@ fn reason(status: u16) -> &'static str {
         200 => "OK",
         400 => "Bad Request",
         401 => "Unauthorized",
+        408 => "Request Timeout",
         403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
@@ -147,50 +184,17 @@ pub(crate) fn upgrade_response(key: &str, protocol: Option<&str>) -> String {
     s
 }
 
-/// Resolves a URL path inside `root`, refusing anything that would leave it.
-pub(crate) fn static_path(root: &Path, url_path: &str) -> Option<PathBuf> {
-    let decoded = url_path.trim_start_matches('/');
-    let mut out = root.to_path_buf();
-    for comp in Path::new(decoded).components() {
-        match comp {
-            Component::Normal(c) => out.push(c),
-            Component::CurDir => {}
-            _ => return None,
-        }
-    }
-    if out.is_dir() {
-        out.push("index.html");
-    }
-    Some(out)
-}
-
-/// A content type from a file extension.
-pub(crate) fn content_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
-        "html" | "htm" => "text/html; charset=utf-8",
-        "js" | "mjs" => "text/javascript; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        "json" => "application/json",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "gif" => "image/gif",
-        "svg" => "image/svg+xml",
-        "wasm" => "application/wasm",
-        "txt" => "text/plain; charset=utf-8",
-        _ => "application/octet-stream",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn static_paths_stay_inside_the_root() {
-        let root = Path::new("/srv/www");
-        assert_eq!(static_path(root, "/a/b.txt"), Some(PathBuf::from("/srv/www/a/b.txt")));
-        assert_eq!(static_path(root, "/../etc/passwd"), None);
-        assert_eq!(static_path(root, "/a/../../x"), None);
+    fn websocket_keys_must_be_16_bytes_of_base64() {
+        assert!(valid_ws_key("dGhlIHNhbXBsZSBub25jZQ=="));
+        assert!(valid_ws_key(" x3JJHMbDL1EzLkh9GBhXDw== "));
+        for bad in ["", "abc", "dGhlIHNhbXBsZSBub25jZQ", "dGhlIHNhbXBsZSBub25jZQ=", "dGhlIHNhbXBsZSBub25jZQ!=", "AAAAAAAAAAAAAAAAAAAAAAAAAAAA"] {
+            assert!(!valid_ws_key(bad), "{bad:?}");
+        }
     }
 
     #[test]

@@ -50,6 +50,10 @@ counters! {
     rejected_no_route,
     /// Malformed HTTP or WebSocket handshakes.
     rejected_bad_request,
+    /// Sockets closed because their TLS handshake or request head took longer than handshake_timeout.
+    handshake_timeouts,
+    /// Sockets in their handshake closed to make room (max_pending_handshakes was reached).
+    handshakes_evicted,
     /// Messages received from clients.
     messages_in,
     /// Payload bytes received from clients.
@@ -66,6 +70,8 @@ counters! {
     slow_consumer_closes,
     /// Queued messages discarded when a slow consumer was closed.
     dropped_on_close,
+    /// Overflow policies applied because the hub-wide max_buffered budget was reached.
+    budget_overflows,
     /// Connections closed with 1009 for an oversized message.
     oversize_closes,
     /// Connections closed with 1007 for invalid UTF-8.
@@ -76,7 +82,3 @@ counters! {
     http_requests,
 }
 
-/// Escapes a string for JSON.
-pub(crate) fn json_str(s: &str) -> String {
-    serde_json::Value::String(s.to_string()).to_string()
-}

@@ -6,10 +6,14 @@
 //! routes report [`Event`](crate::Event)s on [`Hub::events`] and the host answers with
 //! [`Hub::send`], [`Hub::publish`], [`Hub::join`], [`Hub::close`]…
 
+mod auth;
 mod conn;
 mod http;
+mod live;
 pub mod metrics;
 mod outbox;
+mod pending;
+mod static_files;
 mod status;
 
 use std::collections::{HashMap, HashSet};
@@ -20,7 +24,6 @@ use std::time::{Duration, Instant};
 
 use tokio::net::TcpSocket;
 use tokio::sync::Notify;
-use tungstenite::protocol::WebSocketConfig;
 use tungstenite::Message;
 
 use crate::backplane::{Backplane, LocalDelivery, Topic};
@@ -29,14 +32,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::event::{ConnId, EventQueue, Payload};
 use crate::ws;
 use metrics::Counters;
-use outbox::{Outbox, Pushed};
-
-/// Read buffer per hub connection: small, because idle connections dominate memory (a large
-/// frame reserves its full size anyway; measured: 256 B keeps idle connections under 4 KiB at
-/// ~5% of small-message echo throughput against 512 B).
-const READ_BUFFER: usize = 256;
-/// Bytes the writer collects before writing to the socket (it always flushes a batch).
-const WRITE_BUFFER: usize = 16 << 10;
+use outbox::{Budget, Outbox, Pushed};
 
 /// Members of a topic on this node.
 type Members = RwLock<HashMap<ConnId, Arc<Outbox>>>;
@@ -44,6 +40,10 @@ type Members = RwLock<HashMap<ConnId, Arc<Outbox>>>;
 /// A configured route and who is connected to it.
 pub(crate) struct Route {
     pub(crate) config: RouteConfig,
+    /// Live routes: the latest value of every key (for snapshots on join).
+    pub(crate) latest: Option<Mutex<live::Latest>>,
+    /// Live routes: replaced, rate-limited, expired and snapshot counts.
+    pub(crate) live_stats: Option<Arc<live::LiveStats>>,
     /// The route as a fan-out topic, built once (no allocation per message).
     pub(crate) topic: Topic,
     pub(crate) members: Members,
@@ -80,7 +80,8 @@ pub(crate) struct HubInner {
     pub(crate) counters: Arc<Counters>,
     pub(crate) events: EventQueue,
     pub(crate) backplane: Arc<dyn Backplane>,
-    pub(crate) ws_config: WebSocketConfig,
+    /// The hub-wide budget of outbound bytes (`max_buffered`).
+    pub(crate) budget: Arc<Budget>,
     pub(crate) tls: Option<tokio_rustls::TlsAcceptor>,
     pub(crate) local_addr: SocketAddr,
     pub(crate) started: Instant,
@@ -88,6 +89,8 @@ pub(crate) struct HubInner {
     pub(crate) live: AtomicUsize,
     /// Handshakes waiting for the host's decision.
     pub(crate) pending: Mutex<HashMap<ConnId, tokio::sync::oneshot::Sender<Decision>>>,
+    /// Sockets in their TLS handshake or request head.
+    pub(crate) pending_handshakes: pending::Pending,
     next_id: AtomicU64,
     stopping: AtomicBool,
     stop_accepting: Notify,
@@ -147,7 +150,25 @@ impl HubInner {
 
 impl LocalDelivery for HubInner {
     fn deliver(&self, topic: &Topic, payload: &Payload, except: Option<ConnId>) -> usize {
-        let msg = to_message(payload);
+        // One charge to the budget for every recipient: they share the payload.
+        let mut msg = self.budget.charge(to_message(payload));
+        let route = match topic {
+            Topic::Route(path) => self.routes.get(path),
+            Topic::Group(_) => None,
+        };
+        let live = route.and_then(|r| r.config.live.as_ref().map(|cfg| (r, cfg)));
+        let members_guard = route.map(|r| r.members.read().unwrap_or_else(|e| e.into_inner()));
+        if let Some((r, cfg)) = live {
+            // The key is found once per publish, not per subscriber.
+            if let Some(key) = live::key_of(&cfg.key, payload.as_bytes()) {
+                if let (Some(latest), Some(stats)) = (&r.latest, &r.live_stats) {
+                    if latest.lock().unwrap_or_else(|e| e.into_inner()).update(key.clone(), payload) {
+                        live::LiveStats::inc(&stats.snapshot_evicted);
+                    }
+                }
+                msg = msg.keyed(key, Instant::now());
+            }
+        }
         let fan_out = |members: &HashMap<ConnId, Arc<Outbox>>| {
             let n = members
                 .iter()
@@ -159,8 +180,8 @@ impl LocalDelivery for HubInner {
             n
         };
         match topic {
-            Topic::Route(path) => match self.routes.get(path) {
-                Some(route) => fan_out(&route.members.read().unwrap_or_else(|e| e.into_inner())),
+            Topic::Route(_) => match &members_guard {
+                Some(members) => fan_out(members),
                 None => 0,
             },
             Topic::Group(name) => match self.groups.read().unwrap_or_else(|e| e.into_inner()).get(name) {
@@ -186,7 +207,7 @@ impl LocalDelivery for HubInner {
 
     fn deliver_to(&self, conn: ConnId, payload: &Payload) -> bool {
         match self.lookup(conn) {
-            Ok(c) => c.outbox.push(to_message(payload)) == Pushed::Queued,
+            Ok(c) => c.outbox.push(self.budget.charge(to_message(payload))) == Pushed::Queued,
             Err(_) => false,
         }
     }
@@ -256,6 +277,10 @@ impl Hub {
             let bind_err = |e: std::io::Error| Error::new(ErrorCode::Io, format!("cannot listen on {addr}: {e}"));
             let socket = if addr.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() }.map_err(bind_err)?;
             socket.set_reuseaddr(true).map_err(bind_err)?;
+            // Accepted sockets inherit the listener's send buffer size.
+            if config.send_buffer > 0 {
+                socket.set_send_buffer_size(config.send_buffer as u32).map_err(bind_err)?;
+            }
             socket.bind(addr).map_err(bind_err)?;
             socket.listen(4096).map_err(bind_err)?
         };
@@ -266,12 +291,19 @@ impl Hub {
             .routes
             .iter()
             .map(|r| {
-                let route = Route { config: r.clone(), topic: Topic::Route(r.path.clone()), members: RwLock::new(HashMap::new()) };
+                let route = Route {
+                    config: r.clone(),
+                    latest: r.live.as_ref().filter(|l| l.snapshot).map(|l| live::Latest::new(l.max_keys)),
+                    live_stats: r.live.as_ref().map(|_| Arc::new(live::LiveStats::default())),
+                    topic: Topic::Route(r.path.clone()),
+                    members: RwLock::new(HashMap::new()),
+                };
                 (r.path.clone(), Arc::new(route))
             })
             .collect();
-        let ws_config = ws::config(READ_BUFFER, WRITE_BUFFER, config.max_message_size);
+        let budget = Arc::new(Budget::new(config.max_buffered));
         let backplane = crate::backplane::from_config(&config)?;
+        let pending_handshakes = pending::Pending::new(config.max_pending_handshakes);
         let inner = Arc::new(HubInner {
             config,
             routes,
@@ -280,12 +312,13 @@ impl Hub {
             counters: Arc::new(Counters::default()),
             events,
             backplane,
-            ws_config,
+            budget,
             tls,
             local_addr,
             started: Instant::now(),
             live: AtomicUsize::new(0),
             pending: Mutex::new(HashMap::new()),
+            pending_handshakes,
             next_id: AtomicU64::new(1),
             stopping: AtomicBool::new(false),
             stop_accepting: Notify::new(),
@@ -322,15 +355,31 @@ impl Hub {
         self.inner.conns.read().unwrap_or_else(|e| e.into_inner()).len()
     }
 
+    /// Checks that a message of `len` bytes may be sent by the host: messages the hub sends
+    /// are bounded by `max_message_size`, as the ones it receives are. Bindings call this
+    /// before they touch (or copy) the host's bytes.
+    pub fn check_send_len(&self, len: usize) -> Result<()> {
+        let max = self.inner.config.max_message_size;
+        if len > max {
+            return Err(Error::new(
+                ErrorCode::MessageTooBig,
+                format!("message of {len} bytes is larger than the hub's max_message_size of {max} bytes"),
+            ));
+        }
+        Ok(())
+    }
+
     /// Queues a message to one connection. A message dropped by the route's `drop_newest`
-    /// policy is reported as [`ErrorCode::QueueFull`].
+    /// policy is reported as [`ErrorCode::QueueFull`]; one larger than `max_message_size` as
+    /// [`ErrorCode::MessageTooBig`].
     pub fn send(&self, conn: ConnId, payload: Payload) -> Result<()> {
+        self.check_send_len(payload.len())?;
         let node = crate::backplane::node_of(conn);
         if node != self.inner.backplane.node_id() {
             return self.inner.backplane.send_remote(conn, &payload);
         }
         let c = self.inner.lookup(conn)?;
-        match c.outbox.push(to_message(&payload)) {
+        match c.outbox.push(self.inner.budget.charge(to_message(&payload))) {
             Pushed::Queued => Ok(()),
             Pushed::Dropped => Err(Error::new(
                 ErrorCode::QueueFull,
@@ -338,6 +387,12 @@ impl Hub {
             )),
             Pushed::Closed => Err(Error::new(ErrorCode::Closed, format!("connection {conn} is closing"))),
         }
+    }
+
+    /// Queues one message (encoded once, shared) to each of `conns`; returns how many took it.
+    /// Connections that are gone, closing, or whose queue dropped it are skipped.
+    pub fn send_many(&self, conns: &[ConnId], payload: &Payload) -> usize {
+        conns.iter().filter(|c| self.send(**c, payload.clone()).is_ok()).count()
     }
 
     /// Closes one connection with `code` and `reason` after its queued messages.
@@ -380,10 +435,24 @@ impl Hub {
             return Err(Error::invalid(format!("ping payload is {} bytes; at most 125 fit a control frame", payload.len())));
         }
         let c = self.inner.lookup(conn)?;
-        if c.outbox.push_control(Message::Ping(bytes::Bytes::copy_from_slice(payload))) {
+        if c.outbox.push_control(self.inner.budget.charge(Message::Ping(bytes::Bytes::copy_from_slice(payload)))) {
             Ok(())
         } else {
             Err(Error::new(ErrorCode::Closed, format!("connection {conn} is closing")))
+        }
+    }
+
+    /// Caps a subscriber of a live route at `rate` messages per second per key (`None` lifts
+    /// the cap); the newest value of each key is sent at that rate.
+    pub fn set_max_rate(&self, conn: ConnId, rate: Option<f64>) -> Result<()> {
+        if rate.is_some_and(|r| !(r > 0.0 && r.is_finite())) {
+            return Err(Error::invalid("max_rate must be > 0 messages per second"));
+        }
+        let c = self.inner.lookup(conn)?;
+        if c.outbox.set_max_rate(rate) {
+            Ok(())
+        } else {
+            Err(Error::invalid(format!("connection {conn} is not on a live route (set [route.live] in the config)")))
         }
     }
 
@@ -443,6 +512,7 @@ impl Hub {
     /// Publishes to every member of `group` except `except`; returns the local recipients.
     pub fn publish(&self, group: &str, payload: Payload, except: Option<ConnId>) -> Result<usize> {
         check_group(group)?;
+        self.check_send_len(payload.len())?;
         self.check_running()?;
         Ok(self.inner.backplane.publish(&Topic::Group(group.to_string()), &payload, except))
     }
@@ -452,6 +522,7 @@ impl Hub {
         if !self.inner.routes.contains_key(path) {
             return Err(Error::new(ErrorCode::NotFound, format!("no route with path {path:?}")));
         }
+        self.check_send_len(payload.len())?;
         self.check_running()?;
         Ok(self.inner.backplane.publish(&Topic::Route(path.to_string()), &payload, except))
     }

@@ -1,35 +1,177 @@
-//! The bounded outbound queue of one hub connection, with its overflow policy.
+//! The bounded outbound queue of one hub connection, with its overflow policy, and the
+//! hub-wide budget that bounds all queues together.
+//!
+//! Accounting: a message counts against its queue's `queue_limit` while queued. Against the
+//! hub's [`Budget`] it counts **once** however many queues share it: it is charged when it is
+//! made ([`Budget::charge`]) and released when the last queue or writer holding it lets go
+//! (the charge is dropped with its last clone), so `buffered_bytes` is the outbound payload
+//! memory really held.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use bytes::Bytes;
 
 use tokio::sync::Notify;
 use tungstenite::Message;
 
+use super::live::{LiveStats, SubscriberLive};
 use super::metrics::Counters;
 use crate::config::OverflowPolicy;
 use crate::ws;
+
+/// Most unanswered pings a connection holds answers for.
+const MAX_PONGS: usize = 32;
+
+/// Most bytes the writer of a live-route subscriber takes at once (at least one message).
+const LIVE_BATCH_BYTES: usize = 2 << 10;
 
 /// Most bytes the writer takes out of the queue at once (one flush).
 const BATCH_BYTES: usize = 256 << 10;
 
 /// What the writer should do next.
 pub(crate) enum Batch {
-    /// Write these messages, then flush.
-    Messages(Vec<Message>),
+    /// Write these messages, then flush (pongs are plain messages, outside the budget).
+    Messages(Vec<Outgoing>, Vec<Message>),
     /// Send a close frame with this code and reason, then stop writing.
     Close(u16, String),
     /// Stop: the connection is gone.
     Finished,
 }
 
+/// The hub-wide memory budget of outbound data (`max_buffered`).
+#[derive(Debug)]
+pub(crate) struct Budget {
+    limit: usize,
+    used: AtomicUsize,
+}
+
+impl Budget {
+    /// A budget of `limit` bytes.
+    pub(crate) fn new(limit: usize) -> Self {
+        Budget { limit, used: AtomicUsize::new(0) }
+    }
+    /// Whether `len` more bytes would go over the budget.
+    fn exceeded(&self) -> bool {
+        self.used.load(Ordering::Relaxed) > self.limit
+    }
+    /// Charges a message to the budget; clones of the result share the one charge.
+    pub(crate) fn charge(self: &Arc<Self>, msg: Message) -> Outgoing {
+        let len = msg.len();
+        self.used.fetch_add(len, Ordering::Relaxed);
+        Outgoing { msg, live: None, _charge: Arc::new(Charge { len, budget: self.clone() }) }
+    }
+    /// Bytes counted now.
+    pub(crate) fn used(&self) -> usize {
+        self.used.load(Ordering::Relaxed)
+    }
+    /// The configured limit.
+    pub(crate) fn limit(&self) -> usize {
+        self.limit
+    }
+}
+
+/// One message's share of the budget, given back when the last holder drops it.
+struct Charge {
+    len: usize,
+    budget: Arc<Budget>,
+}
+
+impl Drop for Charge {
+    fn drop(&mut self) {
+        self.budget.used.fetch_sub(self.len, Ordering::Relaxed);
+    }
+}
+
+/// A message charged to the hub's budget. Clone it for every recipient of a fan-out: the
+/// payload and the charge are shared, not copied.
+#[derive(Clone)]
+pub(crate) struct Outgoing {
+    /// The message.
+    pub(crate) msg: Message,
+    /// On a live route: the message's key and when it was published.
+    pub(crate) live: Option<(Bytes, Instant)>,
+    _charge: Arc<Charge>,
+}
+
+impl Outgoing {
+    /// Marks a message of a live route with its key and publish time.
+    pub(crate) fn keyed(mut self, key: Bytes, born: Instant) -> Self {
+        self.live = Some((key, born));
+        self
+    }
+}
+
+impl std::borrow::Borrow<Message> for Outgoing {
+    fn borrow(&self) -> &Message {
+        &self.msg
+    }
+}
+
 struct Inner {
-    queue: VecDeque<Message>,
+    queue: VecDeque<Outgoing>,
     bytes: usize,
+    /// Pongs to send, oldest first, at most [`MAX_PONGS`].
+    pongs: VecDeque<Bytes>,
     close: Option<(u16, String)>,
     /// The close must not wait for queued data (slow consumer, protocol error).
     urgent: bool,
     finished: bool,
+    /// Live-route subscribers: conflation and rate-cap state.
+    live: Option<Box<SubscriberLive>>,
+}
+
+impl Inner {
+    /// Takes the front message, keeping the live slots in step.
+    fn pop(&mut self) -> Option<Outgoing> {
+        let m = self.queue.pop_front()?;
+        self.bytes -= size(&m);
+        if let Some(l) = self.live.as_mut() {
+            if let Some((k, _)) = &m.live {
+                if l.slots.get(k) == Some(&l.head) {
+                    l.slots.remove(k);
+                }
+            }
+            l.head += 1;
+        }
+        Some(m)
+    }
+
+    /// Drops every queued message.
+    fn clear(&mut self) {
+        if let Some(l) = self.live.as_mut() {
+            l.head += self.queue.len() as u64;
+            l.slots.clear();
+        }
+        self.queue.clear();
+        self.bytes = 0;
+    }
+
+    /// Appends a message (recording its live slot).
+    fn append(&mut self, m: Outgoing) {
+        if let (Some(l), Some((k, _))) = (self.live.as_mut(), &m.live) {
+            l.slots.insert(k.clone(), l.head + self.queue.len() as u64);
+        }
+        self.bytes += size(&m);
+        self.queue.push_back(m);
+    }
+
+    /// Conflation: replaces the queued message with the same key, in place, when the queue is
+    /// over the live threshold. Gives the message back when it was not used.
+    fn conflate(&mut self, m: Outgoing) -> Result<(), Outgoing> {
+        let (Some(l), Some((k, _))) = (self.live.as_ref(), &m.live) else { return Err(m) };
+        if self.queue.len() <= l.threshold {
+            return Err(m);
+        }
+        let Some(&seq) = l.slots.get(k) else { return Err(m) };
+        let Some(idx) = seq.checked_sub(l.head).map(|i| i as usize).filter(|&i| i < self.queue.len()) else { return Err(m) };
+        let new_len = size(&m);
+        let old = std::mem::replace(&mut self.queue[idx], m);
+        self.bytes = self.bytes - size(&old) + new_len;
+        Ok(())
+    }
 }
 
 /// Outbound queue of one connection. Producers (fan-out, echo, host sends) push; the
@@ -44,6 +186,9 @@ pub(crate) struct Outbox {
     /// Woken when the writer takes messages out (room for a sender that waits for it).
     room_notify: Notify,
     counters: Arc<Counters>,
+    budget: Arc<Budget>,
+    /// The route's live-stream counters (live routes only).
+    live_stats: Option<Arc<LiveStats>>,
 }
 
 /// Outcome of [`Outbox::push`].
@@ -57,20 +202,40 @@ pub(crate) enum Pushed {
     Closed,
 }
 
-fn size(m: &Message) -> usize {
-    m.len()
+fn size(m: &Outgoing) -> usize {
+    m.msg.len()
 }
 
 impl Outbox {
-    pub(crate) fn new(limit: usize, policy: OverflowPolicy, counters: Arc<Counters>) -> Self {
+    pub(crate) fn new(
+        limit: usize,
+        policy: OverflowPolicy,
+        counters: Arc<Counters>,
+        budget: Arc<Budget>,
+        live: Option<(Box<SubscriberLive>, Arc<LiveStats>)>,
+    ) -> Self {
+        let (live, live_stats) = match live {
+            Some((l, s)) => (Some(l), Some(s)),
+            None => (None, None),
+        };
         Outbox {
             limit,
             policy,
-            inner: Mutex::new(Inner { queue: VecDeque::new(), bytes: 0, close: None, urgent: false, finished: false }),
+            inner: Mutex::new(Inner {
+                queue: VecDeque::new(),
+                bytes: 0,
+                pongs: VecDeque::new(),
+                close: None,
+                urgent: false,
+                finished: false,
+                live,
+            }),
             notify: Notify::new(),
             close_notify: Notify::new(),
             room_notify: Notify::new(),
             counters,
+            budget,
+            live_stats,
         }
     }
 
@@ -78,9 +243,10 @@ impl Outbox {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Queues a message, applying the overflow policy when the byte limit is reached. A single
-    /// message larger than the limit is accepted into an empty queue.
-    pub(crate) fn push(&self, msg: Message) -> Pushed {
+    /// Queues a message, applying the overflow policy when the queue's byte limit or the hub's
+    /// budget is reached. A connection whose queue is empty (it keeps up) always gets its
+    /// message, even one larger than the limit: the policy applies to connections that lag.
+    pub(crate) fn push(&self, msg: Outgoing) -> Pushed {
         let len = size(&msg) as u64;
         let pushed = self.push_uncounted(msg);
         if pushed == Pushed::Queued {
@@ -92,33 +258,46 @@ impl Outbox {
 
     /// [`push`](Self::push) without updating the shared counters: fan-out counts all its
     /// recipients at once instead of bouncing the counters' cache line per recipient.
-    pub(crate) fn push_uncounted(&self, msg: Message) -> Pushed {
+    pub(crate) fn push_uncounted(&self, msg: Outgoing) -> Pushed {
         let len = size(&msg);
         let mut inner = self.lock();
         if inner.close.is_some() || inner.finished {
             return Pushed::Closed;
         }
-        if inner.bytes + len > self.limit && !inner.queue.is_empty() {
+        let msg = match self.live_push(&mut inner, msg) {
+            Some(m) => m,
+            None => return Pushed::Queued,
+        };
+        let over_limit = inner.bytes + len > self.limit;
+        if (over_limit || self.budget.exceeded()) && !inner.queue.is_empty() {
+            if !over_limit {
+                self.counters.budget_overflows.inc();
+            }
             match self.policy {
                 OverflowPolicy::DropNewest => {
                     self.counters.dropped_newest.inc();
                     return Pushed::Dropped;
                 }
                 OverflowPolicy::DropOldest => {
-                    while inner.bytes + len > self.limit {
-                        let Some(old) = inner.queue.pop_front() else { break };
-                        inner.bytes -= size(&old);
+                    while inner.bytes + len > self.limit || (!over_limit && self.budget.exceeded()) {
+                        // Under budget pressure a lagging queue keeps only the newest message.
+                        if inner.pop().is_none() {
+                            break;
+                        }
                         self.counters.dropped_oldest.inc();
                     }
                 }
                 OverflowPolicy::Close => {
                     let dropped = inner.queue.len() as u64 + 1;
-                    inner.queue.clear();
-                    inner.bytes = 0;
+                    inner.clear();
                     inner.urgent = true;
                     inner.close = Some((
                         ws::CLOSE_POLICY,
-                        format!("slow consumer: outbound queue over {} bytes", self.limit),
+                        if over_limit {
+                            format!("slow consumer: outbound queue over {} bytes", self.limit)
+                        } else {
+                            "slow consumer: the hub's outbound memory budget is reached".to_string()
+                        },
                     ));
                     self.counters.slow_consumer_closes.inc();
                     self.counters.dropped_on_close.add(dropped);
@@ -129,8 +308,7 @@ impl Outbox {
                 }
             }
         }
-        inner.bytes += len;
-        inner.queue.push_back(msg);
+        inner.append(msg);
         let was_empty = inner.queue.len() == 1;
         drop(inner);
         if was_empty {
@@ -139,14 +317,68 @@ impl Outbox {
         Pushed::Queued
     }
 
+    /// Live routes: the rate cap holds a message for its key's next slot, and conflation
+    /// replaces a queued one of the same key. `None` when the message was taken care of.
+    fn live_push(&self, inner: &mut Inner, msg: Outgoing) -> Option<Outgoing> {
+        let Some(stats) = self.live_stats.as_ref() else { return Some(msg) };
+        let Some((key, _)) = msg.live.clone() else { return Some(msg) };
+        let Some(l) = inner.live.as_mut() else { return Some(msg) };
+        if !l.admit(&key, Instant::now()) {
+            if l.hold(key, msg) {
+                LiveStats::inc(&stats.rate_limited);
+            }
+            self.notify.notify_one();
+            return None;
+        }
+        match inner.conflate(msg) {
+            Ok(()) => {
+                LiveStats::inc(&stats.replaced);
+                None
+            }
+            Err(m) => Some(m),
+        }
+    }
+
+    /// Sets a subscriber's rate cap (messages per second per key; `None` lifts it). Only live
+    /// routes have one: false elsewhere.
+    pub(crate) fn set_max_rate(&self, rate: Option<f64>) -> bool {
+        let mut inner = self.lock();
+        match inner.live.as_mut() {
+            Some(l) => {
+                l.interval = super::live::rate_interval(rate);
+                drop(inner);
+                self.notify.notify_one();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Answers a ping: the pong goes out before queued data. A ping flood holds at most
+    /// [`MAX_PONGS`] answers: beyond that the oldest unanswered one is dropped (RFC 6455
+    /// §5.5.3 only requires an answer to the most recent ping).
+    pub(crate) fn push_pong(&self, payload: Bytes) {
+        let mut inner = self.lock();
+        if inner.close.is_some() || inner.finished {
+            return;
+        }
+        if inner.pongs.len() >= MAX_PONGS {
+            inner.pongs.pop_front();
+        }
+        inner.pongs.push_back(payload);
+        drop(inner);
+        self.notify.notify_one();
+    }
+
+
+
     /// Queues a control frame (ping) outside the byte limit; false if closing.
-    pub(crate) fn push_control(&self, msg: Message) -> bool {
+    pub(crate) fn push_control(&self, msg: Outgoing) -> bool {
         let mut inner = self.lock();
         if inner.close.is_some() || inner.finished {
             return false;
         }
-        inner.bytes += size(&msg);
-        inner.queue.push_back(msg);
+        inner.append(msg);
         let was_empty = inner.queue.len() == 1;
         drop(inner);
         if was_empty {
@@ -163,8 +395,7 @@ impl Outbox {
             return false;
         }
         if discard {
-            inner.queue.clear();
-            inner.bytes = 0;
+            inner.clear();
             inner.urgent = true;
         }
         inner.close = Some((code, reason.to_string()));
@@ -179,8 +410,12 @@ impl Outbox {
     pub(crate) fn finish(&self) {
         let mut inner = self.lock();
         inner.finished = true;
-        inner.queue.clear();
-        inner.bytes = 0;
+        inner.clear();
+        inner.queue = VecDeque::new();
+        inner.pongs = VecDeque::new();
+        if let Some(l) = inner.live.as_mut() {
+            l.held.clear();
+        }
         drop(inner);
         self.notify.notify_one();
         self.close_notify.notify_waiters();
@@ -234,29 +469,83 @@ impl Outbox {
     pub(crate) async fn next(&self) -> Batch {
         loop {
             let notified = self.notify.notified();
+            let mut wake_at: Option<Instant> = None;
             {
                 let mut inner = self.lock();
                 if inner.finished {
                     return Batch::Finished;
                 }
-                if !inner.queue.is_empty() {
+                if !inner.urgent && inner.close.is_none() {
+                    wake_at = self.release_held(&mut inner);
+                }
+                if !inner.queue.is_empty() || (!inner.pongs.is_empty() && !inner.urgent) {
+                    let pongs: Vec<Message> = std::mem::take(&mut inner.pongs).into_iter().map(Message::Pong).collect();
                     let mut out = Vec::with_capacity(inner.queue.len().min(64));
                     let mut taken = 0;
-                    while taken < BATCH_BYTES {
-                        let Some(m) = inner.queue.pop_front() else { break };
+                    let max_age = inner.live.as_ref().and_then(|l| l.max_age);
+                    // Live routes take little at a time: what waits in the queue can still be
+                    // replaced by newer values, what the writer holds cannot.
+                    let batch_bytes = if inner.live.is_some() { LIVE_BATCH_BYTES } else { BATCH_BYTES };
+                    while taken < batch_bytes {
+                        let Some(m) = inner.pop() else { break };
+                        if let (Some(age), Some((_, born))) = (max_age, &m.live) {
+                            if born.elapsed() > age {
+                                if let Some(s) = &self.live_stats {
+                                    LiveStats::inc(&s.expired);
+                                }
+                                continue;
+                            }
+                        }
                         taken += size(&m);
                         out.push(m);
                     }
-                    inner.bytes -= taken;
+                    if out.is_empty() && pongs.is_empty() {
+                        // Everything had expired.
+                        drop(inner);
+                        self.room_notify.notify_waiters();
+                        continue;
+                    }
+                    let _ = taken;
+                    if inner.queue.is_empty() && inner.queue.capacity() > 64 {
+                        // A burst is over: give the queue's memory back.
+                        inner.queue = VecDeque::new();
+                    }
                     drop(inner);
                     self.room_notify.notify_waiters();
-                    return Batch::Messages(out);
+                    return Batch::Messages(out, pongs);
                 }
                 if let Some((code, reason)) = inner.close.clone() {
                     return Batch::Close(code, reason);
                 }
             }
-            notified.await;
+            match wake_at {
+                // A rate-capped value's slot comes then.
+                Some(at) => {
+                    let _ = tokio::time::timeout_at(at.into(), notified).await;
+                }
+                None => notified.await,
+            }
         }
+    }
+
+    /// Rate caps: moves held values whose slot has come into the queue (conflating as usual);
+    /// returns when the next held value is due.
+    fn release_held(&self, inner: &mut Inner) -> Option<Instant> {
+        let l = inner.live.as_mut()?;
+        if l.held.is_empty() {
+            return None;
+        }
+        let (ready, next) = l.due(Instant::now());
+        for m in ready {
+            match inner.conflate(m) {
+                Ok(()) => {
+                    if let Some(s) = &self.live_stats {
+                        LiveStats::inc(&s.replaced);
+                    }
+                }
+                Err(m) => inner.append(m),
+            }
+        }
+        next
     }
 }

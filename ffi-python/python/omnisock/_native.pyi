@@ -1,52 +1,21 @@
-"""Type stubs of the extension module (pyo3 over omnisock-core). Event tuples:
+"""Type stubs of the extension module (pyo3 over omnisock-core). Event tuples start with the
+core's event kind (``omnisock._vocab.EVENT_*``):
 
-(EV_OPEN, conn, path, query, remote, headers, protocol) · (EV_MESSAGE, conn, data) ·
-(EV_CLOSE, conn, code, reason, clean) · (EV_ERROR, conn, error_code, message) ·
-(EV_RECONNECTING, attempt, delay_s, reason) · (EV_HANDSHAKE, conn, path, query, remote, headers, protocol) ·
-(EV_PONG, conn, payload)
+(EVENT_OPEN, conn, path, query, remote, headers, protocol) · (EVENT_TEXT, conn, str) ·
+(EVENT_BINARY, conn, bytes) · (EVENT_CLOSE, conn, code, reason, clean) ·
+(EVENT_ERROR, conn, error_code, message) · (EVENT_RECONNECTING, attempt, delay_s, reason) ·
+(EVENT_HANDSHAKE, conn, path, query, remote, headers, protocol) · (EVENT_PONG, conn, payload) ·
+(EVENT_REJECTED, status, headers, body)
 """
 
 from typing import List, Optional, Sequence, Tuple, Union
 
 VERSION: str
-ERROR_CODES: Tuple[Tuple[str, int], ...]
-EV_OPEN: int
-EV_MESSAGE: int
-EV_CLOSE: int
-EV_ERROR: int
-EV_RECONNECTING: int
-EV_HANDSHAKE: int
-EV_PONG: int
-EV_REJECTED: int
-STATE_CONNECTING: int
-STATE_OPEN: int
-STATE_CLOSING: int
-STATE_CLOSED: int
 
 Event = tuple
 
 class Client:
-    def __init__(
-        self,
-        url: Optional[str],
-        *,
-        headers: Sequence[Tuple[str, str]] = ...,
-        subprotocols: Sequence[str] = ...,
-        connect_timeout: float = 10.0,
-        ping_interval: Optional[float] = 20.0,
-        pong_timeout: float = 20.0,
-        close_timeout: float = 10.0,
-        max_size: Optional[int] = 1048576,
-        reconnect_attempts: int = 0,
-        reconnect_initial_delay: Optional[float] = None,
-        reconnect_max_delay: Optional[float] = None,
-        send_queue_limit: int = 16777216,
-        line_framing: bool = False,
-        ca_pem: Optional[bytes] = None,
-        insecure: bool = False,
-        mdf: Optional[str] = None,
-    ) -> None: ...
-    @property
+    def __init__(self, config: str) -> None: ...
     def url(self) -> str: ...
     @property
     def state(self) -> int: ...

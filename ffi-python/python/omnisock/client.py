@@ -13,8 +13,9 @@ import sys
 import urllib.parse
 from typing import Any, AsyncIterator, Dict, List, Optional, Sequence, Tuple, Union
 
-from . import _native
+from . import _native, _vocab
 from ._pump import Pump
+from ._config import FOREVER, client_config
 from .connection import Connection, parse_address
 from .datastructures import Headers, HeadersLike
 from .exceptions import ConnectionClosedError, InvalidURI, _from_core
@@ -25,13 +26,10 @@ __all__ = ["connect", "unix_connect", "ClientConnection", "USER_AGENT"]
 
 USER_AGENT = f"Python/{sys.version_info[0]}.{sys.version_info[1]} omnisock/{_native.VERSION}"
 
-EV_OPEN, EV_MESSAGE, EV_CLOSE, EV_ERROR = _native.EV_OPEN, _native.EV_MESSAGE, _native.EV_CLOSE, _native.EV_ERROR
-EV_RECONNECTING, EV_PONG, EV_REJECTED = _native.EV_RECONNECTING, _native.EV_PONG, _native.EV_REJECTED
+EV_OPEN, EV_TEXT, EV_BINARY, EV_CLOSE, EV_ERROR = _vocab.EVENT_OPEN, _vocab.EVENT_TEXT, _vocab.EVENT_BINARY, _vocab.EVENT_CLOSE, _vocab.EVENT_ERROR
+EV_RECONNECTING, EV_PONG, EV_REJECTED = _vocab.EVENT_RECONNECTING, _vocab.EVENT_PONG, _vocab.EVENT_REJECTED
 
 #: Reconnect attempts for ``async for websocket in connect(...)`` (practically forever).
-_FOREVER = 2**31
-
-
 class ClientConnection(Connection):
     """A client connection (same API as websockets' ``ClientConnection``)."""
 
@@ -98,15 +96,15 @@ class ClientConnection(Connection):
 class _Session:
     """One core client and its event pump; produces a ClientConnection per successful open."""
 
-    def __init__(self, uri: str, options: Dict[str, Any], native_kwargs: Dict[str, Any], reconnect: bool) -> None:
+    def __init__(self, uri: str, options: Dict[str, Any], config: Dict[str, Any], reconnect: bool) -> None:
         self.uri = uri
         self.options = options
         self.loop = asyncio.get_running_loop()
-        self.request_headers: List[Tuple[str, str]] = native_kwargs["headers"]
+        self.request_headers: List[Tuple[str, str]] = config["headers"]
         self.reconnect = reconnect
         try:
             self.native = _native.Client(
-                uri, reconnect_attempts=_FOREVER if reconnect else 0, reconnect_initial_delay=options["reconnect_delay"], **native_kwargs
+                client_config(uri, reconnect_attempts=FOREVER if reconnect else 0, reconnect_delay=options["reconnect_delay"], **config)
             )
         except InvalidURI as exc:
             raise InvalidURI(uri, exc.msg) from None
@@ -119,7 +117,7 @@ class _Session:
     def _on_events(self, events: list) -> None:
         for ev in events:
             kind = ev[0]
-            if kind == EV_MESSAGE:
+            if kind == EV_TEXT or kind == EV_BINARY:
                 c = self.conn
                 if c is not None:
                     c._on_message(ev[2])
@@ -180,18 +178,6 @@ class _Session:
         self.pump.stop()
 
 
-def _ssl_options(ssl: Any, uri: str) -> Dict[str, Any]:
-    if ssl is None or ssl is True or ssl is False:
-        return {}
-    if isinstance(ssl, _ssl.SSLContext):
-        if ssl.verify_mode == _ssl.CERT_NONE:
-            return {"insecure": True}
-        ders = ssl.get_ca_certs(binary_form=True)
-        pem = "".join(_ssl.DER_cert_to_PEM_cert(d) for d in ders)
-        return {"ca_pem": pem.encode()} if pem else {}
-    raise TypeError("ssl= must be an ssl.SSLContext")
-
-
 class connect:
     """Connects to a WebSocket server: ``async with connect(uri) as websocket``, or
     ``websocket = await connect(uri)``, or ``async for websocket in connect(uri)`` to reconnect
@@ -221,8 +207,9 @@ class connect:
         server_hostname: Optional[str] = None,
         create_connection: Any = None,
         extra_headers: Optional[HeadersLike] = None,
-        send_queue_limit: int = 16 << 20,
+        send_queue_limit: Optional[int] = None,
         reconnect_delay: Optional[float] = None,
+        fallback_urls: Optional[Sequence[str]] = None,
         **kwargs: Any,
     ) -> None:
         if not isinstance(uri, str):
@@ -248,18 +235,19 @@ class connect:
         if user_agent_header is not None:
             headers.append(("User-Agent", user_agent_header))
         self.open_timeout = open_timeout
-        native: Dict[str, Any] = dict(
+        self._config: Dict[str, Any] = dict(
+            fallback_urls=fallback_urls,
             headers=headers,
-            subprotocols=list(subprotocols or []),
-            connect_timeout=float(open_timeout) if open_timeout else 3600.0,
-            ping_interval=float(ping_interval) if ping_interval else None,
-            pong_timeout=float(ping_timeout) if ping_timeout else 1e9,
-            close_timeout=float(close_timeout) if close_timeout else 10.0,
+            subprotocols=subprotocols,
+            open_timeout=open_timeout,
+            ping_interval=ping_interval,
+            ping_timeout=ping_timeout,
+            close_timeout=close_timeout,
             max_size=max_size,
-            send_queue_limit=int(send_queue_limit),
+            send_queue_limit=send_queue_limit,
+            ssl=ssl,
         )
-        native.update(_ssl_options(ssl, uri))
-        self._native_kwargs = native
+        client_config(uri, **self._config)  # bad arguments fail here, at the call
         self._options: Dict[str, Any] = dict(
             max_queue=max_queue,
             close_timeout=close_timeout,
@@ -270,7 +258,7 @@ class connect:
         self.connection: Optional[ClientConnection] = None
 
     async def _await_impl(self) -> ClientConnection:
-        session = _Session(self.uri, self._options, self._native_kwargs, reconnect=False)
+        session = _Session(self.uri, self._options, self._config, reconnect=False)
         self.connection = await session.wait_open(self.open_timeout)
         return self.connection
 
@@ -291,7 +279,7 @@ class connect:
         try:
             while True:
                 if session is None or session.finished:
-                    session = _Session(self.uri, self._options, self._native_kwargs, reconnect=True)
+                    session = _Session(self.uri, self._options, self._config, reconnect=True)
                 conn = await session.wait_open(None)
                 self.connection = conn
                 yield conn

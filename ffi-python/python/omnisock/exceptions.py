@@ -14,6 +14,7 @@ import re
 import ssl as _ssl
 from typing import Optional
 
+from . import _vocab
 from .frames import Close, OK_CLOSE_CODES
 
 __all__ = [
@@ -245,26 +246,13 @@ class CoreError(WebSocketException):
         super().__init__(message)
 
 
-def _codes():
-    from . import _native
-
-    return dict(_native.ERROR_CODES)
-
-
-_C = None
-
-
 def _from_core(code: int, message: str, uri: Optional[str] = None, refusal=None) -> BaseException:
     """Maps a core error (stable code + message) to an exception instance. The one place.
 
     ``refusal`` is ``(status, headers, body)`` from the core when a handshake was refused."""
-    global _C
-    if _C is None:
-        _C = _codes()
-    c = _C
-    if code == c["InvalidUrl"]:
+    if code == _vocab.ERR_INVALID_URL:
         return InvalidURI(uri or _quoted(message), message)
-    if code == c["HandshakeRejected"]:
+    if code == _vocab.ERR_HANDSHAKE_REJECTED:
         from .datastructures import Headers
         from .http11 import Response
 
@@ -272,19 +260,19 @@ def _from_core(code: int, message: str, uri: Optional[str] = None, refusal=None)
             status, headers, body = refusal
             return InvalidStatus(Response(status, "", Headers(headers), body))
         return InvalidStatus(Response(_http_status(message) or 0, "", None, message.encode()))
-    if code == c["InvalidArgument"]:
+    if code == _vocab.ERR_INVALID_ARGUMENT:
         return ValueError(message)
-    if code == c["InvalidUtf8"]:
+    if code == _vocab.ERR_INVALID_UTF8:
         return ValueError(message)
-    if code == c["Config"]:
+    if code == _vocab.ERR_CONFIG:
         return ValueError(message)
-    if code == c["MessageTooBig"]:
+    if code == _vocab.ERR_MESSAGE_TOO_BIG:
         return PayloadTooBig(message)
-    if code == c["Closed"]:
+    if code == _vocab.ERR_CLOSED:
         return ConnectionClosedError(None, None)
-    if code == c["QueueFull"]:
+    if code == _vocab.ERR_QUEUE_FULL:
         return QueueFull(message)
-    if code == c["Connect"]:
+    if code == _vocab.ERR_CONNECT:
         status = _http_status(message)
         if status is not None:
             from .http11 import Response
@@ -293,17 +281,17 @@ def _from_core(code: int, message: str, uri: Optional[str] = None, refusal=None)
         if "handshake" in message:
             return InvalidHandshake(message)
         return ConnectionRefusedError(message) if "refused" in message.lower() else OSError(message)
-    if code == c["Tls"]:
+    if code == _vocab.ERR_TLS:
         return _ssl.SSLError(message)
-    if code == c["Timeout"]:
+    if code == _vocab.ERR_TIMEOUT:
         return TimeoutError(message)
-    if code == c["Io"]:
+    if code == _vocab.ERR_IO:
         return OSError(message)
-    if code == c["NotFound"]:
+    if code == _vocab.ERR_NOT_FOUND:
         return NotFound(message)
-    if code == c["Shutdown"]:
+    if code == _vocab.ERR_SHUTDOWN:
         return HubError(message)
-    if code == c["Protocol"]:
+    if code == _vocab.ERR_PROTOCOL:
         return ProtocolError(message)
     return CoreError(code, message)
 

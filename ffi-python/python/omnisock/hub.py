@@ -18,7 +18,7 @@ import json
 import time
 from typing import Any, AsyncIterator, Dict, Iterable, Iterator, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
-from . import _native
+from . import _native, _vocab
 from ._pump import Pump
 from .datastructures import Headers
 
@@ -90,21 +90,20 @@ class Pong(NamedTuple):
 HubEvent = Union[Open, Message, Close, Error, Handshake, Pong]
 
 _KINDS = {
-    _native.EV_OPEN: Open,
-    _native.EV_MESSAGE: Message,
-    _native.EV_CLOSE: Close,
-    _native.EV_ERROR: Error,
-    _native.EV_HANDSHAKE: Handshake,
-    _native.EV_PONG: Pong,
+    _vocab.EVENT_OPEN: Open,
+    _vocab.EVENT_CLOSE: Close,
+    _vocab.EVENT_ERROR: Error,
+    _vocab.EVENT_HANDSHAKE: Handshake,
+    _vocab.EVENT_PONG: Pong,
 }
-_EV_MESSAGE = _native.EV_MESSAGE
+_EV_TEXT, _EV_BINARY = _vocab.EVENT_TEXT, _vocab.EVENT_BINARY
 
 
 def _convert(raw: list) -> List[HubEvent]:
     out = []
     for ev in raw:
         k = ev[0]
-        if k == _EV_MESSAGE:
+        if k == _EV_TEXT or k == _EV_BINARY:
             out.append(Message(ev[1], ev[2]))
         else:
             out.append(_KINDS[k](*ev[1:]))

@@ -15,7 +15,7 @@ import socket
 import ssl as _ssl
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
-from . import _native
+from . import _native, _vocab
 from ._pump import Pump
 from .connection import Connection, parse_address
 from .datastructures import Headers
@@ -25,8 +25,8 @@ from .protocol import State
 
 __all__ = ["serve", "unix_serve", "Server", "ServerConnection", "broadcast", "basic_auth"]
 
-EV_OPEN, EV_MESSAGE, EV_CLOSE, EV_ERROR = _native.EV_OPEN, _native.EV_MESSAGE, _native.EV_CLOSE, _native.EV_ERROR
-EV_HANDSHAKE, EV_PONG = _native.EV_HANDSHAKE, _native.EV_PONG
+EV_OPEN, EV_TEXT, EV_BINARY, EV_CLOSE, EV_ERROR = _vocab.EVENT_OPEN, _vocab.EVENT_TEXT, _vocab.EVENT_BINARY, _vocab.EVENT_CLOSE, _vocab.EVENT_ERROR
+EV_HANDSHAKE, EV_PONG = _vocab.EVENT_HANDSHAKE, _vocab.EVENT_PONG
 
 _STATUS_PHRASES = {
     101: "Switching Protocols",
@@ -146,7 +146,7 @@ class Server:
         conns = self._conns
         for ev in events:
             kind = ev[0]
-            if kind == EV_MESSAGE:
+            if kind == EV_TEXT or kind == EV_BINARY:
                 c = conns.get(ev[1])
                 if c is not None:
                     c._on_message(ev[2])

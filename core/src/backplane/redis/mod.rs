@@ -41,10 +41,12 @@
 //! first one.
 
 mod dial;
+mod driver;
+mod node;
+mod publisher;
 pub mod wire;
 
 use std::collections::{HashMap, HashSet};
-use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 use std::time::{Duration, Instant};
@@ -57,6 +59,9 @@ use tokio::sync::{mpsc, watch, Notify};
 use super::{Backplane, LocalDelivery, Topic};
 use crate::error::{Error, ErrorCode, Result};
 use crate::event::{ConnId, Payload};
+use driver::Driver;
+use node::{connect_cmd, heartbeat};
+use publisher::publisher;
 use wire::{Header, Kind};
 
 /// A node id expires this long after its last heartbeat.
@@ -74,6 +79,16 @@ const IO_TIMEOUT: Duration = Duration::from_secs(3);
 /// Reconnect backoff: first delay and cap.
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
+
+/// How the driver retries Redis: the clients' [`ReconnectPolicy`](crate::config::ReconnectPolicy) without an attempt limit.
+fn redis_backoff() -> crate::config::ReconnectPolicy {
+    crate::config::ReconnectPolicy {
+        max_attempts: u32::MAX,
+        initial_delay: BACKOFF_MIN,
+        max_delay: BACKOFF_MAX,
+        ..crate::config::ReconnectPolicy::backoff(u32::MAX)
+    }
+}
 /// Node ids are drawn from 1..=MAX_NODE_ID.
 const MAX_NODE_ID: u32 = 8191;
 /// The publisher starts a new sequence epoch after numbering this many channels.
@@ -84,38 +99,6 @@ const STATE_UP: u8 = 1;
 const STATE_DOWN: u8 = 2;
 const STATE_STOPPED: u8 = 3;
 
-/// Claims or refreshes a node id and returns `{claimed, live node ids}`.
-/// KEYS: node key, members hash, nodes zset. ARGV: token, ttl seconds, node id.
-const HEARTBEAT_SCRIPT: &str = r#"
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local ttl = tonumber(ARGV[2])
-local v = redis.call('GET', KEYS[1])
-local ok = 0
-if v == false then
-  redis.call('SET', KEYS[1], ARGV[1], 'EX', ttl)
-  ok = 1
-elseif v == ARGV[1] then
-  redis.call('EXPIRE', KEYS[1], ttl)
-  ok = 1
-end
-if ok == 1 then
-  redis.call('ZADD', KEYS[3], now + ttl * 1000, ARGV[3])
-  redis.call('EXPIRE', KEYS[2], ttl)
-end
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
-return {ok, redis.call('ZRANGE', KEYS[3], 0, -1)}
-"#;
-
-/// Releases a node id if it is still ours. KEYS: node key, members hash, nodes zset.
-/// ARGV: token, node id.
-const RELEASE_SCRIPT: &str = r#"
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('DEL', KEYS[1], KEYS[2])
-  redis.call('ZREM', KEYS[3], ARGV[2])
-end
-return 1
-"#;
 
 macro_rules! stats {
     ($($(#[doc = $doc:literal])* $name:ident),* $(,)?) => {
@@ -274,27 +257,6 @@ fn redis_err(what: &str, e: impl std::fmt::Display) -> Error {
     Error::new(ErrorCode::Connect, format!("redis backplane: {what}: {e}"))
 }
 
-async fn connect_cmd(dial: &dial::Dialer) -> redis::RedisResult<MultiplexedConnection> {
-    let cfg = AsyncConnectionConfig::new()
-        .set_connection_timeout(Some(IO_TIMEOUT))
-        .set_response_timeout(Some(IO_TIMEOUT));
-    dial.cmd(cfg).await
-}
-
-async fn heartbeat(prefix: &str, token: &str, conn: &mut MultiplexedConnection, node: u32) -> redis::RedisResult<(bool, Vec<u32>)> {
-    let (ok, live): (i64, Vec<u32>) = redis::cmd("EVAL")
-        .arg(HEARTBEAT_SCRIPT)
-        .arg(3)
-        .arg(format!("{prefix}:node:{node}"))
-        .arg(format!("{prefix}:members:{node}"))
-        .arg(format!("{prefix}:nodes"))
-        .arg(token)
-        .arg(NODE_TTL.as_secs())
-        .arg(node)
-        .query_async(conn)
-        .await?;
-    Ok((ok == 1, live))
-}
 
 impl RedisBackplane {
     /// Connects to Redis at `url`, claims a node id under `prefix`, and starts the background
@@ -479,29 +441,26 @@ impl Backplane for RedisBackplane {
             STATE_DOWN => "down",
             _ => "stopped",
         };
+        let pending_changes = sh.dirty.lock().unwrap_or_else(|e| e.into_inner()).len();
         let info = sh.info.lock().unwrap_or_else(|e| e.into_inner());
-        let mut s = String::with_capacity(512);
-        let _ = write!(
-            s,
-            "{{\"kind\":\"redis\",\"url\":{},\"prefix\":{},\"node\":{},\"state\":\"{state}\",\"connected\":{},\"state_for_s\":{:.1},\"last_error\":{},\"channels\":{},\"pending_changes\":{},\"publish_queue\":{},\"node_id_conflict\":{},\"live_nodes\":{:?},\"counters\":{{",
-            crate::hub::metrics::json_str(&sh.url_shown),
-            crate::hub::metrics::json_str(&sh.prefix),
-            sh.node,
-            state == "up",
-            info.since.elapsed().as_secs_f64(),
-            info.last_error.as_deref().map_or("null".to_string(), crate::hub::metrics::json_str),
-            info.channels,
-            sh.dirty.lock().unwrap_or_else(|e| e.into_inner()).len(),
-            PUBLISH_QUEUE - self.tx.capacity(),
-            info.node_id_conflict,
-            info.live_nodes,
-        );
+        let status = serde_json::json!({
+            "kind": "redis",
+            "url": sh.url_shown,
+            "prefix": sh.prefix,
+            "node": sh.node,
+            "state": state,
+            "connected": state == "up",
+            "state_for_s": (info.since.elapsed().as_secs_f64() * 10.0).round() / 10.0,
+            "last_error": info.last_error,
+            "channels": info.channels,
+            "pending_changes": pending_changes,
+            "publish_queue": PUBLISH_QUEUE - self.tx.capacity(),
+            "node_id_conflict": info.node_id_conflict,
+            "live_nodes": info.live_nodes,
+            "counters": crate::json::Counters(sh.stats.snapshot()),
+        });
         drop(info);
-        for (i, (name, _, v)) in sh.stats.snapshot().iter().enumerate() {
-            let _ = write!(s, "{}\"{name}\":{v}", if i > 0 { "," } else { "" });
-        }
-        s.push_str("}}");
-        s
+        status.to_string()
     }
 
     fn counters(&self) -> Vec<(&'static str, &'static str, u64)> {
@@ -529,483 +488,6 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
     let _ = stop.wait_for(|s| *s).await;
 }
 
-/// Sends queued frames as pipelines of PUBLISH, in queue order, one pipeline at a time.
-async fn publisher(sh: Arc<Shared>, mut rx: mpsc::Receiver<Outgoing>, conn: watch::Receiver<Option<MultiplexedConnection>>) {
-    let mut seqs: HashMap<Arc<str>, u64> = HashMap::new();
-    let mut epoch: u32 = 0;
-    let mut batch = Vec::with_capacity(PIPELINE_MAX);
-    let mut stop = sh.stop.subscribe();
-    loop {
-        batch.clear();
-        tokio::select! {
-            n = rx.recv_many(&mut batch, PIPELINE_MAX) => if n == 0 { return },
-            _ = stopped(&mut stop) => return,
-        }
-        let current = conn.borrow().clone();
-        let Some(mut c) = current else {
-            sh.stats.publish_failed.fetch_add(batch.len() as u64, Ordering::Relaxed);
-            continue;
-        };
-        if seqs.len() > MAX_SEQ_CHANNELS {
-            seqs.clear();
-            epoch = epoch.wrapping_add(1);
-        }
-        let mut pipe = redis::pipe();
-        for m in &batch {
-            let seq = seqs.entry(m.channel.clone()).or_insert(0);
-            *seq += 1;
-            let h = sh.header(m.kind, !m.payload.is_text(), epoch, *seq, m.conn);
-            pipe.cmd("PUBLISH").arg(&*m.channel).arg(wire::encode_payload(&h, &m.payload));
-        }
-        sh.inc(&sh.stats.pipelines);
-        match pipe.query_async::<Vec<i64>>(&mut c).await {
-            Ok(receivers) => {
-                sh.stats.published.fetch_add(batch.len() as u64, Ordering::Relaxed);
-                let unroutable = batch.iter().zip(&receivers).filter(|(m, &n)| m.kind == Kind::Direct && n == 0).count();
-                sh.stats.direct_unroutable.fetch_add(unroutable as u64, Ordering::Relaxed);
-            }
-            Err(e) => {
-                sh.stats.publish_failed.fetch_add(batch.len() as u64, Ordering::Relaxed);
-                sh.set_error(format!("publish: {e}"));
-            }
-        }
-    }
-}
-
-/// Sequence tracking of one channel: last (epoch, seq) per publishing process.
-#[derive(Default)]
-struct Seen(HashMap<(u32, u32), (u32, u64)>);
-
-impl Seen {
-    fn track(&mut self, h: &Header, stats: &Stats) {
-        match self.0.get_mut(&(h.node, h.instance)) {
-            Some((epoch, last)) if *epoch == h.epoch => {
-                if h.seq > *last + 1 {
-                    stats.missed.fetch_add(h.seq - *last - 1, Ordering::Relaxed);
-                } else if h.seq <= *last {
-                    stats.out_of_order.fetch_add(1, Ordering::Relaxed);
-                }
-                *last = (*last).max(h.seq);
-            }
-            _ => {
-                if self.0.len() >= 4096 {
-                    self.0.clear();
-                }
-                self.0.insert((h.node, h.instance), (h.epoch, h.seq));
-            }
-        }
-    }
-}
-
-/// A subscribed topic channel.
-struct Sub {
-    topic: Topic,
-    seen: Seen,
-    /// SUBSCRIBE acknowledged on the current connection.
-    active: bool,
-}
-
-/// The connection owner: subscriptions, receiving, heartbeat, presence.
-struct Driver {
-    sh: Arc<Shared>,
-    conn_tx: watch::Sender<Option<MultiplexedConnection>>,
-    /// Channels this node wants (topics with local members) and their state.
-    subs: HashMap<String, Sub>,
-    inbox: String,
-    inbox_seen: Seen,
-    presence: String,
-    /// Member counts per group last written to Redis.
-    announced: HashMap<String, u32>,
-    presence_epoch: u32,
-    presence_seq: u64,
-    connected_once: bool,
-}
-
-enum Exit {
-    Stop,
-    Lost(String),
-}
-
-impl Driver {
-    fn new(sh: Arc<Shared>, conn_tx: watch::Sender<Option<MultiplexedConnection>>) -> Driver {
-        let inbox = sh.inbox(sh.node);
-        let presence = sh.presence_channel();
-        Driver {
-            sh,
-            conn_tx,
-            subs: HashMap::new(),
-            inbox,
-            inbox_seen: Seen::default(),
-            presence,
-            announced: HashMap::new(),
-            presence_epoch: 0,
-            presence_seq: 0,
-            connected_once: false,
-        }
-    }
-
-    async fn run(mut self, mut first: Option<MultiplexedConnection>) {
-        let mut stop = self.sh.stop.subscribe();
-        let mut attempt = 0u32;
-        loop {
-            if *stop.borrow() {
-                break;
-            }
-            let conn = match first.take() {
-                Some(c) => Ok(c),
-                None => match tokio::time::timeout(IO_TIMEOUT, connect_cmd(&self.sh.dial)).await {
-                    Ok(r) => r.map_err(|e| e.to_string()),
-                    Err(_) => Err("connect timed out".to_string()),
-                },
-            };
-            let conns = match conn {
-                Ok(c) => match tokio::time::timeout(IO_TIMEOUT, self.sh.dial.pubsub()).await {
-                    Ok(Ok(ps)) => Ok((c, ps)),
-                    Ok(Err(e)) => Err(e.to_string()),
-                    Err(_) => Err("pub/sub connect timed out".to_string()),
-                },
-                Err(e) => Err(e),
-            };
-            let exit = match conns {
-                Ok((conn, ps)) => self.session(conn, ps, &mut stop, &mut attempt).await,
-                Err(e) => Exit::Lost(e),
-            };
-            self.conn_tx.send_replace(None);
-            match exit {
-                Exit::Stop => break,
-                Exit::Lost(e) => {
-                    let sh = &self.sh;
-                    if sh.state.load(Ordering::Acquire) == STATE_UP {
-                        sh.inc(&sh.stats.disconnects);
-                    } else {
-                        sh.inc(&sh.stats.connect_failures);
-                    }
-                    sh.set_error(&e);
-                    if sh.state.load(Ordering::Acquire) != STATE_STOPPED {
-                        sh.set_state(STATE_DOWN);
-                    }
-                    for s in self.subs.values_mut() {
-                        s.active = false;
-                    }
-                    self.sh.info.lock().unwrap_or_else(|e| e.into_inner()).channels = 0;
-                }
-            }
-            // Backoff with jitter: 100 ms doubling to 5 s, scaled by 0.5..1.0.
-            let base = BACKOFF_MIN.as_secs_f64() * 2f64.powi(attempt.min(16) as i32);
-            let delay = Duration::from_secs_f64(base.min(BACKOFF_MAX.as_secs_f64()) * (0.5 + 0.5 * rand::random::<f64>()));
-            attempt = attempt.saturating_add(1);
-            tokio::select! {
-                _ = tokio::time::sleep(delay) => {}
-                _ = stopped(&mut stop) => break,
-            }
-        }
-        self.leave().await;
-    }
-
-    /// One connected period: returns why it ended.
-    async fn session(
-        &mut self,
-        mut conn: MultiplexedConnection,
-        ps: redis::aio::PubSub,
-        stop: &mut watch::Receiver<bool>,
-        attempt: &mut u32,
-    ) -> Exit {
-        let (mut sink, mut stream) = ps.split();
-        // Everything the node wants now, in one go.
-        self.take_dirty();
-        let mut channels: Vec<String> = vec![self.inbox.clone(), self.presence.clone()];
-        channels.extend(self.subs.keys().cloned());
-        for chunk in channels.chunks(SUBSCRIBE_CHUNK) {
-            if let Err(e) = self.command(&mut sink, "SUBSCRIBE", chunk).await {
-                return Exit::Lost(e);
-            }
-        }
-        for s in self.subs.values_mut() {
-            s.active = true;
-        }
-        // Node id, live nodes, the others' presence, and ours.
-        self.sh.remote.write().unwrap_or_else(|e| e.into_inner()).clear();
-        if let Err(e) = self.heartbeat(&mut conn).await {
-            return Exit::Lost(e);
-        }
-        if let Err(e) = self.announce_all(&mut conn).await {
-            return Exit::Lost(e);
-        }
-        self.conn_tx.send_replace(Some(conn.clone()));
-        self.sh.info.lock().unwrap_or_else(|e| e.into_inner()).channels = self.subs.len();
-        if self.connected_once {
-            self.sh.inc(&self.sh.stats.reconnects);
-        }
-        self.connected_once = true;
-        self.sh.set_state(STATE_UP);
-        *attempt = 0;
-        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT);
-        loop {
-            tokio::select! {
-                biased;
-                _ = stopped(stop) => return Exit::Stop,
-                _ = self.sh.wake.notified() => {
-                    if let Err(e) = self.reconcile(&mut sink, &mut conn).await {
-                        return Exit::Lost(e);
-                    }
-                }
-                _ = tick.tick() => {
-                    if let Err(e) = self.heartbeat(&mut conn).await {
-                        return Exit::Lost(e);
-                    }
-                }
-                m = stream.next() => match m {
-                    Some(msg) => self.on_message(&msg),
-                    None => return Exit::Lost("connection to Redis lost".into()),
-                },
-            }
-        }
-    }
-
-    async fn command(&self, sink: &mut PubSubSink, cmd: &str, channels: &[String]) -> std::result::Result<(), String> {
-        self.sh.inc(&self.sh.stats.subscribe_commands);
-        let f = async {
-            if cmd == "SUBSCRIBE" {
-                sink.subscribe(channels).await
-            } else {
-                sink.unsubscribe(channels).await
-            }
-        };
-        match tokio::time::timeout(IO_TIMEOUT, f).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(format!("{cmd}: {e}")),
-            Err(_) => Err(format!("{cmd}: timed out")),
-        }
-    }
-
-    /// Applies membership changes to the wanted set; returns (to subscribe, to unsubscribe,
-    /// groups whose count may have changed).
-    fn take_dirty(&mut self) -> (Vec<String>, Vec<String>, Vec<String>) {
-        let dirty = std::mem::take(&mut *self.sh.dirty.lock().unwrap_or_else(|e| e.into_inner()));
-        let (mut add, mut remove, mut groups) = (Vec::new(), Vec::new(), Vec::new());
-        let Some(local) = self.sh.local() else {
-            // Not attached yet (or the hub is gone): keep the changes for later.
-            self.sh.dirty.lock().unwrap_or_else(|e| e.into_inner()).extend(dirty);
-            return (add, remove, groups);
-        };
-        for topic in dirty {
-            let channel = self.sh.channel(&topic);
-            let want = local.has_members(&topic);
-            let have = self.subs.contains_key(&channel);
-            if want && !have {
-                self.subs.insert(channel.clone(), Sub { topic: topic.clone(), seen: Seen::default(), active: false });
-                add.push(channel);
-            } else if !want && have {
-                self.subs.remove(&channel);
-                remove.push(channel);
-            }
-            if let Topic::Group(g) = topic {
-                groups.push(g);
-            }
-        }
-        (add, remove, groups)
-    }
-
-    async fn reconcile(&mut self, sink: &mut PubSubSink, conn: &mut MultiplexedConnection) -> std::result::Result<(), String> {
-        let (add, remove, groups) = self.take_dirty();
-        for chunk in remove.chunks(SUBSCRIBE_CHUNK) {
-            self.command(sink, "UNSUBSCRIBE", chunk).await?;
-        }
-        for chunk in add.chunks(SUBSCRIBE_CHUNK) {
-            self.command(sink, "SUBSCRIBE", chunk).await?;
-            for c in chunk {
-                if let Some(s) = self.subs.get_mut(c) {
-                    s.active = true;
-                }
-            }
-        }
-        let active = self.subs.values().filter(|s| s.active).count();
-        self.sh.info.lock().unwrap_or_else(|e| e.into_inner()).channels = active;
-        if !groups.is_empty() {
-            self.announce(conn, groups, false).await?;
-        }
-        Ok(())
-    }
-
-    /// Writes this node's count of each group in `groups` to Redis and tells the other nodes.
-    async fn announce(&mut self, conn: &mut MultiplexedConnection, groups: Vec<String>, all: bool) -> std::result::Result<(), String> {
-        let Some(local) = self.sh.local() else { return Ok(()) };
-        let key = self.sh.members_key(self.sh.node);
-        let mut pipe = redis::pipe();
-        let mut n = 0;
-        for g in groups {
-            let count = local.member_count(&Topic::Group(g.clone())) as u32;
-            let before = self.announced.get(&g).copied().unwrap_or(0);
-            if count == before && !all {
-                continue;
-            }
-            if count == 0 {
-                pipe.cmd("HDEL").arg(&key).arg(&g).ignore();
-                self.announced.remove(&g);
-            } else {
-                pipe.cmd("HSET").arg(&key).arg(&g).arg(count).ignore();
-                self.announced.insert(g.clone(), count);
-            }
-            self.presence_seq += 1;
-            let h = self.sh.header(Kind::Presence, false, self.presence_epoch, self.presence_seq, 0);
-            pipe.cmd("PUBLISH").arg(&self.presence).arg(wire::encode(&h, &wire::presence_body(&g, count))).ignore();
-            n += 1;
-        }
-        if n == 0 {
-            return Ok(());
-        }
-        pipe.cmd("EXPIRE").arg(&key).arg(NODE_TTL.as_secs()).ignore();
-        match tokio::time::timeout(IO_TIMEOUT, pipe.query_async::<()>(conn)).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(format!("presence: {e}")),
-            Err(_) => Err("presence: timed out".into()),
-        }
-    }
-
-    /// After (re)connecting: rewrites this node's presence hash from the local counts.
-    async fn announce_all(&mut self, conn: &mut MultiplexedConnection) -> std::result::Result<(), String> {
-        let mut groups: HashSet<String> = self.announced.keys().cloned().collect();
-        groups.extend(self.subs.values().filter_map(|s| match &s.topic {
-            Topic::Group(g) => Some(g.clone()),
-            Topic::Route(_) => None,
-        }));
-        let _: redis::RedisResult<()> = redis::cmd("DEL").arg(self.sh.members_key(self.sh.node)).query_async(conn).await;
-        self.announced.clear();
-        self.announce(conn, groups.into_iter().collect(), true).await
-    }
-
-    /// Refreshes the node id, learns the live nodes, drops dead nodes' presence and loads new ones'.
-    async fn heartbeat(&mut self, conn: &mut MultiplexedConnection) -> std::result::Result<(), String> {
-        let sh = self.sh.clone();
-        let (ok, live) = match tokio::time::timeout(IO_TIMEOUT, heartbeat(&sh.prefix, &sh.token, conn, sh.node)).await {
-            Ok(Ok(r)) => r,
-            Ok(Err(e)) => return Err(format!("heartbeat: {e}")),
-            Err(_) => return Err("heartbeat: timed out".into()),
-        };
-        if !ok {
-            sh.inc(&sh.stats.node_id_conflicts);
-        }
-        let others: Vec<u32> = live.iter().copied().filter(|&n| n != sh.node).collect();
-        let unknown: Vec<u32> = {
-            let mut remote = sh.remote.write().unwrap_or_else(|e| e.into_inner());
-            remote.retain(|n, _| others.contains(n));
-            others.iter().copied().filter(|n| !remote.contains_key(n)).collect()
-        };
-        if !unknown.is_empty() {
-            let mut pipe = redis::pipe();
-            for &n in &unknown {
-                pipe.cmd("HGETALL").arg(sh.members_key(n));
-            }
-            let maps: Vec<HashMap<String, u32>> = match tokio::time::timeout(IO_TIMEOUT, pipe.query_async(conn)).await {
-                Ok(Ok(m)) => m,
-                Ok(Err(e)) => return Err(format!("presence load: {e}")),
-                Err(_) => return Err("presence load: timed out".into()),
-            };
-            let mut remote = sh.remote.write().unwrap_or_else(|e| e.into_inner());
-            for (n, m) in unknown.into_iter().zip(maps) {
-                // Announcements that arrived meanwhile are newer than the snapshot.
-                let entry = remote.entry(n).or_default();
-                for (g, c) in m {
-                    entry.entry(g).or_insert(c);
-                }
-            }
-        }
-        let mut info = sh.info.lock().unwrap_or_else(|e| e.into_inner());
-        info.node_id_conflict = !ok;
-        info.live_nodes = live;
-        Ok(())
-    }
-
-    fn on_message(&mut self, msg: &redis::Msg) {
-        let sh = self.sh.clone();
-        let stats = &sh.stats;
-        sh.inc(&stats.received);
-        let frame = msg.get_payload_bytes();
-        let h = match wire::decode_header(frame) {
-            Ok(h) => h,
-            Err(_) => {
-                sh.inc(&stats.decode_errors);
-                return;
-            }
-        };
-        if h.node == sh.node && h.instance == sh.instance {
-            sh.inc(&stats.skipped_own);
-            return;
-        }
-        match h.kind {
-            Kind::Presence => match wire::decode_presence(frame) {
-                Ok((group, count)) => {
-                    let mut remote = sh.remote.write().unwrap_or_else(|e| e.into_inner());
-                    if group.is_empty() {
-                        remote.remove(&h.node);
-                    } else if count == 0 {
-                        if let Some(m) = remote.get_mut(&h.node) {
-                            m.remove(&group);
-                        }
-                    } else {
-                        remote.entry(h.node).or_default().insert(group, count);
-                    }
-                }
-                Err(_) => sh.inc(&stats.decode_errors),
-            },
-            Kind::Direct => {
-                if msg.get_channel_name() != self.inbox {
-                    return;
-                }
-                self.inbox_seen.track(&h, stats);
-                let Ok(payload) = wire::decode_payload(&h, frame) else {
-                    sh.inc(&stats.decode_errors);
-                    return;
-                };
-                match sh.local() {
-                    Some(l) if l.deliver_to(h.conn, &payload) => sh.inc(&stats.delivered_direct),
-                    _ => sh.inc(&stats.direct_not_found),
-                }
-            }
-            Kind::Topic => {
-                let Some(sub) = self.subs.get_mut(msg.get_channel_name()) else { return };
-                sub.seen.track(&h, stats);
-                let Ok(payload) = wire::decode_payload(&h, frame) else {
-                    sh.inc(&stats.decode_errors);
-                    return;
-                };
-                if let Some(l) = sh.local() {
-                    l.deliver(&sub.topic, &payload, (h.conn != 0).then_some(h.conn));
-                    sh.inc(&stats.delivered_topic);
-                }
-            }
-        }
-    }
-
-    /// Best effort on shutdown: release the node id and tell the others it left.
-    async fn leave(&mut self) {
-        let sh = self.sh.clone();
-        let f = async {
-            let mut conn = connect_cmd(&sh.dial).await?;
-            self.presence_seq += 1;
-            let h = sh.header(Kind::Presence, false, self.presence_epoch, self.presence_seq, 0);
-            redis::pipe()
-                .cmd("EVAL")
-                .arg(RELEASE_SCRIPT)
-                .arg(3)
-                .arg(sh.node_key(sh.node))
-                .arg(sh.members_key(sh.node))
-                .arg(sh.nodes_key())
-                .arg(&sh.token)
-                .arg(sh.node)
-                .ignore()
-                .cmd("PUBLISH")
-                .arg(&self.presence)
-                .arg(wire::encode(&h, &wire::presence_body("", 0)))
-                .ignore()
-                .query_async::<()>(&mut conn)
-                .await
-        };
-        let _ = tokio::time::timeout(Duration::from_secs(1), f).await;
-        sh.set_state(STATE_STOPPED);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1015,25 +497,5 @@ mod tests {
         assert_eq!(redact("redis://127.0.0.1:6379/"), "redis://127.0.0.1:6379/");
         assert_eq!(redact("redis://:s3cret@host:6379/0"), "redis://:***@host:6379/0");
         assert_eq!(redact("rediss://user:p@ss@host/"), "rediss://user:***@host/");
-    }
-
-    fn h(node: u32, instance: u32, epoch: u32, seq: u64) -> Header {
-        Header { kind: Kind::Topic, binary: false, node, instance, epoch, seq, conn: 0 }
-    }
-
-    #[test]
-    fn sequence_gaps_are_counted_per_publisher() {
-        let stats = Stats::default();
-        let mut seen = Seen::default();
-        seen.track(&h(1, 9, 0, 5), &stats); // first frame: baseline, no loss
-        seen.track(&h(1, 9, 0, 6), &stats);
-        seen.track(&h(2, 3, 0, 1), &stats); // another publisher
-        seen.track(&h(1, 9, 0, 9), &stats); // 7 and 8 missing
-        assert_eq!(stats.missed.load(Ordering::Relaxed), 2);
-        seen.track(&h(1, 9, 1, 1), &stats); // new epoch: baseline again
-        seen.track(&h(1, 7, 0, 100), &stats); // restarted process (new instance): baseline
-        assert_eq!(stats.missed.load(Ordering::Relaxed), 2);
-        seen.track(&h(1, 9, 1, 1), &stats); // duplicate
-        assert_eq!(stats.out_of_order.load(Ordering::Relaxed), 1);
     }
 }

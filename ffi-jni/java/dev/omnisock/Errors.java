@@ -11,27 +11,9 @@ import java.util.NoSuchElementException;
  * {@link IllegalArgumentException}; a closed, freed or foreign handle, or a shut-down runtime, is
  * an {@link IllegalStateException}; an unknown route is a {@link NoSuchElementException}.
  * Network failures are {@link OmnisockException}s (checked, an {@link java.io.IOException}).
+ * The codes themselves ({@link ErrorCodes}) are generated from the core.
  */
-public final class Errors {
-    public static final int INVALID_ARGUMENT = 1;
-    public static final int INVALID_HANDLE = 2;
-    public static final int INVALID_UTF8 = 3;
-    public static final int CLOSED = 4;
-    public static final int QUEUE_FULL = 5;
-    public static final int MESSAGE_TOO_BIG = 6;
-    public static final int CONNECT = 7;
-    public static final int TLS = 8;
-    public static final int TIMEOUT = 9;
-    public static final int IO = 10;
-    public static final int CONFIG = 11;
-    public static final int NOT_FOUND = 12;
-    public static final int SHUTDOWN = 13;
-    public static final int PANIC = 14;
-    public static final int BUFFER_TOO_SMALL = 15;
-    public static final int PROTOCOL = 16;
-    public static final int HANDSHAKE_REJECTED = 17;
-    public static final int INVALID_URL = 18;
-
+public final class Errors implements ErrorCodes {
     private Errors() {}
 
     /** The exception for a core error code and message (called from native code too). */

@@ -5,17 +5,7 @@ package dev.omnisock;
  * (mirrors {@code ffi-jni/src/events.rs}): event {@code i} is {@code meta[4i..4i+4] = [kind,
  * conn, a, b]} and {@code objs[i]}.
  */
-final class EventBatch {
-    static final int OPEN = 1;
-    static final int TEXT = 2;
-    static final int BINARY = 3;
-    static final int CLOSE = 4;
-    static final int ERROR = 5;
-    static final int RECONNECTING = 6;
-    static final int HANDSHAKE = 7;
-    static final int PONG = 8;
-    static final int REJECTED = 9;
-
+final class EventBatch implements EventKinds {
     final long[] meta;
     final Object[] objs;
     int count;

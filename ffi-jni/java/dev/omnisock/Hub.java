@@ -101,17 +101,13 @@ public final class Hub implements AutoCloseable {
      * @throws OmnisockException if the address cannot be bound
      */
     public static Hub start(String toml, HubListener listener, Executor callbackExecutor) throws IOException {
-        return start(toml, new String[0], listener, callbackExecutor);
-    }
-
-    static Hub start(String toml, String[] hostAcceptsPaths, HubListener listener, Executor callbackExecutor) throws IOException {
         // Native code throws OmnisockException (an IOException) when binding fails.
-        long h = startNative(toml, hostAcceptsPaths);
+        long h = startNative(toml);
         return new Hub(h, listener, callbackExecutor);
     }
 
-    private static long startNative(String toml, String[] hostAcceptsPaths) throws IOException {
-        return Native.hubStart(toml, hostAcceptsPaths);
+    private static long startNative(String toml) throws IOException {
+        return Native.hubStart(toml);
     }
 
     private long h() {
@@ -145,6 +141,12 @@ public final class Hub implements AutoCloseable {
 
     /** Queues a binary message to one connection; false like {@link #send(long, String)}. */
     public boolean send(long conn, byte[] bytes) { return Native.hubSend(h(), conn, nonNull(bytes), false) == 0; }
+
+    /** Queues one text message (encoded once, shared) to each of {@code conns}; returns how many took it. */
+    public int sendMany(long[] conns, String text) { return Native.hubSendMany(h(), conns, utf8(text), true); }
+
+    /** Binary form of {@link #sendMany(long[], String)}. */
+    public int sendMany(long[] conns, byte[] bytes) { return Native.hubSendMany(h(), conns, nonNull(bytes), false); }
 
     /** Closes one connection after its queued messages; false if unknown or already closing. */
     public boolean close(long conn, int code, String reason) { return Native.hubClose(h(), conn, code, reason) == 0; }
@@ -182,6 +184,15 @@ public final class Hub implements AutoCloseable {
 
     /** The status document also served at {@code /_omnisock/status}. */
     public String statusJson() { return Native.hubStatusJson(h()); }
+
+    /** The metrics in the Prometheus text format, also served at {@code /metrics}. */
+    public String metricsText() { return Native.hubMetricsText(h()); }
+
+    /** Stops reading from a connection (TCP back-pressure reaches the peer); false if it is unknown or closing. */
+    public boolean pauseReading(long conn) { return Native.hubSetReadingPaused(h(), conn, true) == 0; }
+
+    /** Reads from a connection again after {@link #pauseReading}; false if it is unknown or closing. */
+    public boolean resumeReading(long conn) { return Native.hubSetReadingPaused(h(), conn, false) == 0; }
 
     /** Accepts a handshake reported by {@link HubListener#onHandshake} (protocol: one the client offered, or null). */
     public boolean accept(long conn, String subprotocol) { return Native.hubAccept(h(), conn, subprotocol) == 0; }
@@ -302,7 +313,6 @@ public final class Hub implements AutoCloseable {
         private String listen = "127.0.0.1:0";
         private final List<String> routes = new ArrayList<String>();
         private final List<String> settings = new ArrayList<String>();
-        private final List<String> hostAccepts = new ArrayList<String>();
         private HubListener listener;
         private Executor executor;
 
@@ -326,8 +336,7 @@ public final class Hub implements AutoCloseable {
 
         /** A {@code host} route whose handshakes the listener accepts or rejects ({@link HubListener#onHandshake}). */
         public Builder hostRouteWithHandshake(String path, String... subprotocols) {
-            hostAccepts.add(path);
-            StringBuilder sb = new StringBuilder("[[route]]\npath = ").append(quote(path)).append("\nkind = \"host\"\n");
+            StringBuilder sb = new StringBuilder("[[route]]\npath = ").append(quote(path)).append("\nkind = \"host\"\nhost_accepts = true\n");
             if (subprotocols.length > 0) {
                 sb.append("subprotocols = [");
                 for (int i = 0; i < subprotocols.length; i++) {
@@ -410,7 +419,7 @@ public final class Hub implements AutoCloseable {
          * @throws OmnisockException if the address cannot be bound
          */
         public Hub start() throws IOException {
-            return Hub.start(toToml(), hostAccepts.toArray(new String[0]), listener, executor);
+            return Hub.start(toToml(), listener, executor);
         }
 
         /** A TOML basic string. */

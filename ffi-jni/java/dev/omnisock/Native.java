@@ -94,7 +94,7 @@ final class Native {
     static native void panicForTest();
 
     // Client: see ffi-jni/src/client.rs. Methods returning int answer 0 or an error code.
-    static native long clientConnect(String url, String[] headers, String[] protocols, long[] opts, byte[] caPem);
+    static native long clientConnect(String configJson);
     static native int clientSendText(long h, byte[] utf8, int off, int len);
     static native int clientSendBinary(long h, byte[] data, int off, int len);
     static native int clientSendDirect(long h, ByteBuffer direct, int off, int len);
@@ -107,7 +107,7 @@ final class Native {
     static native void clientFree(long h);
 
     // Hub: see ffi-jni/src/hub.rs.
-    static native long hubStart(String toml, String[] hostAcceptsPaths);
+    static native long hubStart(String toml);
     static native String hubLocalAddress(long h);
     static native int hubSend(long h, long conn, byte[] data, boolean text);
     static native int hubClose(long h, long conn, int code, String reason);
@@ -119,6 +119,9 @@ final class Native {
     static native int hubConnectionCount(long h);
     static native long hubQueuedBytes(long h, long conn);
     static native String hubStatusJson(long h);
+    static native String hubMetricsText(long h);
+    static native int hubSetReadingPaused(long h, long conn, boolean paused);
+    static native int hubSendMany(long h, long[] conns, byte[] data, boolean text);
     static native int hubAccept(long h, long conn, String protocol);
     static native int hubReject(long h, long conn, int status, String body);
     static native int hubPing(long h, long conn, byte[] payload);

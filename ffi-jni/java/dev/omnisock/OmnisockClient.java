@@ -3,7 +3,9 @@ package dev.omnisock;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -24,18 +26,11 @@ import java.util.concurrent.TimeUnit;
  * sockets it made that are still open (1001) and refuses new ones.
  */
 public final class OmnisockClient implements AutoCloseable {
-    final long connectTimeoutMs;
-    final long pingIntervalMs;
-    final long pongTimeoutMs;
-    final long closeTimeoutMs;
-    final int reconnectMaxAttempts;
-    final long reconnectInitialMs;
-    final long reconnectMaxMs;
-    final long sendQueueLimit;
-    final long maxMessageSize;
-    final boolean lineFraming;
+    /** Options set on the builder: core option name -> JSON value (unset ones keep the core's default). */
+    final Map<String, String> options;
     final List<String[]> headers;
     final List<String> subprotocols;
+    final List<String> fallbackUrls;
     final byte[] extraCaPem;
     final Executor callbackExecutor;
     final int maxBatch;
@@ -48,18 +43,10 @@ public final class OmnisockClient implements AutoCloseable {
     }
 
     private OmnisockClient(Builder b) {
-        connectTimeoutMs = b.connectTimeoutMs;
-        pingIntervalMs = b.pingIntervalMs;
-        pongTimeoutMs = b.pongTimeoutMs;
-        closeTimeoutMs = b.closeTimeoutMs;
-        reconnectMaxAttempts = b.reconnectMaxAttempts;
-        reconnectInitialMs = b.reconnectInitialMs;
-        reconnectMaxMs = b.reconnectMaxMs;
-        sendQueueLimit = b.sendQueueLimit;
-        maxMessageSize = b.maxMessageSize;
-        lineFraming = b.lineFraming;
+        options = new LinkedHashMap<String, String>(b.options);
         headers = new ArrayList<String[]>(b.headers);
         subprotocols = new ArrayList<String>(b.subprotocols);
+        fallbackUrls = new ArrayList<String>(b.fallbackUrls);
         extraCaPem = b.extraCaPem;
         callbackExecutor = b.callbackExecutor;
         maxBatch = b.maxBatch;
@@ -92,26 +79,43 @@ public final class OmnisockClient implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("this OmnisockClient is closed");
         }
-        List<String> h = new ArrayList<String>();
-        for (String[] kv : headers) {
-            h.add(kv[0]);
-            h.add(kv[1]);
-        }
-        for (String[] kv : request.headerPairs()) {
-            h.add(kv[0]);
-            h.add(kv[1]);
-        }
-        long[] opts = {
-            connectTimeoutMs, pingIntervalMs, pongTimeoutMs, closeTimeoutMs,
-            reconnectMaxAttempts, reconnectInitialMs, reconnectMaxMs,
-            sendQueueLimit, maxMessageSize, lineFraming ? 1 : 0,
-        };
-        long handle = Native.clientConnect(request.url(), h.toArray(new String[0]),
-                subprotocols.toArray(new String[0]), opts, extraCaPem);
+        long handle = Native.clientConnect(configJson(request));
         RealWebSocket ws = new RealWebSocket(this, request, listener, handle);
         live.add(ws);
         ws.start();
         return ws;
+    }
+
+    /**
+     * The core's client configuration as JSON (the one form options cross the boundary in): the
+     * core validates it and supplies every default not set here.
+     */
+    String configJson(Request request) {
+        StringBuilder j = new StringBuilder(256).append("{\"url\":");
+        Json.string(j, request.url());
+        j.append(",\"fallback_urls\":");
+        Json.strings(j, fallbackUrls);
+        List<String[]> all = new ArrayList<String[]>(headers);
+        all.addAll(request.headerPairs());
+        j.append(",\"headers\":[");
+        for (int i = 0; i < all.size(); i++) {
+            j.append(i > 0 ? ",[" : "[");
+            Json.string(j, all.get(i)[0]);
+            j.append(',');
+            Json.string(j, all.get(i)[1]);
+            j.append(']');
+        }
+        j.append("],\"subprotocols\":");
+        Json.strings(j, subprotocols);
+        for (Map.Entry<String, String> o : options.entrySet()) {
+            j.append(",\"").append(o.getKey()).append("\":").append(o.getValue());
+        }
+        if (extraCaPem != null) {
+            j.append(",\"tls\":{\"extra_ca_pem\":");
+            Json.string(j, new String(extraCaPem, StandardCharsets.UTF_8));
+            j.append('}');
+        }
+        return j.append('}').toString();
     }
 
     void ended(RealWebSocket ws) {
@@ -132,20 +136,16 @@ public final class OmnisockClient implements AutoCloseable {
         }
     }
 
-    /** Configures an {@link OmnisockClient}. Durations of 0 mean "off" where noted. */
+    /**
+     * Configures an {@link OmnisockClient}. Durations of 0 mean "off" where noted. Values are
+     * checked by the core (one set of rules and defaults for every binding): a bad one makes
+     * {@link OmnisockClient#newWebSocket} throw {@link IllegalArgumentException}.
+     */
     public static final class Builder {
-        long connectTimeoutMs = 10_000;
-        long pingIntervalMs = 20_000;
-        long pongTimeoutMs = 20_000;
-        long closeTimeoutMs = 5_000;
-        int reconnectMaxAttempts = 0;
-        long reconnectInitialMs = 250;
-        long reconnectMaxMs = 10_000;
-        long sendQueueLimit = 16L << 20;
-        long maxMessageSize = 16L << 20;
-        boolean lineFraming;
+        final Map<String, String> options = new LinkedHashMap<String, String>();
         final List<String[]> headers = new ArrayList<String[]>();
         final List<String> subprotocols = new ArrayList<String>();
+        final List<String> fallbackUrls = new ArrayList<String>();
         byte[] extraCaPem;
         Executor callbackExecutor;
         int maxBatch = 64;
@@ -153,93 +153,69 @@ public final class OmnisockClient implements AutoCloseable {
         public Builder() {}
 
         Builder(OmnisockClient c) {
-            connectTimeoutMs = c.connectTimeoutMs;
-            pingIntervalMs = c.pingIntervalMs;
-            pongTimeoutMs = c.pongTimeoutMs;
-            closeTimeoutMs = c.closeTimeoutMs;
-            reconnectMaxAttempts = c.reconnectMaxAttempts;
-            reconnectInitialMs = c.reconnectInitialMs;
-            reconnectMaxMs = c.reconnectMaxMs;
-            sendQueueLimit = c.sendQueueLimit;
-            maxMessageSize = c.maxMessageSize;
-            lineFraming = c.lineFraming;
+            options.putAll(c.options);
             headers.addAll(c.headers);
             subprotocols.addAll(c.subprotocols);
+            fallbackUrls.addAll(c.fallbackUrls);
             extraCaPem = c.extraCaPem;
             callbackExecutor = c.callbackExecutor;
             maxBatch = c.maxBatch;
         }
 
-        private static long millis(long amount, TimeUnit unit, String what, boolean zeroOk) {
+        /** A duration as the core reads it ("250ms"); the core checks its range. */
+        private static String millis(long amount, TimeUnit unit) {
             if (unit == null) {
                 throw new NullPointerException("unit == null");
             }
-            long ms = unit.toMillis(amount);
-            if (amount < 0 || (!zeroOk && ms == 0)) {
-                throw new IllegalArgumentException(what + " must be " + (zeroOk ? ">= 0" : ">= 1 ms") + ", got " + amount + " " + unit);
-            }
-            return ms;
+            return "\"" + unit.toMillis(amount) + "ms\"";
         }
 
         /** Limit for TCP connect + TLS + handshake (default 10 s). */
         public Builder connectTimeout(long amount, TimeUnit unit) {
-            connectTimeoutMs = millis(amount, unit, "connectTimeout", false);
+            options.put("connect_timeout", millis(amount, unit));
             return this;
         }
 
         /** Keepalive ping interval (default 20 s; 0 = no pings). */
         public Builder pingInterval(long amount, TimeUnit unit) {
-            pingIntervalMs = millis(amount, unit, "pingInterval", true);
+            options.put("ping_interval", amount == 0 ? "\"off\"" : millis(amount, unit));
             return this;
         }
 
         /** How long to wait for any data after a ping before the peer counts as dead (default 20 s). */
         public Builder pongTimeout(long amount, TimeUnit unit) {
-            pongTimeoutMs = millis(amount, unit, "pongTimeout", false);
+            options.put("pong_timeout", millis(amount, unit));
             return this;
         }
 
         /** How long to wait for the peer's close frame after sending ours (default 5 s). */
         public Builder closeTimeout(long amount, TimeUnit unit) {
-            closeTimeoutMs = millis(amount, unit, "closeTimeout", false);
+            options.put("close_timeout", millis(amount, unit));
             return this;
         }
 
-        /** Reconnect up to {@code maxAttempts} times after a lost connection (backoff 250 ms doubling to 10 s, with jitter). 0 = off (default). */
+        /** Reconnect up to {@code maxAttempts} times after a lost connection (the core's backoff, with jitter). 0 = off (default). */
         public Builder reconnect(int maxAttempts) {
-            if (maxAttempts < 0) {
-                throw new IllegalArgumentException("maxAttempts must be >= 0, got " + maxAttempts);
-            }
-            reconnectMaxAttempts = maxAttempts;
+            options.put("reconnect", "{\"max_attempts\":" + maxAttempts + "}");
             return this;
         }
 
         /** Reconnect with a custom backoff: the delay starts at {@code initialDelay} and doubles up to {@code maxDelay}. */
         public Builder reconnect(int maxAttempts, long initialDelay, long maxDelay, TimeUnit unit) {
-            reconnect(maxAttempts);
-            reconnectInitialMs = millis(initialDelay, unit, "initialDelay", false);
-            reconnectMaxMs = millis(maxDelay, unit, "maxDelay", false);
-            if (reconnectMaxMs < reconnectInitialMs) {
-                throw new IllegalArgumentException("maxDelay must be >= initialDelay");
-            }
+            options.put("reconnect", "{\"max_attempts\":" + maxAttempts + ",\"initial_delay\":" + millis(initialDelay, unit)
+                    + ",\"max_delay\":" + millis(maxDelay, unit) + "}");
             return this;
         }
 
         /** Bytes that may wait in the send queue (default 16 MiB); beyond it {@code send} returns false. */
         public Builder sendQueueLimit(long bytes) {
-            if (bytes <= 0) {
-                throw new IllegalArgumentException("sendQueueLimit must be > 0, got " + bytes);
-            }
-            sendQueueLimit = bytes;
+            options.put("send_queue_limit", Long.toString(bytes));
             return this;
         }
 
         /** Largest accepted incoming message (default 16 MiB); bigger closes with 1009 and {@code onFailure}. */
         public Builder maxMessageSize(long bytes) {
-            if (bytes <= 0) {
-                throw new IllegalArgumentException("maxMessageSize must be > 0, got " + bytes);
-            }
-            maxMessageSize = bytes;
+            options.put("max_message_size", Long.toString(bytes));
             return this;
         }
 
@@ -249,6 +225,21 @@ public final class OmnisockClient implements AutoCloseable {
                 throw new NullPointerException("header name and value must not be null");
             }
             headers.add(new String[] {name, value});
+            return this;
+        }
+
+        /**
+         * More URLs of the same service (e.g. other hub nodes): after a failed attempt or a lost
+         * connection, the next reconnect tries the next URL in turn. Checked when connecting.
+         */
+        public Builder fallbackUrls(String... urls) {
+            fallbackUrls.clear();
+            for (String u : urls) {
+                if (u == null) {
+                    throw new NullPointerException("fallback URL must not be null");
+                }
+                fallbackUrls.add(u);
+            }
             return this;
         }
 
@@ -288,7 +279,7 @@ public final class OmnisockClient implements AutoCloseable {
 
         /** MMDAgent-EX line framing: one message per received "\n"-terminated line; "\n" appended on send. */
         public Builder lineFraming(boolean on) {
-            lineFraming = on;
+            options.put("line_framing", Boolean.toString(on));
             return this;
         }
 

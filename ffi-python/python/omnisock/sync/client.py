@@ -7,8 +7,9 @@ import threading
 import urllib.parse
 from typing import Any, Optional, Sequence
 
-from .. import _native
-from ..client import USER_AGENT, _ssl_options
+from .. import _native, _vocab
+from .._config import client_config
+from ..client import USER_AGENT
 from ..connection import parse_address
 from ..datastructures import Headers, HeadersLike
 from ..exceptions import ConnectionClosedError, InvalidURI, _from_core
@@ -17,8 +18,8 @@ from .connection import Connection
 
 __all__ = ["connect", "ClientConnection"]
 
-EV_OPEN, EV_MESSAGE, EV_CLOSE, EV_ERROR, EV_PONG = (
-    _native.EV_OPEN, _native.EV_MESSAGE, _native.EV_CLOSE, _native.EV_ERROR, _native.EV_PONG,
+EV_OPEN, EV_TEXT, EV_BINARY, EV_CLOSE, EV_ERROR, EV_PONG = (
+    _vocab.EVENT_OPEN, _vocab.EVENT_TEXT, _vocab.EVENT_BINARY, _vocab.EVENT_CLOSE, _vocab.EVENT_ERROR, _vocab.EVENT_PONG,
 )
 
 
@@ -40,7 +41,7 @@ class ClientConnection(Connection):
             n.wait(0.5)
             for ev in n.poll(4096):
                 k = ev[0]
-                if k == EV_MESSAGE:
+                if k == EV_TEXT or k == EV_BINARY:
                     self._on_message(ev[2])
                 elif k == EV_OPEN:
                     self.request = Request(ev[2] + ("?" + ev[3] if ev[3] else ""), Headers(self._request_headers))
@@ -101,15 +102,17 @@ def connect(
         headers.append(("User-Agent", user_agent_header))
     try:
         native = _native.Client(
-            uri,
-            headers=headers,
-            subprotocols=list(subprotocols or []),
-            connect_timeout=float(open_timeout) if open_timeout else 3600.0,
-            ping_interval=float(ping_interval) if ping_interval else None,
-            pong_timeout=float(ping_timeout) if ping_timeout else 1e9,
-            close_timeout=float(close_timeout) if close_timeout else 10.0,
-            max_size=max_size,
-            **_ssl_options(ssl, uri),
+            client_config(
+                uri,
+                headers=headers,
+                subprotocols=subprotocols,
+                open_timeout=open_timeout,
+                ping_interval=ping_interval,
+                ping_timeout=ping_timeout,
+                close_timeout=close_timeout,
+                max_size=max_size,
+                ssl=ssl,
+            )
         )
     except InvalidURI as exc:
         raise InvalidURI(uri, exc.msg) from None

@@ -11,7 +11,7 @@ import logging
 import threading
 from typing import Any, Callable, Dict, Optional, Sequence
 
-from .. import _native
+from .. import _native, _vocab
 from ..connection import parse_address
 from ..datastructures import Headers
 from ..exceptions import NotFound
@@ -22,8 +22,8 @@ from .connection import Connection
 
 __all__ = ["serve", "Server", "ServerConnection"]
 
-EV_OPEN, EV_MESSAGE, EV_CLOSE, EV_ERROR, EV_PONG, EV_HANDSHAKE = (
-    _native.EV_OPEN, _native.EV_MESSAGE, _native.EV_CLOSE, _native.EV_ERROR, _native.EV_PONG, _native.EV_HANDSHAKE,
+EV_OPEN, EV_TEXT, EV_BINARY, EV_CLOSE, EV_ERROR, EV_PONG, EV_HANDSHAKE = (
+    _vocab.EVENT_OPEN, _vocab.EVENT_TEXT, _vocab.EVENT_BINARY, _vocab.EVENT_CLOSE, _vocab.EVENT_ERROR, _vocab.EVENT_PONG, _vocab.EVENT_HANDSHAKE,
 )
 
 
@@ -83,7 +83,7 @@ class Server:
             events = hub.poll(4096)
             for ev in events:
                 k = ev[0]
-                if k == EV_MESSAGE:
+                if k == EV_TEXT or k == EV_BINARY:
                     c = self._conns.get(ev[1])
                     if c is not None:
                         c._on_message(ev[2])

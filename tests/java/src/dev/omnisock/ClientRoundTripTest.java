@@ -48,6 +48,23 @@ class ClientRoundTripTest {
     }
 
     @Test
+    void aDeadMainUrlFallsBackToTheNextUrl() throws Exception {
+        OmnisockClient c = new OmnisockClient.Builder()
+                .reconnect(5, 10, 50, java.util.concurrent.TimeUnit.MILLISECONDS)
+                .fallbackUrls(TestHubs.url(hub, "/echo"))
+                .build();
+        Recorder r = new Recorder();
+        // Port 1 refuses: the first attempt fails, the reconnect goes to the fallback.
+        WebSocket ws = c.newWebSocket("ws://127.0.0.1:1/echo", r);
+        r.await("open");
+        assertTrue(ws.send("via fallback"));
+        r.await("text:via fallback");
+        ws.close(1000, null);
+        r.awaitEnd();
+        c.close();
+    }
+
+    @Test
     void textRoundTripsKeepContentAndOrder() throws Exception {
         Recorder r = new Recorder();
         WebSocket ws = client.newWebSocket(TestHubs.url(hub, "/echo"), r);

@@ -10,6 +10,8 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.util.NoSuchElementException;
 
+import java.util.concurrent.TimeUnit;
+
 import org.junit.jupiter.api.Test;
 
 /** Misuse gets clear answers and never crashes the JVM. */
@@ -39,7 +41,7 @@ class MisuseTest {
 
     @Test
     void staleForeignAndForgedHandlesThrowIllegalStateException() throws Exception {
-        long h = Native.clientConnect("ws://127.0.0.1:1/", null, null, null, null);
+        long h = Native.clientConnect("{\"url\":\"ws://127.0.0.1:1/\"}");
         Native.clientCancel(h);
         Native.clientFree(h);
         Native.clientFree(h); // double free: no-op
@@ -66,15 +68,16 @@ class MisuseTest {
 
     @Test
     void badArgumentsToNativeCallsThrowInsteadOfCrashing() {
-        long h = Native.clientConnect("ws://127.0.0.1:1/", null, null, null, null);
+        long h = Native.clientConnect("{\"url\":\"ws://127.0.0.1:1/\"}");
         try {
             assertThrows(IllegalArgumentException.class, () -> Native.clientSendBinary(h, new byte[4], 2, 10));
             assertThrows(IllegalArgumentException.class, () -> Native.clientSendBinary(h, new byte[4], -1, 1));
             assertThrows(IllegalArgumentException.class, () -> Native.clientSendBinary(h, null, 0, 0));
             assertThrows(IllegalArgumentException.class, () -> Native.clientSendText(h, new byte[] {(byte) 0xff}, 0, 1));
             assertThrows(IllegalArgumentException.class, () -> Native.clientPoll(h, 0, new long[0], new Object[0]));
-            assertThrows(IllegalArgumentException.class, () -> Native.clientConnect(null, null, null, null, null));
-            assertThrows(IllegalArgumentException.class, () -> Native.clientConnect("ws://x/", new String[] {"odd"}, null, null, null));
+            assertThrows(IllegalArgumentException.class, () -> Native.clientConnect(null));
+            assertThrows(IllegalArgumentException.class, () -> Native.clientConnect("{\"url\":\"ws://x/\",\"headers\":[[\"odd\"]]}"));
+            assertThrows(IllegalArgumentException.class, () -> Native.clientConnect("{\"url\":\"ws://x/\",\"no_such_option\":1}"));
         } finally {
             Native.clientCancel(h);
             Native.clientFree(h);
@@ -107,8 +110,13 @@ class MisuseTest {
                 .newWebSocket("ws://127.0.0.1:1/", new Recorder()));
         assertThrows(IllegalArgumentException.class, () -> new OmnisockClient.Builder().extraCaPem("not a pem").build()
                 .newWebSocket("wss://127.0.0.1:1/", new Recorder()));
-        assertThrows(IllegalArgumentException.class, () -> new OmnisockClient.Builder().sendQueueLimit(0));
-        assertThrows(IllegalArgumentException.class, () -> new OmnisockClient.Builder().reconnect(-1));
+        // Option values are checked by the core, when connecting.
+        assertThrows(IllegalArgumentException.class, () -> new OmnisockClient.Builder().sendQueueLimit(0).build()
+                .newWebSocket("ws://127.0.0.1:1/", new Recorder()));
+        assertThrows(IllegalArgumentException.class, () -> new OmnisockClient.Builder().reconnect(-1).build()
+                .newWebSocket("ws://127.0.0.1:1/", new Recorder()));
+        assertThrows(IllegalArgumentException.class, () -> new OmnisockClient.Builder().connectTimeout(0, TimeUnit.SECONDS).build()
+                .newWebSocket("ws://127.0.0.1:1/", new Recorder()));
         assertThrows(NullPointerException.class, () -> client.newWebSocket("ws://127.0.0.1:1/", null));
     }
 
