@@ -35,7 +35,10 @@ hub_start() {
     shift
     HUB_LOG="$out/hub-$name.log"
     HUB_PORT=""
-    "$@" hub --listen 127.0.0.1:0 </dev/null >"$HUB_LOG" 2>&1 &
+    # Emptied here, not only by the redirection below: that one runs in the background child,
+    # and the loop must never read a previous run's port.
+    : >"$HUB_LOG"
+    "$@" hub --listen 127.0.0.1:0 </dev/null >>"$HUB_LOG" 2>&1 &
     HUB_PID=$!
     local i
     for i in $(seq 1 600); do

@@ -58,7 +58,7 @@ def main(pkg):
     for dirpath, dirnames, filenames in os.walk(pkg):
         for n in dirnames + filenames:
             rel = os.path.relpath(os.path.join(dirpath, n), pkg)
-            if n.endswith(".meta") or n == "package.json" or any(p.endswith("~") or p.startswith(".") for p in rel.split(os.sep)):
+            if n.endswith(".meta") or any(p.endswith("~") or p.startswith(".") for p in rel.split(os.sep)):
                 continue
             if not os.path.exists(os.path.join(dirpath, n) + ".meta"):
                 errors.append("no .meta for " + rel)

@@ -138,6 +138,8 @@ def plain_meta(g, path, is_dir):
     elif path.endswith(".cs"):
         body = ("MonoImporter:\n  externalObjects: {}\n  serializedVersion: 2\n  defaultReferences: []\n"
                 "  executionOrder: 0\n  icon: {instanceID: 0}\n")
+    elif path == "package.json":
+        body = "PackageManifestImporter:\n  externalObjects: {}\n"
     elif path.endswith(".asmdef"):
         body = "AssemblyDefinitionImporter:\n  externalObjects: {}\n"
     elif path.endswith((".md", ".json", ".txt")):
@@ -159,7 +161,7 @@ def assets(folder):
         for n in sorted(dirnames) + sorted(filenames):
             full = os.path.join(dirpath, n)
             rel = os.path.relpath(full, folder).replace(os.sep, "/")
-            if n.endswith(".meta") or hidden(rel) or rel == "package.json" or n.endswith(".pyc"):
+            if n.endswith(".meta") or hidden(rel) or n.endswith(".pyc"):
                 continue
             yield full, rel
 
