@@ -17,6 +17,9 @@ pub mod config;
 pub mod error;
 pub mod event;
 pub mod frame_check;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzz_io;
 pub mod handle;
 pub mod hub;
 pub mod io;

@@ -8,6 +8,9 @@
 
 mod auth;
 mod conn;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzz;
 mod http;
 pub mod metrics;
 mod outbox;
