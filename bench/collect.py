@@ -17,6 +17,7 @@ PARTS = [
     ("csharp", "Unity / C# (omnisock vs Mono's ClientWebSocket)"),
     ("java", "Android / Java (omnisock vs OkHttp 3.13)"),
     ("redis", "Several hubs on Redis (omnisock vs Django Channels + channels_redis)"),
+    ("soak", "Soak (the hub for minutes under churn, stalled readers and bad input)"),
 ]
 
 
