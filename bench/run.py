@@ -48,12 +48,16 @@ SCENARIOS = ["echo", "echo-large", "fanout", "fanout-sat", "idle", "idle-max"]
 # The hub binary a run uses: a copy taken at the start, so that a rebuild during
 # the run cannot mix two versions into one report.
 HUB_COPY = [HUB]
+# --baseline: another omnisock binary (e.g. the previous commit's) measured as server "baseline".
+BASELINE = [None]
 
 
 def server_command(name, port, hub=None):
     """The command line that starts server `name` on 127.0.0.1:`port`."""
     if name == "omnisock":
         return [hub or HUB_COPY[0], "hub", "--listen", f"127.0.0.1:{port}"]
+    if name == "baseline":
+        return [BASELINE[0], "hub", "--listen", f"127.0.0.1:{port}"]
     if name == "websockets":
         return [VENV_PY, os.path.join(PEERS, "websockets_server.py"), str(port)]
     if name == "picows":
@@ -186,7 +190,7 @@ class Server:
 
     def status(self):
         """The hub's status JSON, or None."""
-        if self.name != "omnisock":
+        if self.name not in ("omnisock", "baseline"):
             return None
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/_omnisock/status", timeout=2) as r:
@@ -601,6 +605,8 @@ def main():
     ap.add_argument("--quick", action="store_true", help="short smoke run: 2 s, fewer connections, 1 repeat")
     ap.add_argument("--repeat", type=int, help="runs of every scenario per server (default 3, quick 1)")
     ap.add_argument("--scenarios", default=",".join(SCENARIOS), help=f"comma list of {','.join(SCENARIOS)}")
+    ap.add_argument("--baseline", metavar="BINARY",
+                    help="also measure this omnisock binary (e.g. built from the previous commit) as server 'baseline'")
     ap.add_argument("--servers", default=",".join(SERVERS), help=f"comma list of {','.join(SERVERS)}")
     ap.add_argument("--duration", type=float, help="seconds measured per echo/fan-out run")
     ap.add_argument("--threads", type=int, default=1, help="load generator runtime threads (default 1)")
@@ -625,6 +631,10 @@ def main():
     for s in servers:
         if s not in SERVERS:
             sys.exit(f"unknown server {s!r}; choose from {', '.join(SERVERS)}")
+    if args.baseline:
+        BASELINE[0] = os.path.abspath(args.baseline)
+        SERVER_LABEL["baseline"] = "omnisock hub (baseline build)"
+        servers.append("baseline")
 
     if not args.no_setup and any(s != "omnisock" for s in servers):
         subprocess.run(["bash", os.path.join(BENCH, "setup.sh")], check=True)

@@ -1,5 +1,6 @@
 //! `omnisock`: a standalone hub and a command-line WebSocket client.
 
+mod alloc;
 mod cert;
 mod connect;
 mod hub;
@@ -28,6 +29,7 @@ enum Command {
 }
 
 fn main() {
+    alloc::return_large_frees_to_the_os();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Hub(args) => hub::run(args),

@@ -299,6 +299,14 @@ pub struct HubConfig {
     pub backplane_prefix: String,
     /// Limits of the host event queue.
     pub event_limits: crate::event::QueueLimits,
+    /// Hub-wide budget of outbound bytes held for all connections together (queued and being
+    /// written). When it is reached, each route's overflow policy applies to the connections
+    /// that lag (a non-empty queue); connections that keep up are not affected.
+    pub max_buffered: usize,
+    /// Kernel send buffer per connection (`SO_SNDBUF`; Linux doubles it), so a stalled reader
+    /// is noticed after this much instead of the several hundred KiB autotuning allows.
+    /// 0 leaves the kernel's autotuning.
+    pub send_buffer: usize,
     /// Time a new socket has for its TLS handshake and its HTTP request head (default 10 s);
     /// a socket still silent then is closed.
     pub handshake_timeout: Duration,
@@ -306,6 +314,11 @@ pub struct HubConfig {
     /// beyond it evicts the oldest pending one, so silent sockets cannot crowd out clients.
     pub max_pending_handshakes: usize,
 }
+
+/// Default of [`HubConfig::max_buffered`].
+pub const DEFAULT_MAX_BUFFERED: usize = 512 << 20;
+/// Default of [`HubConfig::send_buffer`].
+pub const DEFAULT_SEND_BUFFER: usize = 64 << 10;
 
 impl HubConfig {
     /// An empty hub on `listen` with no routes.
@@ -326,6 +339,8 @@ impl HubConfig {
             backplane: None,
             backplane_prefix: "omnisock".into(),
             event_limits: Default::default(),
+            max_buffered: DEFAULT_MAX_BUFFERED,
+            send_buffer: DEFAULT_SEND_BUFFER,
             handshake_timeout: Duration::from_secs(10),
             max_pending_handshakes: 1024,
         }
@@ -353,6 +368,12 @@ impl HubConfig {
         }
         if let Some(s) = file.max_message_size {
             cfg.max_message_size = parse_size(&s)?;
+        }
+        if let Some(s) = file.max_buffered {
+            cfg.max_buffered = parse_size(&s)?;
+        }
+        if let Some(s) = file.send_buffer {
+            cfg.send_buffer = parse_size(&s)?;
         }
         cfg.origins = file.origins.unwrap_or_default();
         cfg.token = file.token;
@@ -422,6 +443,12 @@ impl HubConfig {
         if self.max_message_size == 0 {
             return Err(Error::config("max_message_size must be > 0"));
         }
+        if self.max_buffered == 0 {
+            return Err(Error::config("max_buffered must be > 0 (e.g. \"512MiB\")"));
+        }
+        if self.send_buffer > (1 << 30) {
+            return Err(Error::config("send_buffer must be at most 1GiB (0 = the kernel's autotuning)"));
+        }
         if self.max_pending_handshakes == 0 {
             return Err(Error::config("max_pending_handshakes must be > 0"));
         }
@@ -438,6 +465,8 @@ struct HubFile {
     listen: Option<String>,
     max_connections: Option<usize>,
     max_message_size: Option<SizeValue>,
+    max_buffered: Option<SizeValue>,
+    send_buffer: Option<SizeValue>,
     origins: Option<Vec<String>>,
     token: Option<String>,
     static_dir: Option<PathBuf>,

@@ -95,6 +95,82 @@ impl Stream {
     }
 }
 
+/// The read half of a split [`Stream`].
+pub enum ReadHalf {
+    /// Plain TCP (no lock between the halves).
+    Tcp(tokio::net::tcp::OwnedReadHalf),
+    /// TLS or another boxed stream.
+    Boxed(tokio::io::ReadHalf<Box<dyn Io>>),
+}
+
+/// The write half of a split [`Stream`].
+pub enum WriteHalf {
+    /// Plain TCP (no lock between the halves).
+    Tcp(tokio::net::tcp::OwnedWriteHalf),
+    /// TLS or another boxed stream.
+    Boxed(tokio::io::WriteHalf<Box<dyn Io>>),
+}
+
+impl Stream {
+    /// Splits the stream for a reader task and a writer task; also returns the bytes read
+    /// ahead and not yet consumed.
+    pub fn into_split(self) -> (ReadHalf, WriteHalf, Vec<u8>) {
+        let leftover = self.ahead[self.start..self.end].to_vec();
+        match self.io {
+            Transport::Tcp(s) => {
+                let (r, w) = s.into_split();
+                (ReadHalf::Tcp(r), WriteHalf::Tcp(w), leftover)
+            }
+            Transport::Boxed(s) => {
+                let (r, w) = tokio::io::split(s);
+                (ReadHalf::Boxed(r), WriteHalf::Boxed(w), leftover)
+            }
+        }
+    }
+}
+
+impl AsyncRead for ReadHalf {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            ReadHalf::Tcp(s) => Pin::new(s).poll_read(cx, buf),
+            ReadHalf::Boxed(s) => Pin::new(s).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for WriteHalf {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            WriteHalf::Tcp(s) => Pin::new(s).poll_write(cx, buf),
+            WriteHalf::Boxed(s) => Pin::new(s).poll_write(cx, buf),
+        }
+    }
+    fn poll_write_vectored(self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[io::IoSlice<'_>]) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            WriteHalf::Tcp(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            WriteHalf::Boxed(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+        }
+    }
+    fn is_write_vectored(&self) -> bool {
+        match self {
+            WriteHalf::Tcp(s) => s.is_write_vectored(),
+            WriteHalf::Boxed(s) => s.is_write_vectored(),
+        }
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            WriteHalf::Tcp(s) => Pin::new(s).poll_flush(cx),
+            WriteHalf::Boxed(s) => Pin::new(s).poll_flush(cx),
+        }
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            WriteHalf::Tcp(s) => Pin::new(s).poll_shutdown(cx),
+            WriteHalf::Boxed(s) => Pin::new(s).poll_shutdown(cx),
+        }
+    }
+}
+
 impl AsyncRead for Stream {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();

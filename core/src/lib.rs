@@ -16,6 +16,8 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod event;
+pub mod frame;
+pub mod frame_io;
 pub mod frame_check;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]

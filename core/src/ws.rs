@@ -12,6 +12,9 @@ pub const CLOSE_NORMAL: u16 = 1000;
 pub const CLOSE_GOING_AWAY: u16 = 1001;
 /// Close code: protocol error.
 pub const CLOSE_PROTOCOL: u16 = 1002;
+/// Close code: the close frame had no status code (never sent on the wire; a close
+/// requested with it goes out with an empty payload).
+pub const CLOSE_NO_STATUS: u16 = 1005;
 /// Close code: no close frame was received (never sent on the wire).
 pub const CLOSE_ABNORMAL: u16 = 1006;
 /// Close code: invalid payload data (bad UTF-8 in a text message).

@@ -197,3 +197,58 @@ async fn echo_pushes_back_instead_of_closing_a_sender_that_reads_slowly() {
     assert_eq!(hub.counters().slow_consumer_closes.get(), 0);
     hub.shutdown_async().await;
 }
+
+/// The hub-wide budget: distinct messages to connections that never read fill it; then the
+/// route's policy applies to the lagging ones, `buffered_bytes` stays near `max_buffered`, and
+/// a connection that keeps up still gets its messages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_buffered_bounds_all_queues_together() {
+    const BUDGET: usize = 512 << 10;
+    let hub = hub_with(&[("/h", RouteKind::Host)], |c| {
+        c.max_buffered = BUDGET;
+        c.send_buffer = 16 << 10;
+        c.routes[0].queue_limit = 4 << 20;
+        c.routes[0].on_overflow = OverflowPolicy::DropOldest;
+    });
+    let mut stalled = Vec::new();
+    for _ in 0..8 {
+        stalled.push(stalled_peer(&hub, "/h").await);
+    }
+    let mut healthy = peer(&url(&hub, "/h")).await;
+    let mut ids = Vec::new();
+    while ids.len() < 9 {
+        if let omnisock_core::Event::Open(info) = next_event(hub.events()).await {
+            ids.push(info.conn);
+        }
+    }
+    let healthy_id = *ids.last().unwrap();
+    let mut max_seen = 0;
+    for i in 0..200u32 {
+        for &id in &ids[..8] {
+            // Distinct payloads (nothing shared): 8 × 200 × 16 KiB = 25 MiB offered.
+            let mut v = vec![(i % 251) as u8; 16 << 10];
+            v[..4].copy_from_slice(&i.to_le_bytes());
+            let _ = hub.send(id, Payload::Binary(v.into()));
+        }
+        max_seen = max_seen.max(buffered(&hub));
+    }
+    hub.send(healthy_id, Payload::Text("still here".into())).unwrap();
+    assert_eq!(recv_text(&mut healthy).await, "still here");
+    let c = hub.counters();
+    assert!(c.budget_overflows.get() > 0, "the budget never applied");
+    assert!(c.dropped_oldest.get() > 0);
+    // Each lagging connection may hold one message past the budget plus the batch its writer
+    // took: 8 × (16 KiB + 256 KiB).
+    let bound = BUDGET + 8 * ((16 << 10) + (256 << 10));
+    assert!(max_seen <= bound, "buffered {max_seen} bytes, over {bound}");
+    assert!(hub.status_json().contains("\"max_buffered\":524288"));
+    assert!(hub.metrics_text().contains("omnisock_buffered_bytes "));
+    drop(stalled);
+    hub.shutdown_async().await;
+}
+
+fn buffered(hub: &Hub) -> usize {
+    let doc = hub.status_json();
+    let at = doc.find("\"buffered_bytes\":").unwrap() + "\"buffered_bytes\":".len();
+    doc[at..].chars().take_while(|c| c.is_ascii_digit()).collect::<String>().parse().unwrap()
+}

@@ -6,29 +6,28 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures_util::stream::{SplitSink, SplitStream};
-use futures_util::{SinkExt, StreamExt};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 use tokio::time::{timeout, Instant};
-use tokio_tungstenite::WebSocketStream;
-use tungstenite::protocol::Role;
 use tungstenite::Message;
 
 use super::http::{self, HeadError, Request};
 use super::outbox::{Batch, Outbox};
-use super::{into_message, reports_to_host, Conn, HubInner, Route};
+use super::{into_message, reports_to_host, to_message, Conn, HubInner, Route};
 use crate::config::RouteKind;
 use crate::error::ErrorCode;
 use crate::event::{Event, OpenInfo, Payload};
-use crate::io::{BoxedIo, Stream};
+use crate::frame_io::{self, Incoming, MessageReader, ReadError, Written};
+use crate::io::{BoxedIo, ReadHalf, Stream, WriteHalf};
 use crate::ws;
 
 /// Time allowed for the peer's close frame after the hub sent one.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
-type Ws = WebSocketStream<BoxedIo>;
+/// The hub's message reader over a connection's read half (boxed: it is most of a
+/// connection's memory and would otherwise size the task future).
+type Reader = Box<MessageReader<ReadHalf>>;
 
 /// Accepts sockets until shutdown.
 pub(super) async fn accept_loop(inner: Arc<HubInner>, listener: TcpListener) {
@@ -62,7 +61,8 @@ impl Drop for LiveSlot {
 struct Upgraded {
     route: Arc<Route>,
     info: OpenInfo,
-    socket: Ws,
+    reader: Reader,
+    writer: WriteHalf,
     slot: LiveSlot,
 }
 
@@ -267,12 +267,13 @@ async fn upgrade(inner: &Arc<HubInner>, mut io: BoxedIo, req: Request, remote: S
         return None;
     }
     c.connections_total.inc();
-    let mut rest = req.rest;
-    io.check_frames(&mut rest);
-    let socket = WebSocketStream::from_partially_read(io, rest, Role::Server, Some(inner.ws_config)).await;
+    let (read_half, writer, ahead) = io.into_split();
+    let mut leftover = req.rest;
+    leftover.extend_from_slice(&ahead);
+    let reader = Box::new(MessageReader::new(read_half, leftover, true, inner.config.max_message_size));
     // Boxed: async fn arguments keep their own space in a future, so an inline `Upgraded`
     // would stay in the connection's task for its whole life.
-    Some(Box::new(Upgraded { route, info, socket, slot }))
+    Some(Box::new(Upgraded { route, info, reader, writer, slot }))
 }
 
 /// Time the host has to answer a paused handshake.
@@ -293,19 +294,18 @@ async fn ask_host(inner: &HubInner, info: &OpenInfo) -> super::Decision {
 
 /// Runs one connection from open to close.
 async fn run_connection(inner: &Arc<HubInner>, up: Box<Upgraded>) {
-    let Upgraded { route, info, socket, slot } = *up;
+    let Upgraded { route, info, reader, writer, slot } = *up;
     let (conn, host) = register(inner, &route, info);
     let mut ended = Ended { inner: inner.clone(), conn: conn.clone(), host, end: None, _slot: slot };
-    let (sink, stream) = socket.split();
-    let writer = tokio::spawn(write_loop(sink, conn.outbox.clone()));
-    ended.end = Some(read_loop(inner, &conn, stream, writer).await);
+    let writer = tokio::spawn(write_loop(writer, conn.outbox.clone()));
+    ended.end = Some(read_loop(inner, &conn, reader, writer).await);
 }
 
 /// Enters a new connection in the hub's tables and reports it to a host route. Consumes the
 /// open info so none of it stays in the connection's task.
 fn register(inner: &Arc<HubInner>, route: &Arc<Route>, info: OpenInfo) -> (Arc<Conn>, bool) {
     let id = info.conn;
-    let outbox = Arc::new(Outbox::new(route.config.queue_limit, route.config.on_overflow, inner.counters.clone()));
+    let outbox = Arc::new(Outbox::new(route.config.queue_limit, route.config.on_overflow, inner.counters.clone(), inner.budget.clone()));
     let conn = Arc::new(Conn {
         id,
         route: route.clone(),
@@ -361,7 +361,7 @@ impl Drop for Ended {
 async fn read_loop(
     inner: &Arc<HubInner>,
     conn: &Conn,
-    mut stream: SplitStream<Ws>,
+    mut reader: Reader,
     mut writer: tokio::task::JoinHandle<bool>,
 ) -> (u16, String, bool) {
     let c = &inner.counters;
@@ -372,6 +372,8 @@ async fn read_loop(
     let mut writer_done = false;
     let mut close_deadline: Option<Instant> = None;
     let mut peer_close: Option<(u16, String)> = None;
+    // The close in the outbox is the answer to the peer's (report the peer's code and reason).
+    let mut answering = false;
     let mut last_rx = Instant::now();
     let mut ping_sent: Option<Instant> = None;
     let far = Instant::now() + Duration::from_secs(86400 * 365);
@@ -394,6 +396,11 @@ async fn read_loop(
             w = &mut writer, if !writer_done => {
                 writer_done = true;
                 match w {
+                    // Our close frame answered the peer's: the handshake is complete.
+                    Ok(true) if peer_close.is_some() => {
+                        let (code, reason) = peer_close.take().unwrap_or((1005, String::new()));
+                        break (code, reason, true);
+                    }
                     // A close frame went out: wait for the peer's answer.
                     Ok(true) => {
                         let d = *close_deadline.get_or_insert(Instant::now() + CLOSE_TIMEOUT);
@@ -426,7 +433,7 @@ async fn read_loop(
                         }
                         Some(sent) => next = next.min(sent + pong_timeout),
                         None if now >= last_rx + interval => {
-                            conn.outbox.push_control(Message::Ping(Default::default()));
+                            conn.outbox.push_control(inner.budget.charge(Message::Ping(Default::default())));
                             ping_sent = Some(now);
                             next = next.min(now + pong_timeout);
                         }
@@ -435,42 +442,49 @@ async fn read_loop(
                 }
                 timer.as_mut().reset(next);
             }
-            msg = stream.next(), if !paused => {
+            msg = reader.next(), if !paused => {
                 last_rx = Instant::now();
                 match msg {
-                Some(Ok(Message::Text(t))) => {
+                Ok(Incoming::Text(t)) => {
                     c.messages_in.inc();
                     c.bytes_in.add(t.len() as u64);
                     dispatch(inner, conn, kind, Payload::Text(t)).await;
                 }
-                Some(Ok(Message::Binary(b))) => {
+                Ok(Incoming::Binary(b)) => {
                     c.messages_in.inc();
                     c.bytes_in.add(b.len() as u64);
                     dispatch(inner, conn, kind, Payload::Binary(b)).await;
                 }
-                Some(Ok(Message::Pong(p))) => {
+                Ok(Incoming::Ping(p)) => conn.outbox.push_pong(p),
+                Ok(Incoming::Pong(p)) => {
                     if host && !p.is_empty() {
                         inner.events.push_now(Event::Pong { conn: conn.id, payload: p });
                     }
                 }
-                Some(Ok(Message::Close(frame))) => {
-                    peer_close = Some(frame.map(|f| (u16::from(f.code), f.reason.to_string())).unwrap_or((1005, String::new())));
+                Ok(Incoming::Close(frame)) => {
+                    let (code, reason) = frame.unwrap_or((ws::CLOSE_NO_STATUS, String::new()));
+                    if writer_done {
+                        // The hub's close went out first; this is the answer.
+                        break (code, reason, true);
+                    }
+                    // Answer after the messages already queued (echoing code and reason), then end.
+                    answering = conn.outbox.request_close(code, &reason, false);
+                    peer_close = Some((code, reason));
                     let d = *close_deadline.get_or_insert(Instant::now() + CLOSE_TIMEOUT);
                     timer.as_mut().reset(d);
                 }
-                Some(Ok(_)) => {}
-                Some(Err(e)) => {
+                Err(e) => {
                     if let Some((code, reason)) = peer_close.take() {
                         break (code, reason, true);
                     }
-                    let (code, kind, message) = ws::classify_read_error(&e);
-                    match code {
+                    let message = e.to_string();
+                    match e.close_code() {
                         Some(code) => {
-                            match kind {
-                                ErrorCode::MessageTooBig => c.oversize_closes.inc(),
-                                ErrorCode::InvalidUtf8 => c.invalid_utf8_closes.inc(),
-                                _ => c.protocol_error_closes.inc(),
-                            }
+                            let kind = match e {
+                                ReadError::TooBig(_) => { c.oversize_closes.inc(); ErrorCode::MessageTooBig }
+                                ReadError::Utf8(_) => { c.invalid_utf8_closes.inc(); ErrorCode::InvalidUtf8 }
+                                _ => { c.protocol_error_closes.inc(); ErrorCode::Protocol }
+                            };
                             if host {
                                 inner.events.push_now(Event::Error { conn: conn.id, code: kind, message: message.clone() });
                             }
@@ -485,12 +499,6 @@ async fn read_loop(
                         None => break (ws::CLOSE_ABNORMAL, message, false),
                     }
                 }
-                None => {
-                    break match peer_close.take() {
-                        Some((code, reason)) => (code, reason, true),
-                        None => (ws::CLOSE_ABNORMAL, "connection closed without a close frame".into(), false),
-                    };
-                }
             }},
         }
     };
@@ -498,6 +506,9 @@ async fn read_loop(
         writer.abort();
     }
     // When the hub started the close, report the hub's code and reason.
+    if answering {
+        return result;
+    }
     match (conn.outbox.close_requested(), result) {
         (Some((code, reason)), (_, _, clean)) => (code, reason, clean),
         (None, r) => r,
@@ -513,10 +524,17 @@ async fn dispatch(inner: &Arc<HubInner>, conn: &Conn, kind: RouteKind, payload: 
             if !conn.outbox.has_room(payload.len()) {
                 Box::pin(conn.outbox.wait_room(payload.len())).await;
             }
-            conn.outbox.push(into_message(payload));
+            conn.outbox.push(inner.budget.charge(into_message(payload)));
         }
         RouteKind::Broadcast => {
-            inner.backplane.publish(&conn.route.topic, &payload, None);
+            // The sender's own copy: like echo, a sender that reads its copies slowly is
+            // slowed down (TCP back-pressure), never closed as a slow consumer of its own
+            // broadcast.
+            if !conn.outbox.has_room(payload.len()) {
+                Box::pin(conn.outbox.wait_room(payload.len())).await;
+            }
+            inner.backplane.publish(&conn.route.topic, &payload, Some(conn.id));
+            conn.outbox.push(inner.budget.charge(to_message(&payload)));
         }
         RouteKind::Relay => {
             inner.backplane.publish(&conn.route.topic, &payload, Some(conn.id));
@@ -530,38 +548,44 @@ async fn dispatch(inner: &Arc<HubInner>, conn: &Conn, kind: RouteKind, payload: 
     }
 }
 
-/// Writes queued messages in batches (one flush each). Returns true after a close frame was
-/// sent, false when writing failed or the connection finished.
-async fn write_loop(mut sink: SplitSink<Ws, Message>, outbox: Arc<Outbox>) -> bool {
+/// Writes queued messages in batches (one vectored write and flush each, payloads not copied).
+/// Returns true after a close frame was sent, false when writing failed or the connection
+/// finished.
+async fn write_loop(mut io: WriteHalf, outbox: Arc<Outbox>) -> bool {
     loop {
         match outbox.next().await {
-            Batch::Messages(batch) => {
-                let write = async {
-                    for m in batch {
-                        sink.feed(m).await?;
-                    }
-                    sink.flush().await
-                };
-                tokio::select! {
-                    r = write => if r.is_err() { return false; },
+            Batch::Messages(batch, pongs) => {
+                // Boxed: the batch writer is the large part of this future.
+                let mut r = Ok(Written::All);
+                if !pongs.is_empty() {
+                    r = Box::pin(frame_io::write_messages(&mut io, &pongs, outbox.close_wanted(), CLOSE_TIMEOUT)).await;
+                }
+                if let Ok(Written::All) = r {
+                    r = Box::pin(frame_io::write_messages(&mut io, &batch, outbox.close_wanted(), CLOSE_TIMEOUT)).await;
+                }
+                // Written: the batch's share of the budget goes back now.
+                drop(batch);
+                match r {
+                    Ok(Written::All) => {}
                     // A close was requested while the socket is slow: stop writing data.
-                    _ = outbox.close_wanted() => {
-                        if let Some((code, reason)) = outbox.close_requested() {
-                            return Box::pin(send_close(&mut sink, code, &reason)).await;
-                        }
-                        return false;
+                    Ok(Written::StoppedAtBoundary) => {
+                        return match outbox.close_requested() {
+                            Some((code, reason)) => Box::pin(send_close(&mut io, code, &reason)).await,
+                            None => false,
+                        };
                     }
+                    Ok(Written::StoppedMidFrame) | Err(_) => return false,
                 }
             }
             // Boxed: the close path is rare, its future need not size every writer task.
-            Batch::Close(code, reason) => return Box::pin(send_close(&mut sink, code, &reason)).await,
+            Batch::Close(code, reason) => return Box::pin(send_close(&mut io, code, &reason)).await,
             Batch::Finished => return false,
         }
     }
 }
 
-async fn send_close(sink: &mut SplitSink<Ws, Message>, code: u16, reason: &str) -> bool {
-    matches!(timeout(CLOSE_TIMEOUT, sink.send(Message::Close(Some(ws::close_frame(code, reason))))).await, Ok(Ok(())))
+async fn send_close(io: &mut WriteHalf, code: u16, reason: &str) -> bool {
+    matches!(timeout(CLOSE_TIMEOUT, frame_io::write_close(io, code, reason)).await, Ok(Ok(())))
 }
 
 #[cfg(test)]
@@ -582,9 +606,8 @@ mod tests {
         let route = hub.inner.routes.get("/chat").unwrap().clone();
         let (conn, _) = register(&hub.inner, &route, OpenInfo { conn: 999, ..Default::default() });
         let raw = TcpStream::connect(addr).await.unwrap();
-        let ws = WebSocketStream::from_raw_socket(Stream::tcp(raw), Role::Server, None).await;
-        let (sink, _stream) = ws.split();
-        let writer = write_loop(sink, conn.outbox.clone());
+        let (_read, write, _) = Stream::tcp(raw).into_split();
+        let writer = write_loop(write, conn.outbox.clone());
         let task = handle_socket(hub.inner.clone(), tcp, remote);
         let (reader_size, writer_size) = (std::mem::size_of_val(&task), std::mem::size_of_val(&writer));
         eprintln!("connection task future: {reader_size} bytes, writer task future: {writer_size} bytes");

@@ -70,6 +70,8 @@ counters! {
     slow_consumer_closes,
     /// Queued messages discarded when a slow consumer was closed.
     dropped_on_close,
+    /// Overflow policies applied because the hub-wide max_buffered budget was reached.
+    budget_overflows,
     /// Connections closed with 1009 for an oversized message.
     oversize_closes,
     /// Connections closed with 1007 for invalid UTF-8.

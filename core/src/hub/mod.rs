@@ -26,7 +26,6 @@ use std::time::{Duration, Instant};
 
 use tokio::net::TcpSocket;
 use tokio::sync::Notify;
-use tungstenite::protocol::WebSocketConfig;
 use tungstenite::Message;
 
 use crate::backplane::{Backplane, LocalDelivery, Topic};
@@ -35,14 +34,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::event::{ConnId, EventQueue, Payload};
 use crate::ws;
 use metrics::Counters;
-use outbox::{Outbox, Pushed};
-
-/// Read buffer per hub connection: small, because idle connections dominate memory (a large
-/// frame reserves its full size anyway; measured: 256 B keeps idle connections under 4 KiB at
-/// ~5% of small-message echo throughput against 512 B).
-const READ_BUFFER: usize = 256;
-/// Bytes the writer collects before writing to the socket (it always flushes a batch).
-const WRITE_BUFFER: usize = 16 << 10;
+use outbox::{Budget, Outbox, Pushed};
 
 /// Members of a topic on this node.
 type Members = RwLock<HashMap<ConnId, Arc<Outbox>>>;
@@ -86,7 +78,8 @@ pub(crate) struct HubInner {
     pub(crate) counters: Arc<Counters>,
     pub(crate) events: EventQueue,
     pub(crate) backplane: Arc<dyn Backplane>,
-    pub(crate) ws_config: WebSocketConfig,
+    /// The hub-wide budget of outbound bytes (`max_buffered`).
+    pub(crate) budget: Arc<Budget>,
     pub(crate) tls: Option<tokio_rustls::TlsAcceptor>,
     pub(crate) local_addr: SocketAddr,
     pub(crate) started: Instant,
@@ -155,7 +148,8 @@ impl HubInner {
 
 impl LocalDelivery for HubInner {
     fn deliver(&self, topic: &Topic, payload: &Payload, except: Option<ConnId>) -> usize {
-        let msg = to_message(payload);
+        // One charge to the budget for every recipient: they share the payload.
+        let msg = self.budget.charge(to_message(payload));
         let fan_out = |members: &HashMap<ConnId, Arc<Outbox>>| {
             let n = members
                 .iter()
@@ -194,7 +188,7 @@ impl LocalDelivery for HubInner {
 
     fn deliver_to(&self, conn: ConnId, payload: &Payload) -> bool {
         match self.lookup(conn) {
-            Ok(c) => c.outbox.push(to_message(payload)) == Pushed::Queued,
+            Ok(c) => c.outbox.push(self.budget.charge(to_message(payload))) == Pushed::Queued,
             Err(_) => false,
         }
     }
@@ -264,6 +258,10 @@ impl Hub {
             let bind_err = |e: std::io::Error| Error::new(ErrorCode::Io, format!("cannot listen on {addr}: {e}"));
             let socket = if addr.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() }.map_err(bind_err)?;
             socket.set_reuseaddr(true).map_err(bind_err)?;
+            // Accepted sockets inherit the listener's send buffer size.
+            if config.send_buffer > 0 {
+                socket.set_send_buffer_size(config.send_buffer as u32).map_err(bind_err)?;
+            }
             socket.bind(addr).map_err(bind_err)?;
             socket.listen(4096).map_err(bind_err)?
         };
@@ -278,7 +276,7 @@ impl Hub {
                 (r.path.clone(), Arc::new(route))
             })
             .collect();
-        let ws_config = ws::config(READ_BUFFER, WRITE_BUFFER, config.max_message_size);
+        let budget = Arc::new(Budget::new(config.max_buffered));
         let backplane = crate::backplane::from_config(&config)?;
         let pending_handshakes = pending::Pending::new(config.max_pending_handshakes);
         let inner = Arc::new(HubInner {
@@ -289,7 +287,7 @@ impl Hub {
             counters: Arc::new(Counters::default()),
             events,
             backplane,
-            ws_config,
+            budget,
             tls,
             local_addr,
             started: Instant::now(),
@@ -356,7 +354,7 @@ impl Hub {
             return self.inner.backplane.send_remote(conn, &payload);
         }
         let c = self.inner.lookup(conn)?;
-        match c.outbox.push(to_message(&payload)) {
+        match c.outbox.push(self.inner.budget.charge(to_message(&payload))) {
             Pushed::Queued => Ok(()),
             Pushed::Dropped => Err(Error::new(
                 ErrorCode::QueueFull,
@@ -406,7 +404,7 @@ impl Hub {
             return Err(Error::invalid(format!("ping payload is {} bytes; at most 125 fit a control frame", payload.len())));
         }
         let c = self.inner.lookup(conn)?;
-        if c.outbox.push_control(Message::Ping(bytes::Bytes::copy_from_slice(payload))) {
+        if c.outbox.push_control(self.inner.budget.charge(Message::Ping(bytes::Bytes::copy_from_slice(payload)))) {
             Ok(())
         } else {
             Err(Error::new(ErrorCode::Closed, format!("connection {conn} is closing")))

@@ -45,7 +45,13 @@ pub(crate) fn status_json(inner: &HubInner) -> String {
         let _ = write!(s, "{}{{\"name\":{},\"members\":{n}}}", if i > 0 { "," } else { "" }, json_str(name));
     }
     drop(groups);
-    let _ = write!(s, "],\"backplane_state\":{}", inner.backplane.status_json());
+    let _ = write!(
+        s,
+        "],\"buffered_bytes\":{},\"max_buffered\":{},\"backplane_state\":{}",
+        inner.budget.used(),
+        inner.budget.limit(),
+        inner.backplane.status_json()
+    );
     s.push_str(",\"counters\":{");
     for (i, (name, _, value)) in inner.counters.snapshot().iter().enumerate() {
         let _ = write!(s, "{}\"{name}\":{value}", if i > 0 { "," } else { "" });
@@ -66,6 +72,12 @@ pub(crate) fn metrics_text(inner: &HubInner) -> String {
         let path = r.config.path.replace('\\', "\\\\").replace('"', "\\\"");
         let _ = writeln!(s, "omnisock_route_connections{{path=\"{path}\",kind=\"{}\"}} {n}", r.config.kind.name());
     }
+    let _ = writeln!(
+        s,
+        "# HELP omnisock_buffered_bytes Outbound bytes held for all connections (queued or being written).\n# TYPE omnisock_buffered_bytes gauge\nomnisock_buffered_bytes {}",
+        inner.budget.used()
+    );
+    let _ = writeln!(s, "# HELP omnisock_max_buffered_bytes The hub-wide outbound budget (max_buffered).\n# TYPE omnisock_max_buffered_bytes gauge\nomnisock_max_buffered_bytes {}", inner.budget.limit());
     let groups = inner.groups.read().unwrap_or_else(|e| e.into_inner()).len();
     let _ = writeln!(s, "# HELP omnisock_groups Groups with members on this node.\n# TYPE omnisock_groups gauge\nomnisock_groups {groups}");
     for (name, help, value) in inner.counters.snapshot() {
