@@ -3,7 +3,8 @@
 # messages, stalled readers and bad input (omnisock-loadgen soak), all on loopback, and fails
 # if the hub's RSS, open fds or probe latency drift (see bench/loadgen/src/soak.rs).
 #
-#   bench/soak/run.sh [MINUTES]        default 2; writes bench/soak/results.json
+#   bench/soak/run.sh [MINUTES]        default 2; writes bench/soak/results.json and RESULTS.md
+#                                      (joined into bench/RESULTS.md by bench/collect.py)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -41,6 +42,9 @@ set +e
 rc=${PIPESTATUS[0]}
 set -e
 kill -0 "$hub" 2>/dev/null || { echo "== the hub died during the soak:"; cat "$log"; exit 1; }
+if [ "$rc" -eq 0 ]; then
+    python3 "$here/report.py" "$minutes" && python3 "$root/bench/collect.py"
+fi
 if [ "$rc" -ne 0 ] || ! grep -q '"ok":true' "$here/results.json"; then
     echo "== soak FAILED"
     exit 1

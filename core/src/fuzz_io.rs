@@ -42,8 +42,9 @@ impl AsyncWrite for MemIo {
     }
 }
 
-/// Reads every message of a WebSocket byte stream (frame checks on, small limits) until it
-/// ends or fails; returns how many messages were read.
+/// Reads every message of a WebSocket byte stream with the client's read path (tungstenite
+/// with the frame checks on, small limits) until it ends or fails; returns how many messages
+/// were read.
 pub async fn read_frames(input: &[u8], server: bool) -> usize {
     use futures_util::StreamExt;
     let mut io = crate::io::Stream::boxed(MemIo::new(input));

@@ -23,7 +23,18 @@ pub async fn request_head(input: &[u8]) -> bool {
     true
 }
 
-/// Reads `input` as frames sent by a client to the hub.
+/// Reads `input` as frames sent by a client to the hub, with the hub's own message reader
+/// (masked frames required, 64 KiB message limit); returns how many messages were read.
 pub async fn client_frames(input: &[u8]) -> usize {
-    crate::fuzz_io::read_frames(input, true).await
+    let mut reader = crate::frame_io::MessageReader::new(MemIo::new(input), Vec::new(), true, 1 << 16);
+    let mut n = 0;
+    loop {
+        match reader.next().await {
+            Ok(_) => n += 1,
+            Err(e) => {
+                let _ = e.close_code();
+                return n;
+            }
+        }
+    }
 }
