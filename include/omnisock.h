@@ -473,6 +473,11 @@ omnisock_result omnisock_hub_ping(omnisock_hub h, uint64_t conn, const uint8_t *
 // cannot take more messages from it yet.
 omnisock_result omnisock_hub_set_reading_paused(omnisock_hub h, uint64_t conn, bool paused);
 
+// Caps a subscriber of a live route (`[route.live]`) at `rate` messages per second per key;
+// the newest value of each key is sent at that rate. `rate` = 0 lifts the cap. A negative or
+// non-finite rate is `INVALID_ARGUMENT`; a connection on a route without `live` too.
+omnisock_result omnisock_hub_set_max_rate(omnisock_hub h, uint64_t conn, double rate);
+
 // Adds connection `conn` to `group` (idempotent).
 omnisock_result omnisock_hub_join(omnisock_hub h, uint64_t conn, const char *group);
 

@@ -42,6 +42,17 @@ APT_PACKAGES=(
     curl
     nodejs
     npm
+    # cross builds and their test runners (tests/platforms, scripts/release.sh)
+    gcc-mingw-w64-x86-64
+    wine64
+    gcc-aarch64-linux-gnu
+    libc6-arm64-cross
+    libc6-dev-arm64-cross
+    qemu-user
+    cmake
+    file
+    zip
+    unzip
 )
 
 missing=()
@@ -87,6 +98,40 @@ if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$want_sum"
     echo "$want_sum" >"$STAMP"
 else
     log "Python venv: up to date"
+fi
+
+# ---------------------------------------------------------------- cross targets
+# Rust standard libraries for the platforms built here (Windows under Wine, Linux aarch64
+# under qemu-user, macOS cross-linked with zig; see tests/platforms and scripts/release.sh).
+RUST_TARGETS=(x86_64-pc-windows-gnu aarch64-unknown-linux-gnu x86_64-apple-darwin aarch64-apple-darwin)
+installed_targets="$(rustup target list --installed 2>/dev/null || true)"
+for t in "${RUST_TARGETS[@]}"; do
+    if ! grep -qx "$t" <<<"$installed_targets"; then
+        log "adding Rust target $t"
+        rustup target add "$t"
+    fi
+done
+
+# llvm-nm / llvm-objdump read the macOS Mach-O files (exports, linked libraries).
+if ! rustup component list --installed 2>/dev/null | grep -q '^llvm-tools'; then
+    log "adding rustup component llvm-tools"
+    rustup component add llvm-tools
+fi
+
+# Release tools in their own venv: ziglang (the macOS cross linker), cargo-zigbuild (its cargo
+# front end, a pip wheel) and maturin (the Python wheels).
+TOOLS_REQ="$ROOT/scripts/release-tools.txt"
+TOOLS="$ROOT/.deps/release-tools"
+TOOLS_STAMP="$TOOLS/.requirements.sha256"
+tools_sum="$(sha256sum "$TOOLS_REQ" | cut -d' ' -f1)"
+if [ ! -x "$TOOLS/bin/python" ] || [ "$(cat "$TOOLS_STAMP" 2>/dev/null)" != "$tools_sum" ]; then
+    log "installing release tools into .deps/release-tools"
+    rm -rf "$TOOLS"
+    python3 -m venv "$TOOLS"
+    "$TOOLS/bin/pip" install -q --disable-pip-version-check -r "$TOOLS_REQ"
+    echo "$tools_sum" >"$TOOLS_STAMP"
+else
+    log "release tools: up to date"
 fi
 
 # ---------------------------------------------------------------- node

@@ -23,7 +23,8 @@ pub struct HubArgs {
     verbose: bool,
 }
 
-/// Runs the hub until Ctrl-C or SIGTERM, then shuts down gracefully (close 1001 to everyone).
+/// Runs the hub until Ctrl-C or SIGTERM (Windows: Ctrl-C, Ctrl-Break or closing the console), then
+/// shuts down gracefully (close 1001 to everyone).
 pub fn run(args: HubArgs) -> Result<(), String> {
     let mut config = match &args.config {
         Some(path) => {
@@ -65,16 +66,36 @@ pub fn run(args: HubArgs) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
 
     let rt = omnisock_core::runtime::handle().map_err(|e| e.to_string())?;
-    rt.block_on(async {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
-        }
-    });
+    rt.block_on(shutdown_requested());
     eprintln!("omnisock hub: shutting down (closing {} connections with 1001)", hub.connection_count());
     hub.shutdown();
     Ok(())
+}
+
+/// Resolves when the user asks the hub to stop: Ctrl-C or SIGTERM on Unix; Ctrl-C, Ctrl-Break
+/// or the console window closing on Windows.
+#[cfg(unix)]
+async fn shutdown_requested() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+    }
+}
+
+/// Resolves when the user asks the hub to stop: Ctrl-C or SIGTERM on Unix; Ctrl-C, Ctrl-Break
+/// or the console window closing on Windows.
+#[cfg(windows)]
+async fn shutdown_requested() {
+    use tokio::signal::windows::{ctrl_break, ctrl_close};
+    let mut brk = ctrl_break().ok();
+    let mut close = ctrl_close().ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async { match brk.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {}
+        _ = async { match close.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {}
+    }
 }
 
 fn print_event(e: &Event) {

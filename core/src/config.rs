@@ -236,6 +236,65 @@ pub struct RouteConfig {
     pub subprotocols: Vec<String>,
     /// `host` routes: the host accepts or rejects each handshake (see `Event::Handshake`).
     pub host_accepts: bool,
+    /// Live-stream handling (conflation by key, rate caps, staleness, snapshots); see
+    /// [`LiveConfig`]. Applies to messages fanned out to the route (broadcast, relay, host
+    /// broadcasts), on every node.
+    pub live: Option<LiveConfig>,
+}
+
+/// How a live route finds a message's key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyRule {
+    /// A JSON pointer (RFC 6901) into a JSON message, e.g. `/id`; written `"/id"`.
+    JsonPointer(String),
+    /// The first N bytes of the message; written `"prefix:N"`.
+    Prefix(usize),
+    /// The whole stream is one key; written `"stream"`.
+    Stream,
+}
+
+impl KeyRule {
+    /// Parses `"/id"`, `"prefix:8"` or `"stream"`.
+    pub fn parse(s: &str) -> Result<Self> {
+        if s == "stream" {
+            Ok(KeyRule::Stream)
+        } else if s.starts_with('/') {
+            Ok(KeyRule::JsonPointer(s.to_string()))
+        } else if let Some(n) = s.strip_prefix("prefix:") {
+            match n.parse::<usize>() {
+                Ok(n) if n > 0 && n <= 1024 => Ok(KeyRule::Prefix(n)),
+                _ => Err(Error::config(format!("live key {s:?}: prefix length must be 1-1024"))),
+            }
+        } else {
+            Err(Error::config(format!("live key {s:?}: use a JSON pointer such as \"/id\", \"prefix:N\" or \"stream\"")))
+        }
+    }
+}
+
+/// Live-stream settings of a route (see `hub::live`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveConfig {
+    /// How a message's key is found.
+    pub key: KeyRule,
+    /// Queued messages a subscriber may have before newer ones replace older ones of the same
+    /// key (a subscriber that keeps up stays below it and gets every message).
+    pub threshold: usize,
+    /// A queued message older than this when its turn comes is not written.
+    pub max_age: Option<Duration>,
+    /// Send a joining subscriber the latest value of every key first.
+    pub snapshot: bool,
+    /// Most keys remembered for snapshots and rate caps (older keys are evicted, counted).
+    pub max_keys: usize,
+    /// Default per-subscriber cap, messages per second per key (`?max_rate=` overrides).
+    pub max_rate: Option<f64>,
+}
+
+impl LiveConfig {
+    /// Conflation by `key` with the defaults: threshold 8, no max age, snapshots on, 10,000
+    /// keys, no rate cap.
+    pub fn new(key: KeyRule) -> Self {
+        LiveConfig { key, threshold: 8, max_age: None, snapshot: true, max_keys: 10_000, max_rate: None }
+    }
 }
 
 impl RouteConfig {
@@ -249,6 +308,7 @@ impl RouteConfig {
             on_overflow: OverflowPolicy::Close,
             subprotocols: Vec::new(),
             host_accepts: false,
+            live: None,
         }
     }
 }
@@ -297,6 +357,8 @@ pub struct HubConfig {
     pub backplane: Option<String>,
     /// Key/channel prefix on a shared backplane (several apps on one Redis).
     pub backplane_prefix: String,
+    /// PEM file of a CA trusted (besides the webpki roots) by a `rediss://` backplane.
+    pub backplane_ca: Option<PathBuf>,
     /// Limits of the host event queue.
     pub event_limits: crate::event::QueueLimits,
     /// Hub-wide budget of outbound bytes held for all connections together (queued and being
@@ -338,6 +400,7 @@ impl HubConfig {
             pong_timeout: Duration::from_secs(20),
             backplane: None,
             backplane_prefix: "omnisock".into(),
+            backplane_ca: None,
             event_limits: Default::default(),
             max_buffered: DEFAULT_MAX_BUFFERED,
             send_buffer: DEFAULT_SEND_BUFFER,
@@ -383,6 +446,7 @@ impl HubConfig {
             cfg.tls = Some(HubTls { cert: t.cert, key: t.key });
         }
         cfg.backplane = file.backplane;
+        cfg.backplane_ca = file.backplane_ca;
         if let Some(p) = file.backplane_prefix {
             cfg.backplane_prefix = p;
         }
@@ -414,6 +478,26 @@ impl HubConfig {
             if let Some(p) = r.on_overflow {
                 route.on_overflow = p;
             }
+            if let Some(l) = r.live {
+                let mut live = LiveConfig::new(KeyRule::parse(&l.key).map_err(|e| Error::config(format!("route {:?}: {e}", route.path)))?);
+                if let Some(t) = l.threshold {
+                    live.threshold = t;
+                }
+                if let Some(a) = l.max_age {
+                    if a <= 0.0 || !a.is_finite() {
+                        return Err(Error::config(format!("route {:?}: live.max_age must be > 0 seconds", route.path)));
+                    }
+                    live.max_age = Some(Duration::from_secs_f64(a));
+                }
+                if let Some(s) = l.snapshot {
+                    live.snapshot = s;
+                }
+                if let Some(k) = l.max_keys {
+                    live.max_keys = k;
+                }
+                live.max_rate = l.max_rate;
+                route.live = Some(live);
+            }
             cfg.routes.push(route);
         }
         cfg.validate()?;
@@ -438,6 +522,17 @@ impl HubConfig {
             }
             if r.queue_limit == 0 {
                 return Err(Error::config(format!("route {:?}: queue_limit must be > 0", r.path)));
+            }
+            if let Some(l) = &r.live {
+                if l.max_keys == 0 {
+                    return Err(Error::config(format!("route {:?}: live.max_keys must be > 0", r.path)));
+                }
+                if l.max_rate.is_some_and(|m| !(m > 0.0 && m.is_finite())) {
+                    return Err(Error::config(format!("route {:?}: live.max_rate must be > 0 messages per second", r.path)));
+                }
+                if !matches!(r.kind, RouteKind::Broadcast | RouteKind::Relay | RouteKind::Host) {
+                    return Err(Error::config(format!("route {:?}: live needs kind broadcast, relay or host", r.path)));
+                }
             }
         }
         if self.max_message_size == 0 {
@@ -473,6 +568,7 @@ struct HubFile {
     demo_page: Option<bool>,
     backplane: Option<String>,
     backplane_prefix: Option<String>,
+    backplane_ca: Option<PathBuf>,
     /// Seconds between keepalive pings (0 = off).
     ping_interval: Option<f64>,
     /// Seconds to wait for any data after a ping.
@@ -502,6 +598,20 @@ struct RouteFile {
     on_overflow: Option<OverflowPolicy>,
     subprotocols: Option<Vec<String>>,
     host_accepts: Option<bool>,
+    live: Option<LiveFile>,
+}
+
+/// `[route.live]` in TOML.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LiveFile {
+    key: String,
+    threshold: Option<usize>,
+    /// Seconds.
+    max_age: Option<f64>,
+    snapshot: Option<bool>,
+    max_keys: Option<usize>,
+    max_rate: Option<f64>,
 }
 
 /// A duration in seconds from the TOML file; NaN, infinite or absurd values are errors, not panics.
@@ -549,6 +659,32 @@ pub fn parse_size_str(s: &str) -> Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn live_route_from_toml_and_its_errors() {
+        let cfg = HubConfig::from_toml(
+            "[[route]]\npath = \"/cam\"\nkind = \"broadcast\"\n[route.live]\nkey = \"/id\"\nthreshold = 4\nmax_age = 1.5\nsnapshot = false\nmax_keys = 100\nmax_rate = 10\n",
+        )
+        .unwrap();
+        let live = cfg.routes[0].live.clone().unwrap();
+        assert_eq!(live.key, KeyRule::JsonPointer("/id".into()));
+        assert_eq!((live.threshold, live.snapshot, live.max_keys, live.max_rate), (4, false, 100, Some(10.0)));
+        assert_eq!(live.max_age, Some(Duration::from_millis(1500)));
+        let prefix = HubConfig::from_toml("[[route]]\npath = \"/p\"\nkind = \"relay\"\n[route.live]\nkey = \"prefix:4\"\n").unwrap();
+        assert_eq!(prefix.routes[0].live.as_ref().unwrap().key, KeyRule::Prefix(4));
+        for (bad, says) in [
+            ("key = \"id\"", "JSON pointer"),
+            ("key = \"prefix:0\"", "prefix length"),
+            ("key = \"/id\"\nmax_rate = -1", "max_rate"),
+            ("key = \"/id\"\nmax_age = 0", "max_age"),
+            ("key = \"/id\"\nbogus = 1", "bogus"),
+        ] {
+            let e = HubConfig::from_toml(&format!("[[route]]\npath = \"/c\"\nkind = \"broadcast\"\n[route.live]\n{bad}\n")).unwrap_err();
+            assert!(e.to_string().contains(says), "{bad}: {e}");
+        }
+        let echo = HubConfig::from_toml("[[route]]\npath = \"/e\"\nkind = \"echo\"\n[route.live]\nkey = \"stream\"\n").unwrap_err();
+        assert!(echo.to_string().contains("broadcast, relay or host"), "{echo}");
+    }
 
     #[test]
     fn mdf_443_is_wss_and_turns_line_framing_on() {

@@ -31,7 +31,7 @@ pub mod ws;
 pub mod x509;
 
 pub use client::{Client, ClientState};
-pub use config::{ClientConfig, ClientTls, HubConfig, HubTls, OverflowPolicy, ReconnectPolicy, RouteConfig, RouteKind};
+pub use config::{ClientConfig, ClientTls, HubConfig, HubTls, KeyRule, LiveConfig, OverflowPolicy, ReconnectPolicy, RouteConfig, RouteKind};
 pub use error::{Error, ErrorCode, Result};
 pub use event::{ConnId, Event, EventQueue, OpenInfo, Payload, QueueLimits};
 pub use hub::Hub;

@@ -422,6 +422,17 @@ pub extern "C" fn omnisock_hub_set_reading_paused(h: omnisock_hub, conn: u64, pa
     })
 }
 
+/// Caps a subscriber of a live route (`[route.live]`) at `rate` messages per second per key;
+/// the newest value of each key is sent at that rate. `rate` = 0 lifts the cap. A negative or
+/// non-finite rate is `INVALID_ARGUMENT`; a connection on a route without `live` too.
+#[no_mangle]
+pub extern "C" fn omnisock_hub_set_max_rate(h: omnisock_hub, conn: u64, rate: f64) -> omnisock_result {
+    guard("omnisock_hub_set_max_rate", || {
+        let rate = if rate == 0.0 { None } else { Some(rate) };
+        hub(h)?.hub.set_max_rate(conn, rate)
+    })
+}
+
 /// Adds connection `conn` to `group` (idempotent).
 #[no_mangle]
 pub unsafe extern "C" fn omnisock_hub_join(h: omnisock_hub, conn: u64, group: *const c_char) -> omnisock_result {

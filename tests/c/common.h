@@ -15,7 +15,12 @@
 
 #include <ctype.h>
 #include <errno.h>
+#ifdef _WIN32
+#include <winsock2.h> /* before windows.h, which would pull the old winsock.h */
+#include <windows.h>
+#else
 #include <poll.h>
+#endif
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -101,6 +106,13 @@ static inline int finish(void) {
     return g_failed == 0 && g_passed > 0 ? 0 : 1;
 }
 
+#ifdef _WIN32
+/* Windows (mingw; run under Wine by tests/platforms): the same helpers over the Win32 API.
+ * There is no wake fd on Windows (see omnisock_client_wake_fd), hence no fd_readable. */
+static inline uint64_t now_ms(void) { return (uint64_t)GetTickCount64(); }
+
+static inline void sleep_ms(unsigned ms) { Sleep(ms); }
+#else
 static inline uint64_t now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -122,6 +134,7 @@ static inline bool fd_readable(int fd, int timeout_ms) {
     } while (r < 0 && errno == EINTR);
     return r > 0 && (p.revents & POLLIN);
 }
+#endif
 
 static inline const char *kind_name(omnisock_event_kind k) {
     switch ((int)k) {

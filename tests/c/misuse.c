@@ -6,11 +6,18 @@
  */
 #include "common.h"
 
+#include <pthread.h>
+#ifdef _WIN32
+/* Windows (mingw, winpthreads; run under Wine by tests/platforms): Winsock for the raw sockets. */
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#define close(fd) closesocket((SOCKET)(fd))
+#else
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#endif
 
 #define FORGED_1 0xdeadbeefull
 #define FORGED_2 0xffffffffffffffffull
@@ -25,7 +32,18 @@
 static int local_socket(bool listening, uint16_t *port) {
     struct sockaddr_in a;
     socklen_t len = sizeof a;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int fd;
+#ifdef _WIN32
+    static bool wsa_started = false;
+    if (!wsa_started) {
+        WSADATA wsa;
+        REQUIRE(WSAStartup(MAKEWORD(2, 2), &wsa) == 0, "WSAStartup");
+        wsa_started = true;
+    }
+    fd = (int)socket(AF_INET, SOCK_STREAM, 0);
+#else
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+#endif
     REQUIRE(fd >= 0, "socket()");
     memset(&a, 0, sizeof a);
     a.sin_family = AF_INET;

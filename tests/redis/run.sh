@@ -3,6 +3,7 @@
 # port with its own temp dir, hub processes (target/release/omnisock and the redis-node host
 # program), and the scenarios of tests/redis/src/bin/redis-scenarios.rs:
 #   three-nodes, presence, seed-002, node-killed, redis-outage
+# and tls_backplane.py (scenario `tls`): rediss:// with a private CA given as backplane_ca.
 #
 #   tests/redis/run.sh               every scenario
 #   tests/redis/run.sh seed-002      only the named ones
@@ -22,10 +23,25 @@ cargo build --release --locked -p omnisock-cli -p omnisock-redis-tests
 DIR="$(mktemp -d "${TMPDIR:-/tmp}/omnisock-redis.XXXXXX")"
 trap 'rm -rf "$DIR"' EXIT
 
+scenarios=()
+run_tls=0
+[ "$#" -eq 0 ] && run_tls=1
+for a in "$@"; do
+    if [ "$a" = tls ]; then run_tls=1; else scenarios+=("$a"); fi
+done
+
 exec_rc=0
-target/release/redis-scenarios \
-    --omnisock target/release/omnisock \
-    --node target/release/redis-node \
-    --redis-server "$REDIS_SERVER" \
-    --dir "$DIR" "$@" || exec_rc=$?
+if [ "$#" -eq 0 ] || [ "${#scenarios[@]}" -gt 0 ]; then
+    target/release/redis-scenarios \
+        --omnisock target/release/omnisock \
+        --node target/release/redis-node \
+        --redis-server "$REDIS_SERVER" \
+        --dir "$DIR" ${scenarios[@]+"${scenarios[@]}"} || exec_rc=$?
+fi
+if [ "$run_tls" = 1 ]; then
+    echo "--- tls"
+    mkdir -p "$DIR/tls"
+    timeout 300 "$ROOT/.venv/bin/python" "$ROOT/tests/redis/tls_backplane.py" target/release/omnisock "$REDIS_SERVER" "$DIR/tls" \
+        || exec_rc=1
+fi
 exit "$exec_rc"

@@ -10,8 +10,10 @@
 #                                    and `cargo install cargo-ndk`
 #   build-native.sh ios              iOS arm64 static library (.a, linked as __Internal) - on macOS
 #
-# Only linux-x64 is built and tested in this repository's CI; the other commands are the
-# documented way to build them on a machine with the matching toolchain.
+# For a release with every desktop platform (Linux x86_64 + arm64, Windows, macOS universal,
+# cross-built on Linux and tested under Wine / qemu-user), use scripts/release.sh instead: its
+# dist/com.omnisock.websocket-<version>.tgz carries them all. Android and iOS:
+# scripts/build-android.sh and scripts/build-ios.sh (not run on the development machines).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"

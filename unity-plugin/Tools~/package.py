@@ -35,6 +35,18 @@ NATIVES = [
      dict(ios=True)),
 ]
 
+# With --natives DIR (scripts/release.sh): DIR/<folder>/<file> -> the same package paths.
+RELEASE_NATIVES = [
+    ("linux-x64", "linux-x86_64/libomnisock.so", "Plugins/Linux/x86_64/libomnisock.so",
+     dict(editor=("Linux", "x86_64"), standalone={"Linux64": "x86_64"})),
+    ("linux-arm64", "linux-aarch64/libomnisock.so", "Plugins/Linux/arm64/libomnisock.so",
+     dict(editor=("Linux", "ARM64"), standalone={"Linux64": "ARM64"})),
+    ("windows-x64", "windows-x86_64/omnisock.dll", "Plugins/Windows/x86_64/omnisock.dll",
+     dict(editor=("Windows", "x86_64"), standalone={"Win64": "x86_64"})),
+    ("macos", "macos-universal/libomnisock.dylib", "Plugins/macOS/libomnisock.dylib",
+     dict(editor=("OSX", "AnyCPU"), standalone={"OSXUniversal": "AnyCPU"})),
+]
+
 STANDALONES = ["Linux64", "OSXUniversal", "Win", "Win64"]
 
 
@@ -112,7 +124,7 @@ def plugin_meta(g, editor=None, standalone=None, android=None, ios=False):
         "        AddToEmbeddedBinaries: false",
         "        CPU: AnyCPU",
         "        CompileFlags: ",
-        "        FrameworkDependencies: Security;",
+        "        FrameworkDependencies: ",
         "  userData: ",
         "  assetBundleName: ",
         "  assetBundleVariant: ",
@@ -140,13 +152,56 @@ def hidden(rel):
     return any(p.endswith("~") or p.startswith(".") for p in rel.split("/"))
 
 
+def assets(folder):
+    """(path, package-relative path) of every file and folder Unity imports, meta files aside."""
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = [d for d in dirnames if not hidden(d) and d != "__pycache__"]
+        for n in sorted(dirnames) + sorted(filenames):
+            full = os.path.join(dirpath, n)
+            rel = os.path.relpath(full, folder).replace(os.sep, "/")
+            if n.endswith(".meta") or hidden(rel) or rel == "package.json" or n.endswith(".pyc"):
+                continue
+            yield full, rel
+
+
+def source_metas(src, write):
+    """The .meta files of unity-plugin/ itself, committed so that installing the package from a
+    git URL imports it with the same GUIDs as the tarball. Returns an exit status."""
+    with open(os.path.join(src, "package.json")) as f:
+        name = json.load(f)["name"]
+    stale = []
+    for full, rel in assets(src):
+        want = plain_meta(guid(name, rel), rel, os.path.isdir(full))
+        have = open(full + ".meta").read() if os.path.exists(full + ".meta") else None
+        if have != want:
+            if write:
+                with open(full + ".meta", "w") as f:
+                    f.write(want)
+            stale.append(rel + ".meta")
+    if write:
+        print("wrote %d .meta files" % len(stale))
+        return 0
+    if stale:
+        print("stale or missing .meta files in unity-plugin/ (run unity-plugin/Tools~/package.py "
+              "--root . --source-metas write): " + ", ".join(stale))
+        return 1
+    print("unity-plugin/ .meta files are current")
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--root", required=True)
     ap.add_argument("--require", default="linux-x64", help="comma-separated platforms that must be present")
+    ap.add_argument("--natives", help="take the libraries from this folder (scripts/release.sh's staging)")
+    ap.add_argument("--out", help="output folder (default target/unity-package)")
+    ap.add_argument("--source-metas", choices=["write", "check"],
+                    help="write (or check) the .meta files committed in unity-plugin/ for git-URL installs")
     a = ap.parse_args()
     root = a.root
     src = os.path.join(root, "unity-plugin")
+    if a.source_metas:
+        sys.exit(source_metas(src, a.source_metas == "write"))
     with open(os.path.join(src, "package.json")) as f:
         pkg = json.load(f)
     name, version = pkg["name"], pkg["version"]
@@ -155,20 +210,21 @@ def main():
     if m and m.group(1) != version:
         sys.exit("package.json version %s differs from the workspace version %s" % (version, m.group(1)))
 
-    out_root = os.path.join(root, "target", "unity-package")
+    out_root = a.out or os.path.join(root, "target", "unity-package")
     out = os.path.join(out_root, name)
     shutil.rmtree(out, ignore_errors=True)
     # Tools~ (build scripts) stays out of the package.
     shutil.copytree(src, out, ignore=shutil.ignore_patterns("Tools~", "*.pyc", "__pycache__"))
 
     found = set()
-    for platform, lib, dest, settings in NATIVES:
-        path = os.path.join(root, "target", lib)
+    natives = RELEASE_NATIVES if a.natives else NATIVES
+    for platform, lib, dest, settings in natives:
+        path = os.path.join(a.natives or os.path.join(root, "target"), lib)
         if not os.path.isfile(path) or os.path.exists(os.path.join(out, dest)):
             continue
         os.makedirs(os.path.dirname(os.path.join(out, dest)), exist_ok=True)
         shutil.copy2(path, os.path.join(out, dest))
-        if platform == "linux-x64" and shutil.which("strip"):
+        if platform == "linux-x64" and not a.natives and shutil.which("strip"):
             # Debug info is most of the file; players do not need it.
             subprocess.run(["strip", "--strip-debug", os.path.join(out, dest)], check=True)
         with open(os.path.join(out, dest + ".meta"), "w") as f:
@@ -180,14 +236,8 @@ def main():
         sys.exit("missing native libraries for: %s (see unity-plugin/Tools~/build-native.sh)" % ", ".join(missing))
 
     # .meta for every other file and folder that has none.
-    for dirpath, dirnames, filenames in os.walk(out):
-        for n in sorted(dirnames) + sorted(filenames):
-            full = os.path.join(dirpath, n)
-            rel = os.path.relpath(full, out).replace(os.sep, "/")
-            if n.endswith(".meta") or hidden(rel) or rel == "package.json.meta":
-                continue
-            if os.path.exists(full + ".meta"):
-                continue
+    for full, rel in assets(out):
+        if not os.path.exists(full + ".meta"):
             with open(full + ".meta", "w") as f:
                 f.write(plain_meta(guid(name, rel), rel, os.path.isdir(full)))
 

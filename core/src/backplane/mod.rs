@@ -98,7 +98,12 @@ pub fn from_config(config: &HubConfig) -> Result<Arc<dyn Backplane>> {
     match config.backplane.as_deref() {
         None | Some("") | Some("local") => Ok(Arc::new(LocalBackplane::default())),
         Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {
-            Ok(Arc::new(RedisBackplane::connect(url, &config.backplane_prefix)?))
+            let ca = match &config.backplane_ca {
+                Some(path) => std::fs::read(path)
+                    .map_err(|e| Error::config(format!("backplane_ca: cannot read {}: {e}", path.display())))?,
+                None => Vec::new(),
+            };
+            Ok(Arc::new(RedisBackplane::connect(url, &config.backplane_prefix, &ca)?))
         }
         Some(url) => Err(Error::config(format!(
             "unsupported backplane {url:?} (expected \"local\", \"redis://host:port/\" or \"rediss://host:port/\")"

@@ -305,7 +305,11 @@ async fn run_connection(inner: &Arc<HubInner>, up: Box<Upgraded>) {
 /// open info so none of it stays in the connection's task.
 fn register(inner: &Arc<HubInner>, route: &Arc<Route>, info: OpenInfo) -> (Arc<Conn>, bool) {
     let id = info.conn;
-    let outbox = Arc::new(Outbox::new(route.config.queue_limit, route.config.on_overflow, inner.counters.clone(), inner.budget.clone()));
+    let live = match (&route.config.live, &route.live_stats) {
+        (Some(cfg), Some(stats)) => Some((super::live::SubscriberLive::new(cfg, super::live::max_rate_param(&info.query)), stats.clone())),
+        _ => None,
+    };
+    let outbox = Arc::new(Outbox::new(route.config.queue_limit, route.config.on_overflow, inner.counters.clone(), inner.budget.clone(), live));
     let conn = Arc::new(Conn {
         id,
         route: route.clone(),
@@ -319,6 +323,16 @@ fn register(inner: &Arc<HubInner>, route: &Arc<Route>, info: OpenInfo) -> (Arc<C
     let first = {
         let mut members = route.members.write().unwrap_or_else(|e| e.into_inner());
         members.insert(id, outbox.clone());
+        // Snapshot first: publishes wait for this lock, so live messages come after it.
+        if let (Some(latest), Some(stats)) = (&route.latest, &route.live_stats) {
+            let values = latest.lock().unwrap_or_else(|e| e.into_inner()).values();
+            let now = std::time::Instant::now();
+            for (key, payload) in values {
+                if outbox.push(inner.budget.charge(to_message(&payload)).keyed(key, now)) == super::outbox::Pushed::Queued {
+                    super::live::LiveStats::inc(&stats.snapshot_sent);
+                }
+            }
+        }
         members.len() == 1
     };
     inner.topic_joined(route.topic.clone(), first);

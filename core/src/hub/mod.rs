@@ -12,6 +12,7 @@ mod conn;
 #[doc(hidden)]
 pub mod fuzz;
 mod http;
+mod live;
 pub mod metrics;
 mod outbox;
 mod pending;
@@ -42,6 +43,10 @@ type Members = RwLock<HashMap<ConnId, Arc<Outbox>>>;
 /// A configured route and who is connected to it.
 pub(crate) struct Route {
     pub(crate) config: RouteConfig,
+    /// Live routes: the latest value of every key (for snapshots on join).
+    pub(crate) latest: Option<Mutex<live::Latest>>,
+    /// Live routes: replaced, rate-limited, expired and snapshot counts.
+    pub(crate) live_stats: Option<Arc<live::LiveStats>>,
     /// The route as a fan-out topic, built once (no allocation per message).
     pub(crate) topic: Topic,
     pub(crate) members: Members,
@@ -149,7 +154,24 @@ impl HubInner {
 impl LocalDelivery for HubInner {
     fn deliver(&self, topic: &Topic, payload: &Payload, except: Option<ConnId>) -> usize {
         // One charge to the budget for every recipient: they share the payload.
-        let msg = self.budget.charge(to_message(payload));
+        let mut msg = self.budget.charge(to_message(payload));
+        let route = match topic {
+            Topic::Route(path) => self.routes.get(path),
+            Topic::Group(_) => None,
+        };
+        let live = route.and_then(|r| r.config.live.as_ref().map(|cfg| (r, cfg)));
+        let members_guard = route.map(|r| r.members.read().unwrap_or_else(|e| e.into_inner()));
+        if let Some((r, cfg)) = live {
+            // The key is found once per publish, not per subscriber.
+            if let Some(key) = live::key_of(&cfg.key, payload.as_bytes()) {
+                if let (Some(latest), Some(stats)) = (&r.latest, &r.live_stats) {
+                    if latest.lock().unwrap_or_else(|e| e.into_inner()).update(key.clone(), payload) {
+                        live::LiveStats::inc(&stats.snapshot_evicted);
+                    }
+                }
+                msg = msg.keyed(key, Instant::now());
+            }
+        }
         let fan_out = |members: &HashMap<ConnId, Arc<Outbox>>| {
             let n = members
                 .iter()
@@ -161,8 +183,8 @@ impl LocalDelivery for HubInner {
             n
         };
         match topic {
-            Topic::Route(path) => match self.routes.get(path) {
-                Some(route) => fan_out(&route.members.read().unwrap_or_else(|e| e.into_inner())),
+            Topic::Route(_) => match &members_guard {
+                Some(members) => fan_out(members),
                 None => 0,
             },
             Topic::Group(name) => match self.groups.read().unwrap_or_else(|e| e.into_inner()).get(name) {
@@ -272,7 +294,13 @@ impl Hub {
             .routes
             .iter()
             .map(|r| {
-                let route = Route { config: r.clone(), topic: Topic::Route(r.path.clone()), members: RwLock::new(HashMap::new()) };
+                let route = Route {
+                    config: r.clone(),
+                    latest: r.live.as_ref().filter(|l| l.snapshot).map(|l| live::Latest::new(l.max_keys)),
+                    live_stats: r.live.as_ref().map(|_| Arc::new(live::LiveStats::default())),
+                    topic: Topic::Route(r.path.clone()),
+                    members: RwLock::new(HashMap::new()),
+                };
                 (r.path.clone(), Arc::new(route))
             })
             .collect();
@@ -408,6 +436,20 @@ impl Hub {
             Ok(())
         } else {
             Err(Error::new(ErrorCode::Closed, format!("connection {conn} is closing")))
+        }
+    }
+
+    /// Caps a subscriber of a live route at `rate` messages per second per key (`None` lifts
+    /// the cap); the newest value of each key is sent at that rate.
+    pub fn set_max_rate(&self, conn: ConnId, rate: Option<f64>) -> Result<()> {
+        if rate.is_some_and(|r| !(r > 0.0 && r.is_finite())) {
+            return Err(Error::invalid("max_rate must be > 0 messages per second"));
+        }
+        let c = self.inner.lookup(conn)?;
+        if c.outbox.set_max_rate(rate) {
+            Ok(())
+        } else {
+            Err(Error::invalid(format!("connection {conn} is not on a live route (set [route.live] in the config)")))
         }
     }
 

@@ -10,18 +10,23 @@
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use bytes::Bytes;
 
 use tokio::sync::Notify;
 use tungstenite::Message;
 
+use super::live::{LiveStats, SubscriberLive};
 use super::metrics::Counters;
 use crate::config::OverflowPolicy;
 use crate::ws;
 
 /// Most unanswered pings a connection holds answers for.
 const MAX_PONGS: usize = 32;
+
+/// Most bytes the writer of a live-route subscriber takes at once (at least one message).
+const LIVE_BATCH_BYTES: usize = 2 << 10;
 
 /// Most bytes the writer takes out of the queue at once (one flush).
 const BATCH_BYTES: usize = 256 << 10;
@@ -56,7 +61,7 @@ impl Budget {
     pub(crate) fn charge(self: &Arc<Self>, msg: Message) -> Outgoing {
         let len = msg.len();
         self.used.fetch_add(len, Ordering::Relaxed);
-        Outgoing { msg, _charge: Arc::new(Charge { len, budget: self.clone() }) }
+        Outgoing { msg, live: None, _charge: Arc::new(Charge { len, budget: self.clone() }) }
     }
     /// Bytes counted now.
     pub(crate) fn used(&self) -> usize {
@@ -86,7 +91,17 @@ impl Drop for Charge {
 pub(crate) struct Outgoing {
     /// The message.
     pub(crate) msg: Message,
+    /// On a live route: the message's key and when it was published.
+    pub(crate) live: Option<(Bytes, Instant)>,
     _charge: Arc<Charge>,
+}
+
+impl Outgoing {
+    /// Marks a message of a live route with its key and publish time.
+    pub(crate) fn keyed(mut self, key: Bytes, born: Instant) -> Self {
+        self.live = Some((key, born));
+        self
+    }
 }
 
 impl std::borrow::Borrow<Message> for Outgoing {
@@ -104,6 +119,59 @@ struct Inner {
     /// The close must not wait for queued data (slow consumer, protocol error).
     urgent: bool,
     finished: bool,
+    /// Live-route subscribers: conflation and rate-cap state.
+    live: Option<Box<SubscriberLive>>,
+}
+
+impl Inner {
+    /// Takes the front message, keeping the live slots in step.
+    fn pop(&mut self) -> Option<Outgoing> {
+        let m = self.queue.pop_front()?;
+        self.bytes -= size(&m);
+        if let Some(l) = self.live.as_mut() {
+            if let Some((k, _)) = &m.live {
+                if l.slots.get(k) == Some(&l.head) {
+                    l.slots.remove(k);
+                }
+            }
+            l.head += 1;
+        }
+        Some(m)
+    }
+
+    /// Drops every queued message.
+    fn clear(&mut self) {
+        if let Some(l) = self.live.as_mut() {
+            l.head += self.queue.len() as u64;
+            l.slots.clear();
+        }
+        self.queue.clear();
+        self.bytes = 0;
+    }
+
+    /// Appends a message (recording its live slot).
+    fn append(&mut self, m: Outgoing) {
+        if let (Some(l), Some((k, _))) = (self.live.as_mut(), &m.live) {
+            l.slots.insert(k.clone(), l.head + self.queue.len() as u64);
+        }
+        self.bytes += size(&m);
+        self.queue.push_back(m);
+    }
+
+    /// Conflation: replaces the queued message with the same key, in place, when the queue is
+    /// over the live threshold. Gives the message back when it was not used.
+    fn conflate(&mut self, m: Outgoing) -> Result<(), Outgoing> {
+        let (Some(l), Some((k, _))) = (self.live.as_ref(), &m.live) else { return Err(m) };
+        if self.queue.len() <= l.threshold {
+            return Err(m);
+        }
+        let Some(&seq) = l.slots.get(k) else { return Err(m) };
+        let Some(idx) = seq.checked_sub(l.head).map(|i| i as usize).filter(|&i| i < self.queue.len()) else { return Err(m) };
+        let new_len = size(&m);
+        let old = std::mem::replace(&mut self.queue[idx], m);
+        self.bytes = self.bytes - size(&old) + new_len;
+        Ok(())
+    }
 }
 
 /// Outbound queue of one connection. Producers (fan-out, echo, host sends) push; the
@@ -119,6 +187,8 @@ pub(crate) struct Outbox {
     room_notify: Notify,
     counters: Arc<Counters>,
     budget: Arc<Budget>,
+    /// The route's live-stream counters (live routes only).
+    live_stats: Option<Arc<LiveStats>>,
 }
 
 /// Outcome of [`Outbox::push`].
@@ -137,7 +207,17 @@ fn size(m: &Outgoing) -> usize {
 }
 
 impl Outbox {
-    pub(crate) fn new(limit: usize, policy: OverflowPolicy, counters: Arc<Counters>, budget: Arc<Budget>) -> Self {
+    pub(crate) fn new(
+        limit: usize,
+        policy: OverflowPolicy,
+        counters: Arc<Counters>,
+        budget: Arc<Budget>,
+        live: Option<(Box<SubscriberLive>, Arc<LiveStats>)>,
+    ) -> Self {
+        let (live, live_stats) = match live {
+            Some((l, s)) => (Some(l), Some(s)),
+            None => (None, None),
+        };
         Outbox {
             limit,
             policy,
@@ -148,12 +228,14 @@ impl Outbox {
                 close: None,
                 urgent: false,
                 finished: false,
+                live,
             }),
             notify: Notify::new(),
             close_notify: Notify::new(),
             room_notify: Notify::new(),
             counters,
             budget,
+            live_stats,
         }
     }
 
@@ -182,6 +264,10 @@ impl Outbox {
         if inner.close.is_some() || inner.finished {
             return Pushed::Closed;
         }
+        let msg = match self.live_push(&mut inner, msg) {
+            Some(m) => m,
+            None => return Pushed::Queued,
+        };
         let over_limit = inner.bytes + len > self.limit;
         if (over_limit || self.budget.exceeded()) && !inner.queue.is_empty() {
             if !over_limit {
@@ -194,16 +280,16 @@ impl Outbox {
                 }
                 OverflowPolicy::DropOldest => {
                     while inner.bytes + len > self.limit || (!over_limit && self.budget.exceeded()) {
-                        let Some(old) = inner.queue.pop_front() else { break };
-                        inner.bytes -= size(&old);
                         // Under budget pressure a lagging queue keeps only the newest message.
+                        if inner.pop().is_none() {
+                            break;
+                        }
                         self.counters.dropped_oldest.inc();
                     }
                 }
                 OverflowPolicy::Close => {
                     let dropped = inner.queue.len() as u64 + 1;
-                    inner.queue.clear();
-                    inner.bytes = 0;
+                    inner.clear();
                     inner.urgent = true;
                     inner.close = Some((
                         ws::CLOSE_POLICY,
@@ -222,14 +308,50 @@ impl Outbox {
                 }
             }
         }
-        inner.bytes += len;
-        inner.queue.push_back(msg);
+        inner.append(msg);
         let was_empty = inner.queue.len() == 1;
         drop(inner);
         if was_empty {
             self.notify.notify_one();
         }
         Pushed::Queued
+    }
+
+    /// Live routes: the rate cap holds a message for its key's next slot, and conflation
+    /// replaces a queued one of the same key. `None` when the message was taken care of.
+    fn live_push(&self, inner: &mut Inner, msg: Outgoing) -> Option<Outgoing> {
+        let Some(stats) = self.live_stats.as_ref() else { return Some(msg) };
+        let Some((key, _)) = msg.live.clone() else { return Some(msg) };
+        let Some(l) = inner.live.as_mut() else { return Some(msg) };
+        if !l.admit(&key, Instant::now()) {
+            if l.hold(key, msg) {
+                LiveStats::inc(&stats.rate_limited);
+            }
+            self.notify.notify_one();
+            return None;
+        }
+        match inner.conflate(msg) {
+            Ok(()) => {
+                LiveStats::inc(&stats.replaced);
+                None
+            }
+            Err(m) => Some(m),
+        }
+    }
+
+    /// Sets a subscriber's rate cap (messages per second per key; `None` lifts it). Only live
+    /// routes have one: false elsewhere.
+    pub(crate) fn set_max_rate(&self, rate: Option<f64>) -> bool {
+        let mut inner = self.lock();
+        match inner.live.as_mut() {
+            Some(l) => {
+                l.interval = super::live::rate_interval(rate);
+                drop(inner);
+                self.notify.notify_one();
+                true
+            }
+            None => false,
+        }
     }
 
     /// Answers a ping: the pong goes out before queued data. A ping flood holds at most
@@ -256,8 +378,7 @@ impl Outbox {
         if inner.close.is_some() || inner.finished {
             return false;
         }
-        inner.bytes += size(&msg);
-        inner.queue.push_back(msg);
+        inner.append(msg);
         let was_empty = inner.queue.len() == 1;
         drop(inner);
         if was_empty {
@@ -274,8 +395,7 @@ impl Outbox {
             return false;
         }
         if discard {
-            inner.queue.clear();
-            inner.bytes = 0;
+            inner.clear();
             inner.urgent = true;
         }
         inner.close = Some((code, reason.to_string()));
@@ -290,9 +410,12 @@ impl Outbox {
     pub(crate) fn finish(&self) {
         let mut inner = self.lock();
         inner.finished = true;
+        inner.clear();
         inner.queue = VecDeque::new();
-        inner.bytes = 0;
         inner.pongs = VecDeque::new();
+        if let Some(l) = inner.live.as_mut() {
+            l.held.clear();
+        }
         drop(inner);
         self.notify.notify_one();
         self.close_notify.notify_waiters();
@@ -346,21 +469,43 @@ impl Outbox {
     pub(crate) async fn next(&self) -> Batch {
         loop {
             let notified = self.notify.notified();
+            let mut wake_at: Option<Instant> = None;
             {
                 let mut inner = self.lock();
                 if inner.finished {
                     return Batch::Finished;
                 }
+                if !inner.urgent && inner.close.is_none() {
+                    wake_at = self.release_held(&mut inner);
+                }
                 if !inner.queue.is_empty() || (!inner.pongs.is_empty() && !inner.urgent) {
                     let pongs: Vec<Message> = std::mem::take(&mut inner.pongs).into_iter().map(Message::Pong).collect();
                     let mut out = Vec::with_capacity(inner.queue.len().min(64));
                     let mut taken = 0;
-                    while taken < BATCH_BYTES {
-                        let Some(m) = inner.queue.pop_front() else { break };
+                    let max_age = inner.live.as_ref().and_then(|l| l.max_age);
+                    // Live routes take little at a time: what waits in the queue can still be
+                    // replaced by newer values, what the writer holds cannot.
+                    let batch_bytes = if inner.live.is_some() { LIVE_BATCH_BYTES } else { BATCH_BYTES };
+                    while taken < batch_bytes {
+                        let Some(m) = inner.pop() else { break };
+                        if let (Some(age), Some((_, born))) = (max_age, &m.live) {
+                            if born.elapsed() > age {
+                                if let Some(s) = &self.live_stats {
+                                    LiveStats::inc(&s.expired);
+                                }
+                                continue;
+                            }
+                        }
                         taken += size(&m);
                         out.push(m);
                     }
-                    inner.bytes -= taken;
+                    if out.is_empty() && pongs.is_empty() {
+                        // Everything had expired.
+                        drop(inner);
+                        self.room_notify.notify_waiters();
+                        continue;
+                    }
+                    let _ = taken;
                     if inner.queue.is_empty() && inner.queue.capacity() > 64 {
                         // A burst is over: give the queue's memory back.
                         inner.queue = VecDeque::new();
@@ -373,7 +518,34 @@ impl Outbox {
                     return Batch::Close(code, reason);
                 }
             }
-            notified.await;
+            match wake_at {
+                // A rate-capped value's slot comes then.
+                Some(at) => {
+                    let _ = tokio::time::timeout_at(at.into(), notified).await;
+                }
+                None => notified.await,
+            }
         }
+    }
+
+    /// Rate caps: moves held values whose slot has come into the queue (conflating as usual);
+    /// returns when the next held value is due.
+    fn release_held(&self, inner: &mut Inner) -> Option<Instant> {
+        let l = inner.live.as_mut()?;
+        if l.held.is_empty() {
+            return None;
+        }
+        let (ready, next) = l.due(Instant::now());
+        for m in ready {
+            match inner.conflate(m) {
+                Ok(()) => {
+                    if let Some(s) = &self.live_stats {
+                        LiveStats::inc(&s.replaced);
+                    }
+                }
+                Err(m) => inner.append(m),
+            }
+        }
+        next
     }
 }

@@ -29,13 +29,21 @@ pub(crate) fn status_json(inner: &HubInner) -> String {
         let n = r.members.read().unwrap_or_else(|e| e.into_inner()).len();
         let _ = write!(
             s,
-            "{}{{\"path\":{},\"kind\":\"{}\",\"connections\":{n},\"queue_limit\":{},\"on_overflow\":\"{}\"}}",
+            "{}{{\"path\":{},\"kind\":\"{}\",\"connections\":{n},\"queue_limit\":{},\"on_overflow\":\"{}\"",
             if i > 0 { "," } else { "" },
             json_str(&r.config.path),
             r.config.kind.name(),
             r.config.queue_limit,
             r.config.on_overflow.name()
         );
+        if let Some(stats) = &r.live_stats {
+            s.push_str(",\"live\":{");
+            for (j, (name, v)) in stats.snapshot().iter().enumerate() {
+                let _ = write!(s, "{}\"{name}\":{v}", if j > 0 { "," } else { "" });
+            }
+            s.push('}');
+        }
+        s.push('}');
     }
     let groups = inner.groups.read().unwrap_or_else(|e| e.into_inner());
     let _ = write!(s, "],\"groups_total\":{},\"groups\":[", groups.len());
@@ -78,6 +86,17 @@ pub(crate) fn metrics_text(inner: &HubInner) -> String {
         inner.budget.used()
     );
     let _ = writeln!(s, "# HELP omnisock_max_buffered_bytes The hub-wide outbound budget (max_buffered).\n# TYPE omnisock_max_buffered_bytes gauge\nomnisock_max_buffered_bytes {}", inner.budget.limit());
+    let mut live_routes: Vec<_> = inner.routes.values().filter(|r| r.live_stats.is_some()).collect();
+    live_routes.sort_by(|a, b| a.config.path.cmp(&b.config.path));
+    if !live_routes.is_empty() {
+        let _ = writeln!(s, "# HELP omnisock_live_total Live-route handling per route: replaced, rate_limited, expired, snapshot_sent, snapshot_evicted.\n# TYPE omnisock_live_total counter");
+        for r in live_routes {
+            let path = r.config.path.replace('\\', "\\\\").replace('"', "\\\"");
+            for (name, v) in r.live_stats.as_ref().map(|st| st.snapshot()).unwrap_or_default() {
+                let _ = writeln!(s, "omnisock_live_total{{path=\"{path}\",what=\"{name}\"}} {v}");
+            }
+        }
+    }
     let groups = inner.groups.read().unwrap_or_else(|e| e.into_inner()).len();
     let _ = writeln!(s, "# HELP omnisock_groups Groups with members on this node.\n# TYPE omnisock_groups gauge\nomnisock_groups {groups}");
     for (name, help, value) in inner.counters.snapshot() {

@@ -40,6 +40,7 @@
 //! (hub start), which waits for the node id claim so that connection ids are unique from the
 //! first one.
 
+mod dial;
 pub mod wire;
 
 use std::collections::{HashMap, HashSet};
@@ -186,7 +187,7 @@ struct Info {
 
 /// State shared by the backplane handle and its tasks.
 struct Shared {
-    client: redis::Client,
+    dial: Arc<dial::Dialer>,
     url_shown: String,
     prefix: String,
     node: u32,
@@ -273,11 +274,11 @@ fn redis_err(what: &str, e: impl std::fmt::Display) -> Error {
     Error::new(ErrorCode::Connect, format!("redis backplane: {what}: {e}"))
 }
 
-async fn connect_cmd(client: &redis::Client) -> redis::RedisResult<MultiplexedConnection> {
+async fn connect_cmd(dial: &dial::Dialer) -> redis::RedisResult<MultiplexedConnection> {
     let cfg = AsyncConnectionConfig::new()
         .set_connection_timeout(Some(IO_TIMEOUT))
         .set_response_timeout(Some(IO_TIMEOUT));
-    client.get_multiplexed_async_connection_with_config(&cfg).await
+    dial.cmd(cfg).await
 }
 
 async fn heartbeat(prefix: &str, token: &str, conn: &mut MultiplexedConnection, node: u32) -> redis::RedisResult<(bool, Vec<u32>)> {
@@ -299,21 +300,17 @@ impl RedisBackplane {
     /// Connects to Redis at `url`, claims a node id under `prefix`, and starts the background
     /// tasks. Waits (on the calling thread) for the claim, at most a few seconds; fails with a
     /// clear error when Redis cannot be reached, so a misconfigured hub does not start.
-    pub fn connect(url: &str, prefix: &str) -> Result<RedisBackplane> {
+    /// `extra_ca_pem` (PEM, may be empty) is trusted besides the webpki roots for `rediss://`.
+    pub fn connect(url: &str, prefix: &str, extra_ca_pem: &[u8]) -> Result<RedisBackplane> {
         if prefix.is_empty() || prefix.len() > 128 || prefix.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(Error::config("backplane_prefix must be 1 to 128 characters without spaces"));
         }
-        if url.starts_with("rediss://") {
-            // redis-rs builds its rustls config with the process default provider: make it ring,
-            // as in the rest of omnisock (a no-op if the process already chose one).
-            let _ = rustls::crypto::ring::default_provider().install_default();
-        }
-        let client = redis::Client::open(url).map_err(|e| Error::config(format!("backplane URL {:?}: {e}", redact(url))))?;
+        let dial = Arc::new(dial::Dialer::new(url, &redact(url), extra_ca_pem)?);
         let handle = crate::runtime::handle()?;
         let (stop, _) = watch::channel(false);
         let token = format!("{:016x}{:016x}", rand::random::<u64>(), rand::random::<u64>());
         let mut sh = Shared {
-            client,
+            dial,
             url_shown: redact(url),
             prefix: prefix.to_string(),
             node: 0,
@@ -333,11 +330,11 @@ impl RedisBackplane {
 
         // Claim a node id: connect and try random ids until one is free.
         let (tx, rx) = std::sync::mpsc::channel();
-        let client = sh.client.clone();
+        let dial = sh.dial.clone();
         let (prefix_c, token_c) = (sh.prefix.clone(), sh.token.clone());
         handle.spawn(async move {
             let r = async {
-                let mut conn = tokio::time::timeout(IO_TIMEOUT, connect_cmd(&client))
+                let mut conn = tokio::time::timeout(IO_TIMEOUT, connect_cmd(&dial))
                     .await
                     .map_err(|_| redis_err("connect", "timed out"))?
                     .map_err(|e| redis_err("connect", e))?;
@@ -656,13 +653,13 @@ impl Driver {
             }
             let conn = match first.take() {
                 Some(c) => Ok(c),
-                None => match tokio::time::timeout(IO_TIMEOUT, connect_cmd(&self.sh.client)).await {
+                None => match tokio::time::timeout(IO_TIMEOUT, connect_cmd(&self.sh.dial)).await {
                     Ok(r) => r.map_err(|e| e.to_string()),
                     Err(_) => Err("connect timed out".to_string()),
                 },
             };
             let conns = match conn {
-                Ok(c) => match tokio::time::timeout(IO_TIMEOUT, self.sh.client.get_async_pubsub()).await {
+                Ok(c) => match tokio::time::timeout(IO_TIMEOUT, self.sh.dial.pubsub()).await {
                     Ok(Ok(ps)) => Ok((c, ps)),
                     Ok(Err(e)) => Err(e.to_string()),
                     Err(_) => Err("pub/sub connect timed out".to_string()),
@@ -984,7 +981,7 @@ impl Driver {
     async fn leave(&mut self) {
         let sh = self.sh.clone();
         let f = async {
-            let mut conn = connect_cmd(&sh.client).await?;
+            let mut conn = connect_cmd(&sh.dial).await?;
             self.presence_seq += 1;
             let h = sh.header(Kind::Presence, false, self.presence_epoch, self.presence_seq, 0);
             redis::pipe()

@@ -3,7 +3,7 @@
 //! `redis-scenarios --omnisock target/release/omnisock --node target/release/redis-node \
 //!  --redis-server redis-server --dir TMPDIR [SCENARIO...]`
 //!
-//! Scenarios (all by default, in this order): `three-nodes`, `presence`, `seed-002`,
+//! Scenarios (all by default, in this order): `three-nodes`, `presence`, `seed-002`, `live`,
 //! `node-killed`, `redis-outage`. Exits non-zero if one fails.
 
 use std::collections::HashMap;
@@ -273,6 +273,55 @@ async fn seed_002(env: &Env) {
     println!("  200 positions sent to node A arrived in order at node B (and at a local receiver on A)");
 }
 
+/// A live route across two nodes: conflation, rate caps and snapshots apply at each
+/// subscriber's node, to messages published on another node.
+async fn live(env: &Env) {
+    let cfg = format!(
+        "listen = \"127.0.0.1:0\"\nbackplane = \"{}\"\nbackplane_prefix = \"live\"\n\
+         [[route]]\npath = \"/cam\"\nkind = \"broadcast\"\n[route.live]\nkey = \"/id\"\n",
+        env.redis_url()
+    );
+    let a = start_node(&env.omnisock, &["hub", "--config"], &cfg, &env.dir, "live-a");
+    let b = start_node(&env.omnisock, &["hub", "--config"], &cfg, &env.dir, "live-b");
+    let mut camera = Ws::connect(&format!("{}/cam", a.url)).await;
+    let mut viewer = Ws::connect(&format!("{}/cam", b.url)).await;
+    let mut capped = Ws::connect(&format!("{}/cam?max_rate=2", b.url)).await;
+    wait_channels(&[&a, &b], 1).await;
+    let positions: Vec<String> = (0..200).map(|i| json!({"id": format!("cam{}", i % 10), "seq": i}).to_string()).collect();
+    // The seed's pace: 200 positions per second.
+    for p in &positions {
+        camera.send(p.clone()).await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(viewer.wait_data(positions.len(), LONG).await, "viewer on node B got {} of {}", viewer.data.len(), positions.len());
+    assert_eq!(viewer.data, positions, "a viewer that keeps up gets every position in order");
+    // Rate cap at node B: 2 per second per key, ending on each key's newest value.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    capped.drain();
+    let mut last: HashMap<String, u64> = HashMap::new();
+    for m in &capped.data {
+        let v: Value = serde_json::from_str(m).unwrap();
+        last.insert(v["id"].as_str().unwrap().to_string(), v["seq"].as_u64().unwrap());
+    }
+    assert!(capped.data.len() < 60, "the capped viewer got {} messages", capped.data.len());
+    for k in 0..10u64 {
+        assert_eq!(last.get(&format!("cam{k}")), Some(&(190 + k)), "key cam{k} ends on its newest value: {last:?}");
+    }
+    // Snapshot at node B, built from messages published on node A.
+    let mut late = Ws::connect(&format!("{}/cam", b.url)).await;
+    assert!(late.wait_data(10, LONG).await, "snapshot: got {}", late.data.len());
+    let mut snap: Vec<u64> = late.data.iter().map(|m| serde_json::from_str::<Value>(m).unwrap()["seq"].as_u64().unwrap()).collect();
+    snap.sort_unstable();
+    assert_eq!(snap, (190..200).collect::<Vec<u64>>(), "one newest value per key");
+    let st = status(&b.addr);
+    let live = &st["routes"][0]["live"];
+    assert!(live["rate_limited"].as_u64().unwrap() > 0 && live["snapshot_sent"].as_u64() == Some(10), "{live}");
+    println!(
+        "  200 positions on node A: node B's viewer got all in order, its 2/s viewer {} ending on the newest values, a late viewer a 10-key snapshot",
+        capped.data.len()
+    );
+}
+
 /// A hub node is killed: a client with several hub URLs moves to another and keeps receiving.
 async fn node_killed(env: &Env) {
     let mut p = env.cli_node("fail", "fail-p");
@@ -461,7 +510,7 @@ fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let mut redis = start_redis(&env.redis_server, env.redis_port, &dir.join("redis"));
     println!("redis-server on 127.0.0.1:{}", env.redis_port);
-    let all = ["three-nodes", "presence", "seed-002", "node-killed", "redis-outage"];
+    let all = ["three-nodes", "presence", "seed-002", "live", "node-killed", "redis-outage"];
     let run: Vec<&str> = if only.is_empty() { all.to_vec() } else { only.iter().map(String::as_str).collect() };
     let mut failed = 0;
     let mut kept = Vec::new();
@@ -473,6 +522,7 @@ fn main() {
                     "three-nodes" => kept = three_nodes(&env).await,
                     "presence" => presence(&env, std::mem::take(&mut kept)).await,
                     "seed-002" => seed_002(&env).await,
+                    "live" => live(&env).await,
                     "node-killed" => node_killed(&env).await,
                     "redis-outage" => redis_outage(&env, &mut redis).await,
                     other => panic!("unknown scenario {other}"),
