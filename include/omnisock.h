@@ -224,6 +224,8 @@ size_t omnisock_last_error(char *buf, size_t len);
 // Blocks up to `timeout_ms` until one of `n` client or hub handles has an event, and writes
 // the index of the first such handle to `out_index`; fails with OMNISOCK_ERR_TIMEOUT when none
 // did. Lets one host thread serve many handles on every platform (the wake fd is unix-only).
+// A handle freed by another thread during the wait counts as ready (its next call then
+// fails with OMNISOCK_ERR_INVALID_HANDLE).
 omnisock_result omnisock_wait_any(const uint64_t *handles,
                                   size_t n,
                                   uint32_t timeout_ms,

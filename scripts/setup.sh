@@ -184,4 +184,14 @@ else
     log "Autobahn|Testsuite: present"
 fi
 
+# ---------------------------------------------------------------- cargo-fuzz
+# For the `fuzz` suite (tests/fuzz/run.sh, scripts/fuzz.sh). Pinned; installed from crates.io.
+CARGO_FUZZ_VERSION="0.13.2"
+if [ "$(cargo fuzz --version 2>/dev/null | awk '{print $2}')" != "$CARGO_FUZZ_VERSION" ]; then
+    log "installing cargo-fuzz $CARGO_FUZZ_VERSION"
+    cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked --quiet
+else
+    log "cargo-fuzz: present"
+fi
+
 log "done"

@@ -519,22 +519,22 @@ impl HubConfig {
             cfg.backplane_prefix = p;
         }
         if let Some(p) = file.ping_interval {
-            cfg.ping_interval = (p > 0.0).then(|| Duration::from_secs_f64(p));
+            cfg.ping_interval = if p > 0.0 { Some(seconds("ping_interval", p)?) } else { None };
         }
         if let Some(n) = file.max_pending_handshakes {
             cfg.max_pending_handshakes = n;
         }
         if let Some(t) = file.handshake_timeout {
-            if !(t > 0.0 && t.is_finite() && t < 1e9) {
+            if t <= 0.0 {
                 return Err(Error::config("handshake_timeout must be > 0 seconds"));
             }
-            cfg.handshake_timeout = Duration::from_secs_f64(t);
+            cfg.handshake_timeout = seconds("handshake_timeout", t)?;
         }
         if let Some(p) = file.pong_timeout {
             if p <= 0.0 {
                 return Err(Error::config("pong_timeout must be > 0 seconds"));
             }
-            cfg.pong_timeout = Duration::from_secs_f64(p);
+            cfg.pong_timeout = seconds("pong_timeout", p)?;
         }
         for r in file.route {
             let mut route = RouteConfig::new(r.path, r.kind);
@@ -682,6 +682,14 @@ struct LiveFile {
     max_rate: Option<f64>,
 }
 
+/// A duration in seconds from the TOML file; NaN, infinite or absurd values are errors, not panics.
+fn seconds(key: &str, v: f64) -> Result<Duration> {
+    Duration::try_from_secs_f64(v)
+        .ok()
+        .filter(|d| d.as_secs() < 100 * 365 * 86_400)
+        .ok_or_else(|| Error::config(format!("{key} = {v}: expected a number of seconds")))
+}
+
 /// A size written as a number of bytes or a string like `"1MiB"`.
 #[derive(Deserialize)]
 #[serde(untagged)]
@@ -821,6 +829,9 @@ mod tests {
         assert!(HubConfig::from_toml("[[route]]\npath = \"x\"\nkind = \"echo\"").is_err());
         assert!(parse_size_str("12 parsecs").is_err());
         assert_eq!(parse_size_str("64KiB").unwrap(), 65536);
+        for bad in ["ping_interval = 1e300", "pong_timeout = inf", "pong_timeout = nan", "handshake_timeout = 1e30"] {
+            assert!(HubConfig::from_toml(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -19,6 +19,9 @@ pub mod event;
 pub mod frame;
 pub mod frame_io;
 pub mod frame_check;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzz_io;
 pub mod handle;
 pub mod hub;
 pub mod human;

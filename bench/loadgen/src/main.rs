@@ -11,6 +11,7 @@ mod frame;
 mod fanout;
 mod hist;
 mod idle;
+mod soak;
 mod sys;
 
 use std::net::IpAddr;
@@ -139,6 +140,37 @@ enum Cmd {
         #[arg(long)]
         wait_stdin: bool,
     },
+    /// Soak: churn, fan-out, large messages, stalled readers and bad input against a hub
+    /// with /echo (echo) and /chat (broadcast) for a while; fails when RSS, fds or latency drift.
+    Soak {
+        /// Server base URL, e.g. ws://127.0.0.1:9001 (loopback only).
+        #[arg(long)]
+        url: String,
+        /// Hub process id (its RSS and open fds are watched).
+        #[arg(long)]
+        pid: u32,
+        /// Seconds of load.
+        #[arg(long, default_value_t = 120.0)]
+        duration: f64,
+        /// Seconds between samples.
+        #[arg(long, default_value_t = 10.0)]
+        sample: f64,
+        /// Size of the large echoed message in bytes (at most half the hub's max message size).
+        #[arg(long, default_value_t = 4 << 20)]
+        large: usize,
+        /// Broadcast subscribers that read.
+        #[arg(long, default_value_t = 20)]
+        subs: usize,
+        /// Broadcast subscribers that never read (replaced every 20 s).
+        #[arg(long, default_value_t = 20)]
+        stalled: usize,
+        /// Allowed growth of the median hub RSS, first third to last third, in MiB.
+        #[arg(long, default_value_t = 32.0)]
+        max_rss_growth_mib: f64,
+        /// Allowed growth factor of the probe's p99 latency, first third to last third.
+        #[arg(long, default_value_t = 3.0)]
+        max_latency_factor: f64,
+    },
 }
 
 fn secs(s: f64) -> Duration {
@@ -203,6 +235,20 @@ async fn run(cmd: Cmd) -> Result<Map<String, Value>, String> {
                 wait_stdin,
             };
             idle::run(p).await
+        }
+        Cmd::Soak { url, pid, duration, sample, large, subs, stalled, max_rss_growth_mib, max_latency_factor } => {
+            let p = soak::SoakParams {
+                target: Target::parse(url.trim_end_matches('/'))?,
+                pid,
+                duration: secs(duration),
+                sample: secs(sample),
+                large,
+                subs,
+                stalled,
+                max_rss_growth_mib,
+                max_latency_factor,
+            };
+            soak::run(p).await
         }
     };
     out.insert("ok".into(), out.get("error").is_none_or(Value::is_null).into());

@@ -5,6 +5,9 @@
 //! [`Event`](crate::Event)s on [`Client::events`]. [`Client::send_text`] and
 //! [`Client::send_binary`] only enqueue (bounded in bytes) and never block on the network.
 
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzz;
 mod handshake;
 mod lines;
 mod session;

@@ -8,6 +8,9 @@
 
 mod auth;
 mod conn;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzz;
 mod http;
 mod live;
 pub mod metrics;
