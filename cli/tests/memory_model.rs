@@ -38,7 +38,9 @@ fn start_hub(toml: &str) -> HubProc {
     std::fs::create_dir_all(&dir).unwrap();
     let cfg = dir.join("hub.toml");
     std::fs::write(&cfg, toml).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_omnisock"))
+    // OMNISOCK_HUB_BIN measures another build (e.g. the previous commit's) with the same test.
+    let bin = std::env::var("OMNISOCK_HUB_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_omnisock").to_string());
+    let mut child = Command::new(bin)
         .args(["hub", "--config"])
         .arg(&cfg)
         .args(["--listen", "127.0.0.1:0"])
