@@ -5,8 +5,9 @@
 //! field, a byte prefix, or one key for the whole stream), found once per publish. Then, per
 //! subscriber:
 //! - **conflation**: while a subscriber's queue holds more than `threshold` messages, a new
-//!   message replaces the queued one with the same key, in that one's place (distinct keys keep
-//!   their order); a subscriber that keeps up still gets every message;
+//!   message replaces the queued one with the same key, in that one's place, and an older value
+//!   with a newer one queued behind it is skipped when its turn comes (distinct keys keep their
+//!   order, a key's values never go back in time); a subscriber that keeps up gets every message;
 //! - **rate cap**: a subscriber may ask (`?max_rate=N` on its URL, or the host with
 //!   `Hub::set_max_rate`) for at most N messages per second per key; the newest value waits for
 //!   the next slot;

@@ -139,6 +139,14 @@ impl Inner {
         Some(m)
     }
 
+    /// Whether the front message is out of date: the queue is over the live threshold and a
+    /// newer message of the same key is queued behind it (values of a key never go back in time).
+    fn superseded_front(&self) -> bool {
+        let (Some(l), Some(front)) = (self.live.as_ref(), self.queue.front()) else { return false };
+        let Some((k, _)) = &front.live else { return false };
+        self.queue.len() > l.threshold && l.slots.get(k).is_some_and(|&newest| newest > l.head)
+    }
+
     /// Drops every queued message.
     fn clear(&mut self) {
         if let Some(l) = self.live.as_mut() {
@@ -487,7 +495,15 @@ impl Outbox {
                     // replaced by newer values, what the writer holds cannot.
                     let batch_bytes = if inner.live.is_some() { LIVE_BATCH_BYTES } else { BATCH_BYTES };
                     while taken < batch_bytes {
+                        let stale = inner.superseded_front();
                         let Some(m) = inner.pop() else { break };
+                        if stale {
+                            // A newer value of the same key is queued behind it.
+                            if let Some(s) = &self.live_stats {
+                                LiveStats::inc(&s.replaced);
+                            }
+                            continue;
+                        }
                         if let (Some(age), Some((_, born))) = (max_age, &m.live) {
                             if born.elapsed() > age {
                                 if let Some(s) = &self.live_stats {
