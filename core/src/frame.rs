@@ -185,8 +185,9 @@ pub fn apply_mask(buf: &mut [u8], mask: [u8; 4], offset: usize) {
     }
 }
 
-/// Whether a peer may send this close code (RFC 6455 §7.4; 1012-1014 from the IANA registry).
-pub fn close_code_receivable(code: u16) -> bool {
+/// Whether an endpoint may send this close code, ours or a peer's (RFC 6455 §7.4; 1012-1014
+/// from the IANA registry).
+pub fn close_code_valid(code: u16) -> bool {
     matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)
 }
 
@@ -206,7 +207,7 @@ pub fn parse_close(payload: &[u8]) -> Result<Option<(u16, String)>, CloseError> 
         1 => Err(CloseError::Protocol("close frame with a one-byte payload".into())),
         _ => {
             let code = u16::from_be_bytes([payload[0], payload[1]]);
-            if !close_code_receivable(code) {
+            if !close_code_valid(code) {
                 return Err(CloseError::Protocol(format!("close code {code} may not be sent by an endpoint")));
             }
             match std::str::from_utf8(&payload[2..]) {
@@ -219,13 +220,10 @@ pub fn parse_close(payload: &[u8]) -> Result<Option<(u16, String)>, CloseError> 
 
 /// A close payload: the code and the reason cut at a char boundary to fit a control frame.
 pub fn close_payload(code: u16, reason: &str) -> Vec<u8> {
-    let mut end = reason.len().min(MAX_CONTROL_PAYLOAD - 2);
-    while !reason.is_char_boundary(end) {
-        end -= 1;
-    }
-    let mut v = Vec::with_capacity(2 + end);
+    let reason = crate::ws::fit_reason(reason);
+    let mut v = Vec::with_capacity(2 + reason.len());
     v.extend_from_slice(&code.to_be_bytes());
-    v.extend_from_slice(&reason.as_bytes()[..end]);
+    v.extend_from_slice(reason.as_bytes());
     v
 }
 

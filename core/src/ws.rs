@@ -41,8 +41,7 @@ pub fn config(read_buffer: usize, write_buffer: usize, max_message_size: usize) 
 
 /// Checks that a host may send this close code and reason (RFC 6455 §7.4).
 pub fn validate_close(code: u16, reason: &str) -> Result<()> {
-    let sendable = matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999);
-    if !sendable {
+    if !crate::frame::close_code_valid(code) {
         return Err(Error::invalid(format!(
             "close code {code} cannot be sent (use 1000-1003, 1007-1014 or 3000-4999)"
         )));
@@ -55,11 +54,16 @@ pub fn validate_close(code: u16, reason: &str) -> Result<()> {
 
 /// A close frame with `code` and `reason` (reason cut at a char boundary to fit).
 pub fn close_frame(code: u16, reason: &str) -> CloseFrame {
+    CloseFrame { code: CloseCode::from(code), reason: fit_reason(reason).to_string().into() }
+}
+
+/// `reason` cut at a char boundary to fit a close frame ([`MAX_CLOSE_REASON`] bytes).
+pub fn fit_reason(reason: &str) -> &str {
     let mut end = reason.len().min(MAX_CLOSE_REASON);
     while !reason.is_char_boundary(end) {
         end -= 1;
     }
-    CloseFrame { code: CloseCode::from(code), reason: reason[..end].to_string().into() }
+    &reason[..end]
 }
 
 /// What a read error means: the close code to send (if any), the error kind and a message.

@@ -329,10 +329,11 @@ impl Outbox {
     /// replaces a queued one of the same key. `None` when the message was taken care of.
     fn live_push(&self, inner: &mut Inner, msg: Outgoing) -> Option<Outgoing> {
         let Some(stats) = self.live_stats.as_ref() else { return Some(msg) };
-        let Some((key, _)) = msg.live.clone() else { return Some(msg) };
         let Some(l) = inner.live.as_mut() else { return Some(msg) };
-        if !l.admit(&key, Instant::now()) {
-            if l.hold(key, msg) {
+        let Some((key, _)) = &msg.live else { return Some(msg) };
+        if !l.admit(key, Instant::now()) {
+            // The key is cloned (a refcount) only for a message that waits.
+            if l.hold(key.clone(), msg) {
                 LiveStats::inc(&stats.rate_limited);
             }
             self.notify.notify_one();
@@ -521,7 +522,6 @@ impl Outbox {
                         self.room_notify.notify_waiters();
                         continue;
                     }
-                    let _ = taken;
                     if inner.queue.is_empty() && inner.queue.capacity() > 64 {
                         // A burst is over: give the queue's memory back.
                         inner.queue = VecDeque::new();
