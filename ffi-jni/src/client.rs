@@ -2,7 +2,7 @@
 
 
 use jni::objects::{JByteArray, JByteBuffer, JLongArray, JObject, JObjectArray, JString};
-use jni::sys::{jint, jlong};
+use jni::sys::{jint, jlong, jstring};
 use jni::{Env, EnvUnowned};
 use omnisock_core::{Client, ClientConfig, Error, ErrorCode};
 
@@ -49,6 +49,14 @@ fn soft(result: Result<(), Error>) -> JResult<jint> {
         Err(e) if matches!(e.code(), ErrorCode::Closed | ErrorCode::QueueFull | ErrorCode::InvalidHandle) => Ok(e.code() as jint),
         Err(e) => Err(e.into()),
     }
+}
+
+/// `String clientConfigDefaults()`: the core's default `ClientConfig` in its JSON form, i.e. every
+/// key this build of the core reads. The Java layer sends a peer library's default for an option
+/// (e.g. OkHttp's redirects and compression) only where the core has that option.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_omnisock_Native_clientConfigDefaults<'l>(mut env: EnvUnowned<'l>, _class: JObject<'l>) -> jstring {
+    guard(&mut env, |env| Ok(JString::from_str(env, &ClientConfig::default().to_json())?.into_raw()))
 }
 
 /// `long clientConnect(String configJson)`: the core's `ClientConfig` in its JSON form, built by

@@ -33,6 +33,21 @@ public final class Request {
         return null;
     }
 
+    /** Every header given to the builder, in order (OkHttp's {@code headers()}). */
+    public Headers headers() {
+        return Headers.ofPairs(headers);
+    }
+
+    /** Every value of a header given to the builder, in order. */
+    public List<String> headers(String name) {
+        return headers().values(name);
+    }
+
+    /** The HTTP method of the opening handshake: always {@code GET}. */
+    public String method() {
+        return "GET";
+    }
+
     List<String[]> headerPairs() {
         return headers;
     }
@@ -83,6 +98,19 @@ public final class Request {
             return this;
         }
 
+        /** Replaces every header with {@code headers}. */
+        public Builder headers(Headers headers) {
+            this.headers.clear();
+            this.headers.addAll(headers.pairs());
+            return this;
+        }
+
+        /** The opening handshake is a {@code GET}; kept for code written against OkHttp. */
+        public Builder get() {
+            return this;
+        }
+
+        /** Removes every value of a header (case-insensitive). */
         public Builder removeHeader(String name) {
             for (int i = headers.size() - 1; i >= 0; i--) {
                 if (headers.get(i)[0].equalsIgnoreCase(name)) {

@@ -35,7 +35,31 @@ public final class Response {
     /** The HTTP status: 101 in {@code onOpen}, the refusing status in {@code onFailure}. */
     public int code() { return code; }
 
-    public String message() { return code == 101 ? "Switching Protocols" : "HTTP " + code; }
+    /** The reason phrase of the status (the standard phrase for the code; "HTTP nnn" for an unusual one). */
+    public String message() { return reasonPhrase(code); }
+
+    private static String reasonPhrase(int code) {
+        switch (code) {
+            case 101: return "Switching Protocols";
+            case 200: return "OK";
+            case 301: return "Moved Permanently";
+            case 302: return "Found";
+            case 303: return "See Other";
+            case 307: return "Temporary Redirect";
+            case 308: return "Permanent Redirect";
+            case 400: return "Bad Request";
+            case 401: return "Unauthorized";
+            case 403: return "Forbidden";
+            case 404: return "Not Found";
+            case 407: return "Proxy Authentication Required";
+            case 426: return "Upgrade Required";
+            case 429: return "Too Many Requests";
+            case 500: return "Internal Server Error";
+            case 502: return "Bad Gateway";
+            case 503: return "Service Unavailable";
+            default: return "HTTP " + code;
+        }
+    }
 
     /** Whether the handshake succeeded (101). */
     public boolean isSuccessful() { return code == 101; }
@@ -45,6 +69,15 @@ public final class Response {
 
     /** The response body of a refused handshake, as bytes. */
     public byte[] bodyBytes() { return body.clone(); }
+
+    /**
+     * The body, as OkHttp's {@code body()}: the refusal's body in {@code onFailure}, empty in
+     * {@code onOpen} (a {@code 101} has none). Never null.
+     */
+    public ResponseBody body() { return new ResponseBody(body, header("Content-Type")); }
+
+    /** Every response header, in order (OkHttp's {@code headers()}). */
+    public Headers headers() { return Headers.ofPairs(headers); }
 
     /** The first value of a response header (case-insensitive), or null. */
     public String header(String name) {
