@@ -1,9 +1,14 @@
 package dev.omnisock;
 
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.security.GeneralSecurityException;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 
@@ -107,6 +112,32 @@ public final class ByteString implements Comparable<ByteString> {
         return out == null ? null : new ByteString(out);
     }
 
+    /**
+     * Reads exactly {@code byteCount} bytes from {@code in}.
+     *
+     * @throws EOFException if the stream ends first
+     */
+    public static ByteString read(InputStream in, int byteCount) throws IOException {
+        if (byteCount < 0) {
+            throw new IllegalArgumentException("byteCount < 0: " + byteCount);
+        }
+        byte[] out = new byte[byteCount];
+        int n = 0;
+        while (n < byteCount) {
+            int r = in.read(out, n, byteCount - n);
+            if (r < 0) {
+                throw new EOFException("stream ended after " + n + " of " + byteCount + " bytes");
+            }
+            n += r;
+        }
+        return new ByteString(out);
+    }
+
+    /** Writes the bytes to {@code out}. */
+    public void write(OutputStream out) throws IOException {
+        out.write(data);
+    }
+
     /** The number of bytes. */
     public int size() { return data.length; }
 
@@ -146,6 +177,84 @@ public final class ByteString implements Comparable<ByteString> {
 
     /** The SHA-512 digest of these bytes. */
     public ByteString sha512() { return digest("SHA-512"); }
+
+    /** The HMAC-SHA1 of these bytes under {@code key}. */
+    public ByteString hmacSha1(ByteString key) { return hmac("HmacSHA1", key); }
+
+    /** The HMAC-SHA256 of these bytes under {@code key}. */
+    public ByteString hmacSha256(ByteString key) { return hmac("HmacSHA256", key); }
+
+    /** The HMAC-SHA512 of these bytes under {@code key}. */
+    public ByteString hmacSha512(ByteString key) { return hmac("HmacSHA512", key); }
+
+    private ByteString hmac(String algorithm, ByteString key) {
+        try {
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance(algorithm);
+            mac.init(new javax.crypto.spec.SecretKeySpec(key.data, algorithm));
+            return new ByteString(mac.doFinal(data));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalArgumentException(algorithm + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** These bytes with ASCII {@code A-Z} lowered (other bytes unchanged). */
+    public ByteString toAsciiLowercase() { return mapAscii('A', 'Z', 'a' - 'A'); }
+
+    /** These bytes with ASCII {@code a-z} raised (other bytes unchanged). */
+    public ByteString toAsciiUppercase() { return mapAscii('a', 'z', 'A' - 'a'); }
+
+    private ByteString mapAscii(char lo, char hi, int delta) {
+        byte[] out = null;
+        for (int i = 0; i < data.length; i++) {
+            if (data[i] >= lo && data[i] <= hi) {
+                if (out == null) {
+                    out = data.clone();
+                }
+                out[i] = (byte) (data[i] + delta);
+            }
+        }
+        return out == null ? this : new ByteString(out);
+    }
+
+    /** The first index of {@code other} at or after {@code fromIndex}, or -1. */
+    public int indexOf(ByteString other, int fromIndex) {
+        for (int i = Math.max(fromIndex, 0); i <= data.length - other.data.length; i++) {
+            if (rangeEquals(i, other.data)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** The first index of {@code other}, or -1. */
+    public int indexOf(ByteString other) { return indexOf(other, 0); }
+
+    /** The last index of {@code other} at or before {@code fromIndex}, or -1. */
+    public int lastIndexOf(ByteString other, int fromIndex) {
+        for (int i = Math.min(fromIndex, data.length - other.data.length); i >= 0; i--) {
+            if (rangeEquals(i, other.data)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** The last index of {@code other}, or -1. */
+    public int lastIndexOf(ByteString other) { return lastIndexOf(other, data.length); }
+
+    /** Whether {@code byteCount} bytes at {@code offset} equal those of {@code other} at {@code otherOffset}. */
+    public boolean rangeEquals(int offset, ByteString other, int otherOffset, int byteCount) {
+        if (offset < 0 || otherOffset < 0 || byteCount < 0
+                || offset > data.length - byteCount || otherOffset > other.data.length - byteCount) {
+            return false;
+        }
+        for (int i = 0; i < byteCount; i++) {
+            if (data[offset + i] != other.data[otherOffset + i]) {
+                return false;
+            }
+        }
+        return true;
+    }
 
     private ByteString digest(String algorithm) {
         try {

@@ -9,7 +9,7 @@ import java.util.List;
  * {@code onOpen}; in {@code onFailure}, the refusal (status, headers, body) when the server
  * answered with another status, else null.
  */
-public final class Response {
+public final class Response implements java.io.Closeable {
     private final Request request;
     private final int code;
     private final byte[] body;
@@ -75,6 +75,15 @@ public final class Response {
      * {@code onOpen} (a {@code 101} has none). Never null.
      */
     public ResponseBody body() { return new ResponseBody(body, header("Content-Type")); }
+
+    /** Whether the status is a redirect OkHttp would follow (300, 301, 302, 303, 307, 308). */
+    public boolean isRedirect() {
+        return (code >= 300 && code <= 303) || code == 307 || code == 308;
+    }
+
+    /** Nothing to release: the body is held in memory (OkHttp's {@code close()}). */
+    @Override
+    public void close() {}
 
     /** Every response header, in order (OkHttp's {@code headers()}). */
     public Headers headers() { return Headers.ofPairs(headers); }

@@ -72,6 +72,40 @@ class ByteStringTest {
     }
 
     @Test
+    void searchCaseStreamsAndHmacs() throws Exception {
+        ByteString s = ByteString.encodeUtf8("abcABCabc");
+        assertEquals(0, s.indexOf(ByteString.encodeUtf8("abc")));
+        assertEquals(6, s.indexOf(ByteString.encodeUtf8("abc"), 1));
+        assertEquals(6, s.lastIndexOf(ByteString.encodeUtf8("abc")));
+        assertEquals(-1, s.indexOf(ByteString.encodeUtf8("abd")));
+        assertTrue(s.rangeEquals(3, ByteString.encodeUtf8("xABC"), 1, 3));
+        assertFalse(s.rangeEquals(8, ByteString.encodeUtf8("bc"), 0, 2));
+        assertEquals("abcabcabc", s.toAsciiLowercase().utf8());
+        assertEquals("ABCABCABC", s.toAsciiUppercase().utf8());
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        s.write(out);
+        assertEquals(s, ByteString.of(out.toByteArray()));
+        java.io.InputStream in = new java.io.ByteArrayInputStream(out.toByteArray());
+        assertEquals("abcA", ByteString.read(in, 4).utf8());
+        assertThrows(java.io.EOFException.class, () -> ByteString.read(in, 6));
+        javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+        mac.init(new javax.crypto.spec.SecretKeySpec("key".getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+        assertArrayEquals(mac.doFinal(s.toByteArray()), s.hmacSha256(ByteString.encodeUtf8("key")).toByteArray());
+    }
+
+    @Test
+    void requestTagsAndSchemes() {
+        Request r = new Request.Builder().url("https://h.test/x").tag("plain").tag(Integer.class, 7).build();
+        assertEquals("plain", r.tag());
+        assertEquals(Integer.valueOf(7), r.tag(Integer.class));
+        assertNull(r.tag(Long.class));
+        assertTrue(r.isHttps());
+        assertEquals("wss://h.test/x", r.url());
+        assertEquals(Integer.valueOf(7), r.newBuilder().build().tag(Integer.class));
+        assertFalse(new Request.Builder().url("ws://h.test/").build().isHttps());
+    }
+
+    @Test
     void headersKeepOrderAndCompareNamesCaseInsensitively() {
         Headers h = new Headers.Builder().add("Accept", "a").add("X-Multi: one").add("x-multi", "two").build();
         assertEquals(3, h.size());

@@ -230,6 +230,7 @@ class OkHttpClientTest {
         Response resp = refused.failureResponse;
         assertEquals(404, resp.code());
         assertEquals("Not Found", resp.message());
+        assertFalse(resp.isRedirect());
         assertEquals(resp.bodyString(), resp.body().string());
         assertEquals(resp.header("Content-Type"), resp.headers().get("Content-Type"));
     }
