@@ -51,12 +51,19 @@ fn soft(result: Result<(), Error>) -> JResult<jint> {
     }
 }
 
-/// `String clientConfigDefaults()`: the core's default `ClientConfig` in its JSON form, i.e. every
-/// key this build of the core reads. The Java layer sends a peer library's default for an option
-/// (e.g. OkHttp's redirects and compression) only where the core has that option.
+/// `String clientConfigCheck(String configJson)`: null if the core accepts this client
+/// configuration (parsed and validated, nothing connects), else the core's message. The Java
+/// layer asks it whether this build of the core has an option before sending a peer library's
+/// default for it (e.g. OkHttp's redirects and compression).
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_dev_omnisock_Native_clientConfigDefaults<'l>(mut env: EnvUnowned<'l>, _class: JObject<'l>) -> jstring {
-    guard(&mut env, |env| Ok(JString::from_str(env, &ClientConfig::default().to_json())?.into_raw()))
+pub extern "system" fn Java_dev_omnisock_Native_clientConfigCheck<'l>(mut env: EnvUnowned<'l>, _class: JObject<'l>, config: JString<'l>) -> jstring {
+    guard(&mut env, |env| {
+        let json = string_arg(env, &config, "config")?;
+        match ClientConfig::from_json(&json) {
+            Ok(_) => Ok(std::ptr::null_mut()),
+            Err(e) => Ok(JString::from_str(env, e.message())?.into_raw()),
+        }
+    })
 }
 
 /// `long clientConnect(String configJson)`: the core's `ClientConfig` in its JSON form, built by

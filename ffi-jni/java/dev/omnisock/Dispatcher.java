@@ -51,11 +51,16 @@ public final class Dispatcher {
         }
     }
 
-    /** Registers a socket about to start; refuses it after a shutdown. */
-    synchronized void started(WebSocket ws) {
+    /** Refuses a new socket after a shutdown (checked before connecting, and again by {@link #started}). */
+    synchronized void checkAccepting() {
         if (shutdown) {
             throw new IllegalStateException("the dispatcher's executor service is shut down; no new web sockets");
         }
+    }
+
+    /** Registers a socket about to start; refuses it after a shutdown. */
+    synchronized void started(WebSocket ws) {
+        checkAccepting();
         running.add(ws);
     }
 

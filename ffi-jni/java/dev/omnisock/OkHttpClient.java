@@ -411,10 +411,10 @@ public class OkHttpClient {
             if (pingIntervalMs > 0) {
                 b.pongTimeout(pingIntervalMs, TimeUnit.MILLISECONDS);
             }
-            if (followRedirectsSet || OmnisockClient.coreHasOption("max_redirects")) {
+            if (followRedirectsSet || OmnisockClient.coreHasOption("max_redirects", "20")) {
                 b.maxRedirects(followRedirects ? MAX_REDIRECTS : 0);
             }
-            if (minCompressSet || OmnisockClient.coreHasOption("compression")) {
+            if (minCompressSet || OmnisockClient.coreHasOption("compression", "true")) {
                 b.compression(true).compressionThreshold(minCompress);
             }
             String proxyUrl = proxy != null && proxy.type() == Proxy.Type.HTTP ? proxyUrl(proxy) : selectedProxy;
@@ -422,7 +422,7 @@ public class OkHttpClient {
                 b.proxy(proxyUrl);
             }
             // OkHttp never reads http_proxy & co. from the environment.
-            if (OmnisockClient.coreHasOption("proxy_from_env")) {
+            if (OmnisockClient.coreHasOption("proxy_from_env", "false")) {
                 b.proxyFromEnv(false);
             }
             b.certificatePinner(certificatePinner);

@@ -83,6 +83,9 @@ public final class OmnisockClient implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("this OmnisockClient is closed");
         }
+        if (dispatcher != null) {
+            dispatcher.checkAccepting();
+        }
         long handle = Native.clientConnect(configJson(request));
         RealWebSocket ws = new RealWebSocket(this, request, listener, handle);
         if (dispatcher != null) {
@@ -137,21 +140,21 @@ public final class OmnisockClient implements AutoCloseable {
         }
     }
 
-    private static volatile String coreDefaults;
+    private static final Map<String, Boolean> CORE_OPTIONS = new ConcurrentHashMap<String, Boolean>();
 
     /**
-     * Whether the loaded core reads the client option {@code key} (its default configuration
-     * names it). A binding sends a peer library's default for an option only where the core has
-     * it; an option the user sets explicitly is always sent, and an unknown one is refused by the
-     * core with a clear error.
+     * Whether the loaded core accepts the client option {@code key} with {@code jsonValue}
+     * (asked once per key). A binding sends a peer library's default for an option only where
+     * the core has it; an option the user sets explicitly is always sent, and one the core lacks
+     * is refused by the core with a clear error.
      */
-    static boolean coreHasOption(String key) {
-        String d = coreDefaults;
-        if (d == null) {
-            d = Native.clientConfigDefaults();
-            coreDefaults = d;
+    static boolean coreHasOption(String key, String jsonValue) {
+        Boolean known = CORE_OPTIONS.get(key);
+        if (known == null) {
+            known = Native.clientConfigCheck("{\"url\":\"ws://127.0.0.1/\",\"" + key + "\":" + jsonValue + "}") == null;
+            CORE_OPTIONS.put(key, known);
         }
-        return d.contains("\"" + key + "\":");
+        return known;
     }
 
     /** Sockets made by this client that have not ended yet. */

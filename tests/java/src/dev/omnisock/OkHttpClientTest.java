@@ -73,6 +73,20 @@ class OkHttpClientTest {
     }
 
     @Test
+    void okHttpDefaultsForOptionalCoreKeysFollowWhatTheCoreAccepts() {
+        assertTrue(OmnisockClient.coreHasOption("line_framing", "true"));
+        assertFalse(OmnisockClient.coreHasOption("no_such_option", "1"));
+        assertFalse(OmnisockClient.coreHasOption("send_queue_limit", "0"), "a value the core refuses is not accepted either");
+        String j = config(new OkHttpClient.Builder());
+        assertEquals(OmnisockClient.coreHasOption("max_redirects", "20"), j.contains("\"max_redirects\":20"), j);
+        assertEquals(OmnisockClient.coreHasOption("compression", "true"),
+                j.contains("\"compression\":true") && j.contains("\"compression_threshold\":1024"), j);
+        // Set explicitly, an option is sent whatever the core: a core without it refuses it clearly.
+        assertTrue(config(new OkHttpClient.Builder().followRedirects(false)).contains("\"max_redirects\":0"));
+        assertTrue(config(new OkHttpClient.Builder().minWebSocketMessageToCompress(64)).contains("\"compression_threshold\":64"));
+    }
+
+    @Test
     void timeoutsAndPingsMapToTheOpeningLimitAndKeepalive() {
         OkHttpClient.Builder b = new OkHttpClient.Builder()
                 .connectTimeout(2, TimeUnit.SECONDS).writeTimeout(3, TimeUnit.SECONDS).readTimeout(4, TimeUnit.SECONDS)
