@@ -1,5 +1,6 @@
 package dev.omnisock;
 
+import java.io.InterruptedIOException;
 import java.net.InetSocketAddress;
 import java.net.Proxy;
 import java.net.ProxySelector;
@@ -9,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
 import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import javax.net.ssl.SSLSocketFactory;
@@ -23,8 +25,9 @@ import javax.net.ssl.X509TrustManager;
  * <p>Threads as OkHttp: each open socket has one non-daemon thread (it keeps the JVM alive while
  * the socket is open, and the listener runs on it); the thread ends with the socket.
  * {@code dispatcher().executorService().shutdown()} refuses new sockets and lets open ones end.
+ * It is a {@link WebSocket.Factory}, as OkHttp's.
  */
-public class OkHttpClient {
+public class OkHttpClient implements WebSocket.Factory {
     /** OkHttp follows at most 20 redirects. */
     static final int MAX_REDIRECTS = 20;
 
@@ -45,12 +48,19 @@ public class OkHttpClient {
      * Starts connecting and returns at once; the outcome arrives at the listener (on this
      * socket's own thread).
      *
+     * After {@code dispatcher().executorService().shutdown()} nothing connects: as in OkHttp,
+     * the listener gets {@code onFailure} (an {@link InterruptedIOException} "executor
+     * rejected") on the calling thread, and the returned socket is inert.
+     *
      * @throws IllegalArgumentException for a bad URL or header, or an option the core refuses
-     * @throws IllegalStateException after {@code dispatcher().executorService().shutdown()}
      */
+    @Override
     public WebSocket newWebSocket(Request request, WebSocketListener listener) {
-        if (request == null) {
-            throw new NullPointerException("request == null");
+        if (request == null || listener == null) {
+            throw new NullPointerException("request and listener must not be null");
+        }
+        if (settings.dispatcher.executorService().isShutdown()) {
+            return refused(request, listener);
         }
         OmnisockClient c = client;
         if (settings.proxy == null) {
@@ -60,7 +70,22 @@ public class OkHttpClient {
                 c = settings.toOmnisock(selected).build();
             }
         }
-        return c.newWebSocket(request, listener);
+        try {
+            return c.newWebSocket(request, listener);
+        } catch (IllegalStateException shutDownMeanwhile) {
+            if (!settings.dispatcher.executorService().isShutdown()) {
+                throw shutDownMeanwhile;
+            }
+            return refused(request, listener);
+        }
+    }
+
+    private static WebSocket refused(Request request, WebSocketListener listener) {
+        WebSocket ws = new RefusedWebSocket(request);
+        InterruptedIOException e = new InterruptedIOException("executor rejected");
+        e.initCause(new RejectedExecutionException("the dispatcher's executor service is shut down"));
+        listener.onFailure(ws, e, null);
+        return ws;
     }
 
     /** A builder holding this client's options. */

@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
  * A client is immutable and cheap; one per app is typical. {@link #close()} closes the
  * sockets it made that are still open (1001) and refuses new ones.
  */
-public final class OmnisockClient implements AutoCloseable {
+public final class OmnisockClient implements AutoCloseable, WebSocket.Factory {
     /** Options set on the builder: core option name -> JSON value (unset ones keep the core's default). */
     final Map<String, String> options;
     final List<String[]> headers;
@@ -76,6 +76,7 @@ public final class OmnisockClient implements AutoCloseable {
      * @throws IllegalArgumentException for a bad URL, header, subprotocol or CA certificate
      * @throws IllegalStateException after {@link #close()}
      */
+    @Override
     public WebSocket newWebSocket(Request request, WebSocketListener listener) {
         if (listener == null) {
             throw new NullPointerException("listener == null");

@@ -194,8 +194,15 @@ class OkHttpClientTest {
         r.await("text:still open");
         assertFalse(client.dispatcher().executorService().isTerminated(), "a socket is still open");
         assertFalse(client.dispatcher().executorService().awaitTermination(1, TimeUnit.MILLISECONDS));
-        assertThrows(IllegalStateException.class,
-                () -> client.newWebSocket(new Request.Builder().url(TestHubs.url(hub, "/echo")).build(), new Recorder()));
+        // As OkHttp: the refused socket's listener gets onFailure on this thread, and nothing connects.
+        Recorder refused = new Recorder();
+        WebSocket.Factory factory = client;
+        WebSocket late = factory.newWebSocket(new Request.Builder().url(TestHubs.url(hub, "/echo")).build(), refused);
+        assertEquals(1, refused.events.size(), "onFailure came before newWebSocket returned");
+        assertTrue(refused.failure instanceof java.io.InterruptedIOException, "got " + refused.snapshot());
+        assertEquals(Thread.currentThread().getName(), refused.threads.get(0));
+        assertFalse(late.send("nothing"));
+        assertEquals(1, client.dispatcher().runningCallsCount());
         assertThrows(RejectedExecutionException.class, () -> client.dispatcher().executorService().execute(() -> { }));
         ws.close(1000, null);
         assertTrue(client.dispatcher().executorService().awaitTermination(Recorder.WAIT_S, TimeUnit.SECONDS));
