@@ -94,6 +94,13 @@ class ByteStringTest {
     }
 
     @Test
+    void basicCredentialsAsRfc7617() {
+        assertEquals("Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==", Credentials.basic("Aladdin", "open sesame"));
+        assertEquals("Basic dGVzdDoxMjPCow==", Credentials.basic("test", "123\u00a3", StandardCharsets.UTF_8));
+        assertEquals("Basic dGVzdDoxMjOj", Credentials.basic("test", "123\u00a3"));
+    }
+
+    @Test
     void requestTagsAndSchemes() {
         Request r = new Request.Builder().url("https://h.test/x").tag("plain").tag(Integer.class, 7).build();
         assertEquals("plain", r.tag());
