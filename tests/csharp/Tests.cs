@@ -62,7 +62,7 @@ namespace OmnisockTests
             using (var ws = new WebSocket(hub.Url("/echo")))
             {
                 var r = new Recorder(ws);
-                Assert.Equal(WebSocketState.Connecting, ws.ReadyState, "state before Connect (websocket-sharp's)");
+                Assert.Equal(WebSocketState.New, ws.ReadyState, "state before Connect (websocket-sharp's)");
                 ws.Connect();
                 Assert.Equal(WebSocketState.Open, ws.ReadyState, "state after Connect");
                 Assert.Equal(0, r.Opens, "OnOpen is raised by dispatching, not inside Connect");
