@@ -14,7 +14,7 @@ using ErrorEventArgs = Omnisock.ErrorEventArgs; // System.IO has one too (as wit
 
 namespace OmnisockTests
 {
-    public static class Tests
+    public static partial class Tests
     {
         // Everything a client saw, in order, with the thread each event was raised on.
         private sealed class Recorder

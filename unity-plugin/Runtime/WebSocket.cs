@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Collections.Specialized;
 using System.Diagnostics;
+using System.IO;
 using System.Text;
 using System.Threading;
 using Omnisock.Net;
@@ -607,6 +608,87 @@ namespace Omnisock
             int rc = SendBinary(data, 0, data.Length);
             if (rc != 0) QueueSendFailure(rc);
             if (completed != null) QueueCompletion(completed, rc == 0);
+        }
+
+        /// <summary>Queues the contents of a file as one binary message. Throws ArgumentException when it cannot be read; failures to send raise OnError.</summary>
+        public void Send(FileInfo fileInfo)
+        {
+            var data = ReadFile(fileInfo);
+            if (data != null) Send(data);
+        }
+
+        /// <summary>Queues up to <paramref name="length"/> bytes read from <paramref name="stream"/> as one binary message (fewer when the stream ends first).</summary>
+        public void Send(Stream stream, int length)
+        {
+            var data = ReadStream(stream, length);
+            if (data != null) Send(data);
+        }
+
+        /// <summary>Queues the contents of a file; see <see cref="SendAsync(string, Action{bool})"/>.</summary>
+        public void SendAsync(FileInfo fileInfo, Action<bool> completed)
+        {
+            var data = ReadFile(fileInfo);
+            if (data != null) SendAsync(data, completed);
+            else if (completed != null) QueueCompletion(completed, false);
+        }
+
+        /// <summary>Queues up to <paramref name="length"/> bytes of a stream; see <see cref="SendAsync(string, Action{bool})"/>.</summary>
+        public void SendAsync(Stream stream, int length, Action<bool> completed)
+        {
+            var data = ReadStream(stream, length);
+            if (data != null) SendAsync(data, completed);
+            else if (completed != null) QueueCompletion(completed, false);
+        }
+
+        /// <summary>The file's bytes, or null (OnError raised) when it is bigger than the send queue.</summary>
+        private byte[] ReadFile(FileInfo fileInfo)
+        {
+            if (fileInfo == null) throw new ArgumentNullException("fileInfo");
+            ThrowIfDisposed();
+            FileStream f;
+            try
+            {
+                f = fileInfo.OpenRead();
+            }
+            catch (Exception e)
+            {
+                throw new ArgumentException("cannot open " + fileInfo.FullName + ": " + e.Message, "fileInfo", e);
+            }
+            using (f)
+            {
+                if (f.Length > SendQueueLimit || f.Length > int.MaxValue)
+                {
+                    QueueError(new OmnisockException(OmnisockResult.QueueFull, "cannot send " + fileInfo.FullName + ": " + f.Length + " bytes exceed the send queue limit of " + SendQueueLimit));
+                    return null;
+                }
+                return ReadStream(f, (int)f.Length);
+            }
+        }
+
+        /// <summary>Up to <paramref name="length"/> bytes of the stream, or null (OnError raised) when that is more than the send queue takes.</summary>
+        private byte[] ReadStream(Stream stream, int length)
+        {
+            if (stream == null) throw new ArgumentNullException("stream");
+            if (!stream.CanRead) throw new ArgumentException("the stream cannot be read", "stream");
+            if (length < 1) throw new ArgumentException("length must be at least 1", "length");
+            ThrowIfDisposed();
+            if (length > SendQueueLimit)
+            {
+                QueueError(new OmnisockException(OmnisockResult.QueueFull, "cannot send " + length + " bytes: more than the send queue limit of " + SendQueueLimit));
+                return null;
+            }
+            // Read in chunks: a length is a promise of the caller, not of the stream.
+            var buf = new MemoryStream(Math.Min(length, 1 << 16));
+            var chunk = new byte[Math.Min(length, 1 << 16)];
+            while (buf.Length < length)
+            {
+                int n = stream.Read(chunk, 0, (int)Math.Min(chunk.Length, length - buf.Length));
+                if (n <= 0) break;
+                buf.Write(chunk, 0, n);
+            }
+            if (buf.Length == 0) throw new ArgumentException("no data could be read from the stream", "stream");
+            if (buf.Length < length) log.Warn("only " + buf.Length + " of " + length + " bytes could be read from the stream");
+            return buf.ToArray();
         }
 
         private const int NotConnected = -1;
