@@ -169,6 +169,11 @@ namespace OmnisockTests
                     guest.Type("exit");
                     Assert.Equal(0, guest.Exit(), "guest exit code");
                     Assert.True(guest.Has("done"), "guest left its using block");
+                    lock (guest.Lines)
+                    {
+                        int closeAt = guest.Lines.FindIndex(l => l.StartsWith("close: 1001"));
+                        Assert.True(closeAt >= 0 && closeAt < guest.Lines.IndexOf("done"), "Dispose raised OnClose 1001 before returning: " + guest.Seen);
+                    }
                     ann.WaitFor("message: Guest#1 left (1001)", "Dispose closes with 1001 (going away) and the behaviour's OnClose broadcasts");
                     echo.WaitFor("message: hi", "the echo service answers");
                     echo.Type("ping?");
@@ -244,6 +249,12 @@ namespace OmnisockTests
             Assert.Throws<ArgumentException>(() => server.AddWebSocketService<EchoBehavior>("/echo"), "a path is added once");
             Assert.True(server.WebSocketServices.Paths.SequenceEqual(new[] { "/echo", "/probe" }), "paths (trailing / trimmed)");
             server.Start();
+            lock (ProbeBehavior.Made)
+            {
+                Assert.Equal(1, ProbeBehavior.Made.Count, "Start makes one behaviour per service to learn whether it validates handshakes");
+                Assert.True(ProbeBehavior.Made[0].ID == null, "that one never opens");
+                ProbeBehavior.Made.Clear();
+            }
             var clients = new List<WebSocket>();
             try
             {
@@ -323,6 +334,63 @@ namespace OmnisockTests
             }
             Assert.True(!server.IsListening, "stopped");
             Assert.Throws<InvalidOperationException>(() => server.WebSocketServices["/probe"].Sessions.Broadcast("x"), "broadcast after Stop");
+        }
+
+        [Test]
+        public static void BehaviourValidatorsAndSubprotocolDecideTheHandshake()
+        {
+            var server = new WebSocketServer(IPAddress.Loopback, 0);
+            int made = 0;
+            server.AddWebSocketService<EchoBehavior>("/guarded", b =>
+            {
+                Interlocked.Increment(ref made);
+                b.OriginValidator = origin => origin == "http://good.test";
+                b.HostValidator = host => host != null && host.StartsWith("127.0.0.1:");
+                b.Protocol = "chat";
+            });
+            Assert.Throws<ArgumentException>(() => new EchoBehavior().Protocol = "two words", "a subprotocol is a token");
+            server.Start();
+            var url = "ws://127.0.0.1:" + server.Port + "/guarded";
+            try
+            {
+                using (var bad = new WebSocket(url))
+                {
+                    bad.Origin = "http://evil.test";
+                    var r = new Recorder(bad);
+                    bad.ConnectAsync(); // the handshake waits for the validators, run by this thread's dispatching
+                    H.Until(() => r.Closes.Count == 1, "refused", PumpAll);
+                    Assert.Equal("error,close", r.Summary, "OnError then OnClose");
+                    Assert.Equal(OmnisockResult.HandshakeRejected, ((OmnisockException)r.Errors[0].Exception).Result, "refused handshake: " + r.Errors[0].Message);
+                    Assert.True(r.Errors[0].Message.Contains("400"), "HTTP 400 as websocket-sharp answers: " + r.Errors[0].Message);
+                }
+                using (var none = new WebSocket(url))
+                {
+                    var r = new Recorder(none);
+                    none.ConnectAsync();
+                    H.Until(() => r.Closes.Count == 1, "no Origin is refused too", PumpAll);
+                }
+                using (var good = new WebSocket(url, "other", "chat"))
+                using (var plain = new WebSocket(url))
+                {
+                    good.Origin = "http://good.test";
+                    plain.Origin = "http://good.test";
+                    var rg = new Recorder(good);
+                    var rp = new Recorder(plain);
+                    good.ConnectAsync();
+                    plain.ConnectAsync();
+                    H.Until(() => rg.Opens == 1 && rp.Opens == 1, "both accepted", PumpAll);
+                    Assert.Equal("chat", good.Protocol, "the service's subprotocol, offered second, is chosen");
+                    Assert.Equal("", plain.Protocol, "no subprotocol when the client offers none");
+                    good.Send("guarded echo");
+                    H.Until(() => rg.Messages.Count == 1, "echo", PumpAll);
+                    Assert.Equal(2, server.WebSocketServices["/guarded"].Sessions.Count, "two sessions");
+                }
+                Assert.Equal(5, Volatile.Read(ref made), "one behaviour (and initializer run) per handshake, and one at Start to learn that it validates");
+            }
+            finally
+            {
+                server.Stop();
+            }
         }
 
         // ------------------------------------------------------------------ handshake details (hand-written server)

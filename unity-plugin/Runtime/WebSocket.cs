@@ -1131,7 +1131,8 @@ namespace Omnisock
 
         /// <summary>
         /// Closes (1001, waiting for the handshake like Close) and releases the native connection.
-        /// No event is raised afterwards. Calling it again does nothing.
+        /// With the background dispatcher (outside Unity) OnClose is raised before it returns (it
+        /// waits at most 1 s for that). No event is raised afterwards. Calling it again does nothing.
         /// </summary>
         public void Dispose()
         {
@@ -1145,6 +1146,7 @@ namespace Omnisock
             {
                 var s = ReadyState;
                 if (s == WebSocketState.Open || s == WebSocketState.Connecting) CloseCore((ushort)CloseStatusCode.Away, null, true);
+                AwaitCloseOnDispatcherThread();
             }
             lock (stateLock)
             {
@@ -1159,6 +1161,18 @@ namespace Omnisock
             }
             Dispatcher.Unregister(this);
             GC.SuppressFinalize(this);
+        }
+
+        /// <summary>
+        /// With the background dispatcher (outside Unity), gives it a moment (at most 1 s) to raise
+        /// OnClose before Dispose drops what is left: websocket-sharp raises OnClose on Dispose.
+        /// </summary>
+        private void AwaitCloseOnDispatcherThread()
+        {
+            if (!Dispatcher.BackgroundThreadRunning || Thread.CurrentThread.ManagedThreadId == Dispatcher.BackgroundThreadId) return;
+            Dispatcher.Wake();
+            var sw = Stopwatch.StartNew();
+            for (int i = 0; i < 1000 && Handle != 0 && sw.ElapsedMilliseconds < 1000; i++) Thread.Sleep(1);
         }
 
         private void ThrowIfDisposed()

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Collections.Specialized;
 using System.Globalization;
+using System.Linq;
 using IPEndPoint = System.Net.IPEndPoint;
 using Omnisock.Net;
 using Omnisock.Net.WebSockets;
@@ -43,8 +44,34 @@ namespace Omnisock.Server
         public string ID { get; private set; }
         /// <summary>When the connection opened (DateTime.MaxValue before).</summary>
         public DateTime StartTime { get; private set; }
-        /// <summary>The subprotocol in use ("" when none).</summary>
-        public string Protocol { get { return protocol; } }
+        /// <summary>
+        /// The subprotocol: set it (in the service's initializer) to the one this service speaks, and
+        /// it is chosen when the client offers it; once open, the one in use ("" when none).
+        /// </summary>
+        public string Protocol
+        {
+            get { return protocol; }
+            set
+            {
+                if (state != (int)WebSocketState.New) throw new InvalidOperationException("the subprotocol is chosen before the connection opens");
+                if (string.IsNullOrEmpty(value))
+                {
+                    protocol = string.Empty;
+                    return;
+                }
+                foreach (char c in value)
+                {
+                    if (c <= ' ' || c >= 127 || "()<>@,;:\\\"/[]?={}".IndexOf(c) >= 0)
+                        throw new ArgumentException("not a subprotocol token: " + value, "value");
+                }
+                protocol = value;
+            }
+        }
+
+        /// <summary>Checks the Host header of each handshake (false refuses it with HTTP 400); null = any.</summary>
+        public Func<string, bool> HostValidator { get; set; }
+        /// <summary>Checks the Origin header (null when absent) of each handshake (false refuses it with HTTP 400); null = any.</summary>
+        public Func<string, bool> OriginValidator { get; set; }
         /// <summary>The handshake request (null before the connection opens).</summary>
         public WebSocketContext Context { get { return context; } }
 
@@ -188,6 +215,23 @@ namespace Omnisock.Server
 
         internal ulong Conn { get { return conn; } }
 
+        /// <summary>The handshake's verdict: null to accept, else why it is refused (websocket-sharp's messages).</summary>
+        internal string Check(WebSocketContext ctx)
+        {
+            context = ctx;
+            var host = HostValidator;
+            if (host != null && !host(ctx.Host)) return "The Host header is invalid.";
+            var origin = OriginValidator;
+            if (origin != null && !origin(ctx.Origin)) return "The Origin header is non-existent or invalid.";
+            return null;
+        }
+
+        /// <summary>The subprotocol to accept: <see cref="Protocol"/> when the client offered it, else none.</summary>
+        internal string Choose(WebSocketContext ctx)
+        {
+            return protocol.Length > 0 && ctx.SecWebSocketProtocols.Contains(protocol) ? protocol : null;
+        }
+
         internal void Start(Hub hub, WebSocketSessionManager sessions, HubOpenEventArgs e)
         {
             this.hub = hub;
@@ -195,7 +239,7 @@ namespace Omnisock.Server
             conn = e.ConnectionId;
             ID = WebSocketSessionManager.IdOf(e.ConnectionId);
             protocol = e.Protocol ?? string.Empty;
-            context = new WebSocketContext(e.Path, e.Query, e.Headers, e.RemoteAddress, false);
+            if (context == null) context = new WebSocketContext(e.Path, e.Query, e.Headers, e.RemoteAddress, false);
             StartTime = DateTime.Now;
             state = (int)WebSocketState.Open;
             Raise(OnOpen);
@@ -238,6 +282,8 @@ namespace Omnisock.Server
         private readonly WebSocketServer server;
         private readonly WebSocketServiceHost host;
         private readonly Dictionary<ulong, WebSocketBehavior> open = new Dictionary<ulong, WebSocketBehavior>();
+        // Accepted handshakes whose OPEN has not come yet (an upgrade can still fail: swept after a while).
+        private readonly Dictionary<ulong, KeyValuePair<WebSocketBehavior, DateTime>> accepted = new Dictionary<ulong, KeyValuePair<WebSocketBehavior, DateTime>>();
 
         internal WebSocketSessionManager(WebSocketServer server, WebSocketServiceHost host)
         {
@@ -403,20 +449,88 @@ namespace Omnisock.Server
 
         // ---- hub events (dispatcher thread)
 
+        /// <summary>A handshake: make the behaviour (running the initializer), let its validators decide, choose the subprotocol.</summary>
+        internal void Handshake(HubHandshakeEventArgs e)
+        {
+            var hub = server.Hub;
+            if (hub == null) return;
+            try
+            {
+                WebSocketBehavior b;
+                try
+                {
+                    b = host.NewBehavior();
+                }
+                catch (Exception ex)
+                {
+                    server.Log.Error("cannot make the behaviour of " + host.Path + ": " + ex.Message);
+                    hub.Reject(e.ConnectionId, 500, "the service could not be set up");
+                    return;
+                }
+                var ctx = new WebSocketContext(e.Path, e.Query, e.Headers, e.RemoteAddress, false);
+                string refusal;
+                try
+                {
+                    refusal = b.Check(ctx);
+                }
+                catch (Exception ex)
+                {
+                    refusal = "a handshake validator failed: " + ex.Message;
+                }
+                if (refusal != null)
+                {
+                    server.Log.Debug("refused a handshake on " + host.Path + ": " + refusal);
+                    hub.Reject(e.ConnectionId, 400, refusal);
+                    return;
+                }
+                var now = DateTime.UtcNow;
+                lock (open)
+                {
+                    var stale = accepted.Where(kv => now - kv.Value.Value > TimeSpan.FromMinutes(1)).Select(kv => kv.Key).ToList();
+                    foreach (var k in stale) accepted.Remove(k);
+                    accepted[e.ConnectionId] = new KeyValuePair<WebSocketBehavior, DateTime>(b, now);
+                }
+                hub.Accept(e.ConnectionId, b.Choose(ctx));
+            }
+            catch (OmnisockException ex)
+            {
+                // The client gave up, or the decision came after the hub's limit (it answered 503).
+                lock (open) accepted.Remove(e.ConnectionId);
+                server.Log.Debug("handshake " + e.ConnectionId + " on " + host.Path + " ended: " + ex.Message);
+            }
+            catch (ObjectDisposedException)
+            {
+                // stopped meanwhile
+            }
+        }
+
         internal void Opened(HubOpenEventArgs e)
         {
             var hub = server.Hub;
             if (hub == null) return;
-            WebSocketBehavior b;
-            try
+            KeyValuePair<WebSocketBehavior, DateTime> entry;
+            WebSocketBehavior b = null;
+            lock (open)
             {
-                b = host.NewBehavior();
+                if (accepted.TryGetValue(e.ConnectionId, out entry))
+                {
+                    accepted.Remove(e.ConnectionId);
+                    b = entry.Key;
+                }
             }
-            catch (Exception ex)
+            if (b == null)
             {
-                server.Log.Error("cannot make the behaviour of " + host.Path + ": " + ex.Message);
-                try { hub.CloseConnection(e.ConnectionId, 1011, "server error"); } catch (OmnisockException) { }
-                return;
+                if (host.DecidesHandshakes) return; // not accepted by this server's handshake step
+                try
+                {
+                    b = host.NewBehavior();
+                }
+                catch (Exception ex)
+                {
+                    server.Log.Error("cannot make the behaviour of " + host.Path + ": " + ex.Message);
+                    try { hub.CloseConnection(e.ConnectionId, 1011, "server error"); } catch (OmnisockException) { }
+                    return;
+                }
             }
             lock (open) open[e.ConnectionId] = b;
             b.Start(hub, this, e);
@@ -452,7 +566,11 @@ namespace Omnisock.Server
 
         internal void Clear()
         {
-            lock (open) open.Clear();
+            lock (open)
+            {
+                open.Clear();
+                accepted.Clear();
+            }
         }
 
         private WebSocketBehavior Find(ulong conn)

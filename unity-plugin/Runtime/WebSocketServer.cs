@@ -120,8 +120,13 @@ namespace Omnisock.Server
                 var listen = (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "[" + address + "]" : address.ToString())
                     + ":" + requestedPort.ToString(CultureInfo.InvariantCulture);
                 var options = new HubOptions(listen);
-                foreach (var h in hosts) options.AddRoute(h.Path, RouteKind.Host);
+                foreach (var h in hosts)
+                {
+                    options.AddRoute(h.Path, RouteKind.Host);
+                    if (h.LearnWhetherItDecidesHandshakes()) options.SetHostAccepts(h.Path);
+                }
                 var started = new Hub(options);
+                started.OnHandshake += (s, e) => services.Handshake(e);
                 started.OnOpen += (s, e) => services.Opened(e);
                 started.OnMessage += (s, e) => services.Message(e);
                 started.OnClose += (s, e) => services.Closed(e);
@@ -230,6 +235,12 @@ namespace Omnisock.Server
             lock (hosts) return hosts.RemoveAll(h => h.Path == p) > 0;
         }
 
+        internal void Handshake(HubHandshakeEventArgs e)
+        {
+            WebSocketServiceHost h;
+            if (TryGetServiceHost(e.Path, out h)) h.Sessions.Handshake(e);
+        }
+
         internal void Opened(HubOpenEventArgs e)
         {
             WebSocketServiceHost h;
@@ -287,6 +298,21 @@ namespace Omnisock.Server
         public Type BehaviorType { get; private set; }
         /// <summary>The open sessions.</summary>
         public WebSocketSessionManager Sessions { get; private set; }
+
+        /// <summary>Whether handshakes wait for the behaviour's validators and subprotocol (learned at Start).</summary>
+        internal bool DecidesHandshakes { get; private set; }
+
+        /// <summary>
+        /// Makes one behaviour (constructor and initializer, never opened) to see whether it sets
+        /// HostValidator, OriginValidator or Protocol. Only such services make each handshake wait
+        /// for the dispatching thread; the others open without it.
+        /// </summary>
+        internal bool LearnWhetherItDecidesHandshakes()
+        {
+            var probe = factory();
+            DecidesHandshakes = probe.HostValidator != null || probe.OriginValidator != null || probe.Protocol.Length > 0;
+            return DecidesHandshakes;
+        }
 
         internal WebSocketBehavior NewBehavior()
         {
