@@ -249,7 +249,7 @@ namespace Omnisock.Net
     /// </summary>
     public sealed class ClientSslConfiguration
     {
-        private readonly List<string> pins = new List<string>();
+        private readonly List<KeyValuePair<string, string>> pins = new List<KeyValuePair<string, string>>();
 
         internal ClientSslConfiguration(string targetHost)
         {
@@ -260,19 +260,31 @@ namespace Omnisock.Net
         public string TargetHost { get; private set; }
 
         /// <summary>
-        /// Adds an SPKI pin, "sha256/BASE64" (OkHttp's form): once any pin is set, the server's
-        /// chain must contain a certificate whose public key hashes to one of them.
+        /// Pins <see cref="TargetHost"/> to a public key, "sha256/BASE64" (the SHA-256 of its
+        /// SubjectPublicKeyInfo, OkHttp's form): once a host has pins, its verified chain must
+        /// contain a certificate with one of those keys.
         /// </summary>
         public void AddCertificatePin(string pin)
         {
-            if (pin == null) throw new ArgumentNullException("pin");
-            if (!pin.StartsWith("sha256/", StringComparison.Ordinal) || pin.Length <= 7)
-                throw new ArgumentException("a certificate pin has the form sha256/BASE64: " + pin, "pin");
-            lock (pins) pins.Add(pin);
+            AddCertificatePin(TargetHost, pin);
         }
 
-        /// <summary>The pins added so far.</summary>
-        public string[] CertificatePins
+        /// <summary>
+        /// Pins the hosts matching <paramref name="pattern"/> ("host", "*.host" for one label,
+        /// "**.host" for any depth; OkHttp's CertificatePinner patterns) to a public key.
+        /// </summary>
+        public void AddCertificatePin(string pattern, string pin)
+        {
+            if (pattern == null) throw new ArgumentNullException("pattern");
+            if (pin == null) throw new ArgumentNullException("pin");
+            if (pattern.Length == 0) throw new ArgumentException("an empty host pattern", "pattern");
+            if (!pin.StartsWith("sha256/", StringComparison.Ordinal) || pin.Length <= 7)
+                throw new ArgumentException("a certificate pin has the form sha256/BASE64: " + pin, "pin");
+            lock (pins) pins.Add(new KeyValuePair<string, string>(pattern, pin));
+        }
+
+        /// <summary>The pins added so far: host pattern and "sha256/..." pin.</summary>
+        public KeyValuePair<string, string>[] CertificatePins
         {
             get { lock (pins) return pins.ToArray(); }
         }

@@ -511,11 +511,11 @@ namespace Omnisock
                 foreach (var c in cookieList) j.Pair(c.Name, c.Value);
                 j.EndArray();
             }
-            var pins = sslConfiguration == null ? new string[0] : sslConfiguration.CertificatePins;
+            var pins = sslConfiguration == null ? new KeyValuePair<string, string>[0] : sslConfiguration.CertificatePins;
             if (pins.Length > 0)
             {
                 j.BeginArray("certificate_pins");
-                foreach (var pin in pins) j.String(null, pin);
+                foreach (var pin in pins) j.Pair(pin.Key, pin.Value);
                 j.EndArray();
             }
             return j.EndObject().ToString();
