@@ -156,38 +156,40 @@ namespace OmnisockTests
                 Assert.True(server.Has("- /Echo"), "Echo listed");
                 var chat = "ws://127.0.0.1:" + port + "/Chat";
                 using (var ann = new Program("ChatClient.exe", chat + "?name=ann"))
-                using (var guest = new Program("ChatClient.exe", chat))
                 using (var echo = new Program("ChatClient.exe", "ws://127.0.0.1:" + port + "/Echo"))
                 {
                     ann.WaitFor("open Open secure=False headers=3", "ann's OnOpen, with the handshake response headers");
                     ann.WaitFor("message: ann joined", "ann sees her own arrival");
                     ann.WaitFor("message: ann: hi", "ann's OnOpen sent hi, broadcast to the room");
-                    guest.WaitFor("message: Guest#1 joined", "the initializer's prefix names the guest");
-                    ann.WaitFor("message: Guest#1 joined", "ann sees the guest arrive");
-                    guest.Type("hello room");
-                    ann.WaitFor("message: Guest#1: hello room", "a typed line is broadcast");
-                    guest.Type("exit");
-                    Assert.Equal(0, guest.Exit(), "guest exit code");
-                    Assert.True(guest.Has("done"), "guest left its using block");
-                    lock (guest.Lines)
+                    using (var guest = new Program("ChatClient.exe", chat)) // after ann is in the room
                     {
-                        int closeAt = guest.Lines.FindIndex(l => l.StartsWith("close: 1001"));
-                        Assert.True(closeAt >= 0 && closeAt < guest.Lines.IndexOf("done"), "Dispose raised OnClose 1001 before returning: " + guest.Seen);
+                        guest.WaitFor("message: Guest#1 joined", "the initializer's prefix names the guest");
+                        ann.WaitFor("message: Guest#1 joined", "ann sees the guest arrive");
+                        guest.Type("hello room");
+                        ann.WaitFor("message: Guest#1: hello room", "a typed line is broadcast");
+                        guest.Type("exit");
+                        Assert.Equal(0, guest.Exit(), "guest exit code");
+                        Assert.True(guest.Has("done"), "guest left its using block");
+                        lock (guest.Lines)
+                        {
+                            int closeAt = guest.Lines.FindIndex(l => l.StartsWith("close: 1001"));
+                            Assert.True(closeAt >= 0 && closeAt < guest.Lines.IndexOf("done"), "Dispose raised OnClose 1001 before returning: " + guest.Seen);
+                        }
+                        ann.WaitFor("message: Guest#1 left (1001)", "Dispose closes with 1001 (going away) and the behaviour's OnClose broadcasts");
+                        echo.WaitFor("message: hi", "the echo service answers");
+                        echo.Type("ping?");
+                        echo.WaitFor("message: ping?", "echo of a typed line");
+                        server.Type("stop");
+                        server.WaitFor("stopped", "server stopped");
+                        ann.WaitFor("close: 1001 hub shutting down", "Stop closes clients with 1001");
+                        echo.WaitFor("close: 1001 hub shutting down", "Stop closes every service");
+                        ann.Type("exit");
+                        echo.Type("exit");
+                        Assert.Equal(0, ann.Exit(), "ann exit code");
+                        Assert.Equal(0, echo.Exit(), "echo exit code");
+                        Assert.Equal(0, server.Exit(), "server exit code");
+                        Assert.True(!ann.Seen.Contains("error"), "no error in ann's run: " + ann.Seen);
                     }
-                    ann.WaitFor("message: Guest#1 left (1001)", "Dispose closes with 1001 (going away) and the behaviour's OnClose broadcasts");
-                    echo.WaitFor("message: hi", "the echo service answers");
-                    echo.Type("ping?");
-                    echo.WaitFor("message: ping?", "echo of a typed line");
-                    server.Type("stop");
-                    server.WaitFor("stopped", "server stopped");
-                    ann.WaitFor("close: 1001 hub shutting down", "Stop closes clients with 1001");
-                    echo.WaitFor("close: 1001 hub shutting down", "Stop closes every service");
-                    ann.Type("exit");
-                    echo.Type("exit");
-                    Assert.Equal(0, ann.Exit(), "ann exit code");
-                    Assert.Equal(0, echo.Exit(), "echo exit code");
-                    Assert.Equal(0, server.Exit(), "server exit code");
-                    Assert.True(!ann.Seen.Contains("error"), "no error in ann's run: " + ann.Seen);
                 }
             }
         }
