@@ -58,7 +58,8 @@ namespace Omnisock
 
     /// <summary>
     /// A logger with websocket-sharp's members: records at or above <see cref="Level"/> go to
-    /// <see cref="Output"/> (by default one line on standard error; in Unity, Debug.Log).
+    /// <see cref="Output"/> (by default one line on standard error; in Unity, Debug.Log, and
+    /// Debug.LogWarning from Warn up).
     /// Thread-safe.
     /// </summary>
     public class Logger
@@ -135,8 +136,9 @@ namespace Omnisock
         private static void DefaultOutput(LogData data, string file)
         {
 #if UNITY_5_3_OR_NEWER
-            if (data.Level >= LogLevel.Error) UnityEngine.Debug.LogError(data.ToString());
-            else if (data.Level == LogLevel.Warn) UnityEngine.Debug.LogWarning(data.ToString());
+            // Warnings, not errors: OnError already reports failures, and an unexpected
+            // Debug.LogError fails a Unity Test Framework test.
+            if (data.Level >= LogLevel.Warn) UnityEngine.Debug.LogWarning(data.ToString());
             else UnityEngine.Debug.Log(data.ToString());
 #else
             Console.Error.WriteLine(data.ToString());
