@@ -14,7 +14,7 @@ pub enum CodecError {
         /// The limit in bytes.
         limit: usize,
     },
-    /// The compressed data is not valid DEFLATE (close 1007), or zlib failed.
+    /// The compressed data is not valid DEFLATE, or zlib failed (close 1002, as `websockets`).
     Corrupt(String),
 }
 
@@ -23,7 +23,7 @@ impl CodecError {
     pub fn close_code(&self) -> u16 {
         match self {
             CodecError::TooBig { .. } => crate::ws::CLOSE_TOO_BIG,
-            CodecError::Corrupt(_) => crate::ws::CLOSE_INVALID_DATA,
+            CodecError::Corrupt(_) => crate::ws::CLOSE_PROTOCOL,
         }
     }
 }
@@ -306,7 +306,7 @@ mod tests {
         let mut i = Inflater::new(15, false);
         let e = i.decompress(&[0xff, 0xff, 0xff, 0x00, 0x12], 1 << 20).unwrap_err();
         assert!(matches!(e, CodecError::Corrupt(_)), "{e:?}");
-        assert_eq!(e.close_code(), 1007);
+        assert_eq!(e.close_code(), 1002);
         let c = Deflater::new(15, 6, 8, false).compress(b"hello").unwrap();
         assert_eq!(i.decompress(&c, 100).unwrap(), b"hello");
     }
