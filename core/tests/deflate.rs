@@ -144,8 +144,24 @@ async fn relay_compresses_once_for_every_subscriber() {
     for _ in 0..2 {
         assert_eq!(plain.recv().await, (0, OP_TEXT, text.as_bytes().to_vec()));
     }
+    // Incompressible data is sent as it is (no context depends on it without takeover).
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let noise: Vec<u8> = (0..4000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 56) as u8
+        })
+        .collect();
+    sender.send(0, OP_BINARY, &noise).await;
+    for c in subs.iter_mut() {
+        let (rsv, op, p) = c.recv().await;
+        assert_eq!((rsv, op), (0, OP_BINARY), "random bytes go out uncompressed");
+        assert!(p == noise);
+    }
     let counters = hub.counters();
-    assert_eq!(counters.deflate_compressions.get(), 2, "two messages, each compressed once for three subscribers");
+    assert_eq!(counters.deflate_compressions.get(), 3, "three messages, each compressed once for three subscribers");
     assert_eq!(counters.deflate_messages_out.get(), 6);
     assert!(counters.deflate_bytes_out.get() * 4 < counters.deflate_original_bytes_out.get());
     hub.shutdown_async().await;

@@ -81,7 +81,7 @@ impl ConnDeflate {
                 compress_shared(key, window, level, mem, data)
             })
         });
-        let payload = match shared {
+        let payload = match shared.clone() {
             Some(p) => p,
             None => match self.own.compress(data) {
                 Ok(p) => {
@@ -92,6 +92,10 @@ impl ConnDeflate {
                 Err(_) => return Wire::Plain(&m.msg),
             },
         };
+        // Incompressible data goes out as it is, when no context depends on what was sent.
+        if payload.len() >= data.len() && (shared.is_some() || self.own.no_context_takeover()) {
+            return Wire::Plain(&m.msg);
+        }
         c.deflate_messages_out.inc();
         c.deflate_bytes_out.add(payload.len() as u64);
         c.deflate_original_bytes_out.add(data.len() as u64);
