@@ -18,7 +18,6 @@ pub mod error;
 pub mod event;
 pub mod frame;
 pub mod frame_io;
-pub mod frame_check;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzz_io;

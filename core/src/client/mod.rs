@@ -8,6 +8,7 @@
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzz;
+mod conn;
 mod handshake;
 mod lines;
 mod session;
