@@ -22,8 +22,12 @@ use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tungstenite::Message;
 
+use crate::deflate::{CodecError, Inflater};
 use crate::event::Utf8Bytes;
 use crate::frame::{self, CloseError, Header, Utf8Check};
+
+/// The RSV1 bit in a header's `rsv` field: a compressed message (permessage-deflate).
+pub const RSV1: u8 = 0b100;
 
 /// Read size while a connection is quiet (one small message fits).
 const QUIET_READ: usize = 2 << 10;
@@ -95,6 +99,8 @@ struct Current {
 /// A data message being assembled from one or more frames.
 struct Partial {
     text: bool,
+    /// RSV1 was set on the first frame: `data` is compressed (permessage-deflate).
+    compressed: bool,
     data: Vec<u8>,
     /// Bytes of `data` filled (the rest of the current frame is zeros until read).
     filled: usize,
@@ -118,6 +124,8 @@ pub struct MessageReader<R> {
     message: Option<Partial>,
     control: [u8; frame::MAX_CONTROL_PAYLOAD],
     done: bool,
+    /// permessage-deflate was negotiated: RSV1 marks compressed messages.
+    inflater: Option<Inflater>,
 }
 
 impl<R: AsyncRead + Unpin> MessageReader<R> {
@@ -137,7 +145,22 @@ impl<R: AsyncRead + Unpin> MessageReader<R> {
             message: None,
             control: [0; frame::MAX_CONTROL_PAYLOAD],
             done: false,
+            inflater: None,
         }
+    }
+
+    /// permessage-deflate was negotiated: a data message whose first frame has RSV1 set is
+    /// inflated with `inflater`, bounded by the max message size (compressed and inflated).
+    /// Without it, RSV1 is a protocol error.
+    pub fn with_inflater(mut self, inflater: Inflater) -> Self {
+        self.inflater = Some(inflater);
+        self
+    }
+
+    /// Whether the reader holds zlib state now (permessage-deflate with context takeover
+    /// keeps it between messages).
+    pub fn inflater_allocated(&self) -> bool {
+        self.inflater.as_ref().is_some_and(Inflater::is_allocated)
     }
 
     /// Bytes of buffers the reader holds now (read buffer plus a message being assembled).
@@ -167,7 +190,8 @@ impl<R: AsyncRead + Unpin> MessageReader<R> {
     fn poll_inner(&mut self, cx: &mut Context<'_>) -> Poll<Result<Incoming, ReadError>> {
         loop {
             if self.current.is_none() {
-                match frame::parse_header(&self.buf[self.start..self.end], self.masked, 0) {
+                let rsv = if self.inflater.is_some() { RSV1 } else { 0 };
+                match frame::parse_header(&self.buf[self.start..self.end], self.masked, rsv) {
                     Err(e) => return Poll::Ready(Err(ReadError::Protocol(e.to_string()))),
                     Ok(Some((header, n))) => {
                         self.start += n;
@@ -251,6 +275,10 @@ impl<R: AsyncRead + Unpin> MessageReader<R> {
 
     /// Checks a new frame against the message in progress and the size limit.
     fn begin_frame(&mut self, header: Header) -> Result<(), ReadError> {
+        let rsv1 = header.rsv & RSV1 != 0;
+        if rsv1 && (header.is_control() || header.opcode == frame::OP_CONTINUATION) {
+            return Err(ReadError::Protocol("RSV1 set on a control or continuation frame".into()));
+        }
         if header.is_control() {
             self.current = Some(Current { header, got: 0 });
             return Ok(());
@@ -268,6 +296,7 @@ impl<R: AsyncRead + Unpin> MessageReader<R> {
         let len = header.len as usize;
         let m = self.message.get_or_insert_with(|| Partial {
             text: header.opcode == frame::OP_TEXT,
+            compressed: rsv1,
             data: Vec::new(),
             filled: 0,
             utf8: Utf8Check::default(),
@@ -304,13 +333,25 @@ impl<R: AsyncRead + Unpin> MessageReader<R> {
             _ => {}
         }
         let m = self.message.as_mut().expect("a data frame has a message");
-        if m.text && !m.utf8.feed(&m.data[..m.filled]) {
+        if m.text && !m.compressed && !m.utf8.feed(&m.data[..m.filled]) {
             return Err(ReadError::Utf8("text message is not valid UTF-8".into()));
         }
         if !header.fin {
             return Ok(None);
         }
-        let m = self.message.take().expect("checked above");
+        let mut m = self.message.take().expect("checked above");
+        if m.compressed {
+            let inflater = self.inflater.as_mut().expect("RSV1 is accepted only with an inflater");
+            m.data = inflater.decompress(&m.data, self.max_message).map_err(|e| match e {
+                CodecError::TooBig { .. } => ReadError::TooBig(e.to_string()),
+                CodecError::Corrupt(_) => ReadError::Protocol(e.to_string()),
+            })?;
+            if m.text {
+                let s = String::from_utf8(m.data).map_err(|_| ReadError::Utf8("text message is not valid UTF-8".into()))?;
+                return Ok(Some(Incoming::Text(Utf8Bytes::from(s))));
+            }
+            return Ok(Some(Incoming::Binary(Bytes::from(m.data))));
+        }
         if m.text {
             if !m.utf8.complete(&m.data) {
                 return Err(ReadError::Utf8("text message ends inside a UTF-8 sequence".into()));
@@ -358,6 +399,11 @@ impl<R: AsyncRead + Unpin> MessageReader<R> {
     /// Nothing to read: free the read buffer unless it holds part of a frame.
     fn release_idle_buffer(&mut self) {
         self.streaming = false;
+        if self.message.is_none() {
+            if let Some(i) = self.inflater.as_mut() {
+                i.idle();
+            }
+        }
         if self.start == self.end {
             self.buf = Vec::new();
             self.start = 0;
@@ -382,15 +428,59 @@ fn payload_slot<'a>(control: &'a mut [u8], message: &'a mut Option<Partial>, opc
     }
 }
 
-/// Opcode and payload of an outgoing message.
-fn parts(m: &Message) -> Option<(u8, &[u8])> {
-    match m {
-        Message::Text(t) => Some((frame::OP_TEXT, t.as_bytes())),
-        Message::Binary(b) => Some((frame::OP_BINARY, b)),
-        Message::Ping(b) => Some((frame::OP_PING, b)),
-        Message::Pong(b) => Some((frame::OP_PONG, b)),
-        Message::Close(_) | Message::Frame(_) => None,
+/// Something the writer sends as one whole frame: its opcode, RSV bits and payload.
+pub trait AsFrame {
+    /// `(opcode, rsv, payload)`, or `None` for nothing to send.
+    fn as_frame(&self) -> Option<(u8, u8, &[u8])>;
+}
+
+impl AsFrame for Message {
+    fn as_frame(&self) -> Option<(u8, u8, &[u8])> {
+        match self {
+            Message::Text(t) => Some((frame::OP_TEXT, 0, t.as_bytes())),
+            Message::Binary(b) => Some((frame::OP_BINARY, 0, b)),
+            Message::Ping(b) => Some((frame::OP_PING, 0, b)),
+            Message::Pong(b) => Some((frame::OP_PONG, 0, b)),
+            Message::Close(_) | Message::Frame(_) => None,
+        }
     }
+}
+
+/// A data message compressed with permessage-deflate: sent in one frame with RSV1 set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deflated {
+    /// [`frame::OP_TEXT`] or [`frame::OP_BINARY`].
+    pub opcode: u8,
+    /// The compressed payload (tail removed), shared by every recipient of a fan-out.
+    pub payload: Bytes,
+}
+
+impl AsFrame for Deflated {
+    fn as_frame(&self) -> Option<(u8, u8, &[u8])> {
+        Some((self.opcode, RSV1, &self.payload))
+    }
+}
+
+/// A message as it goes out: as it is, or compressed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Wire<M> {
+    /// Sent as it is.
+    Plain(M),
+    /// Sent compressed.
+    Deflated(Deflated),
+}
+
+impl<M: Borrow<Message>> AsFrame for Wire<M> {
+    fn as_frame(&self) -> Option<(u8, u8, &[u8])> {
+        match self {
+            Wire::Plain(m) => m.borrow().as_frame(),
+            Wire::Deflated(d) => d.as_frame(),
+        }
+    }
+}
+
+fn parts<M: AsFrame>(m: &M) -> Option<(u8, u8, &[u8])> {
+    m.as_frame()
 }
 
 /// Most slices handed to one vectored write.
@@ -409,14 +499,15 @@ pub enum Written {
     StoppedMidFrame,
 }
 
-/// Writes `msgs` as single unmasked frames (the server side) without copying their payloads.
+/// Writes `msgs` as single unmasked frames (the server side) without copying their payloads
+/// (a [`Deflated`] message goes out with RSV1 set).
 /// When `stop` resolves while the socket is slow, the frame being written is finished (within
 /// `finish_within`) and the rest is left unwritten.
 pub async fn write_messages<W, F, M>(io: &mut W, msgs: &[M], stop: F, finish_within: Duration) -> io::Result<Written>
 where
     W: AsyncWrite + Unpin,
     F: Future<Output = ()>,
-    M: Borrow<Message>,
+    M: AsFrame,
 {
     let mut stop = std::pin::pin!(stop);
     if !io.is_write_vectored() {
@@ -428,12 +519,12 @@ where
         let mut slices: Vec<IoSlice<'_>> = Vec::with_capacity(chunk.len() * 2);
         let mut first: Vec<bool> = Vec::with_capacity(chunk.len() * 2);
         for (i, m) in chunk.iter().enumerate() {
-            if let Some((op, p)) = parts(m.borrow()) {
-                frame::encode_header(&mut headers[i], true, 0, op, p.len(), None);
+            if let Some((op, rsv, p)) = parts(m) {
+                frame::encode_header(&mut headers[i], true, rsv, op, p.len(), None);
             }
         }
         for (i, m) in chunk.iter().enumerate() {
-            if let Some((_, p)) = parts(m.borrow()) {
+            if let Some((_, _, p)) = parts(m) {
                 let n = header_len(p.len());
                 slices.push(IoSlice::new(&headers[i][..n]));
                 first.push(true);
@@ -490,13 +581,13 @@ async fn write_coalesced<W, F, M>(io: &mut W, msgs: &[M], mut stop: Pin<&mut F>)
 where
     W: AsyncWrite + Unpin,
     F: Future<Output = ()>,
-    M: Borrow<Message>,
+    M: AsFrame,
 {
     let mut scratch: Vec<u8> = Vec::new();
     for m in msgs {
-        let Some((op, p)) = parts(m.borrow()) else { continue };
+        let Some((op, rsv, p)) = parts(m) else { continue };
         let mut h = [0u8; frame::MAX_HEADER];
-        let n = frame::encode_header(&mut h, true, 0, op, p.len(), None);
+        let n = frame::encode_header(&mut h, true, rsv, op, p.len(), None);
         scratch.extend_from_slice(&h[..n]);
         if p.len() < COALESCE {
             scratch.extend_from_slice(p);
@@ -666,5 +757,90 @@ mod tests {
         assert_eq!(r.next().await.unwrap(), Incoming::Binary(Bytes::from(vec![7u8; 100_000])));
         assert_eq!(r.next().await.unwrap(), Incoming::Pong(Bytes::new()));
         assert_eq!(r.next().await.unwrap(), Incoming::Close(Some((1000, "bye".into()))));
+    }
+
+    fn client_frame_rsv(fin: bool, rsv: u8, opcode: u8, payload: &[u8]) -> Vec<u8> {
+        let mut v = client_frame(fin, opcode, payload);
+        v[0] |= rsv << 4;
+        v
+    }
+
+    fn deflate_reader(wire: Vec<u8>, max: usize) -> MessageReader<tokio::io::DuplexStream> {
+        let (mut a, b) = tokio::io::duplex(1 << 20);
+        tokio::spawn(async move {
+            a.write_all(&wire).await.unwrap();
+            // Keep the peer open until the reader is done.
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            drop(a);
+        });
+        MessageReader::new(b, Vec::new(), true, max).with_inflater(crate::deflate::Inflater::new(15, false))
+    }
+
+    #[tokio::test]
+    async fn compressed_messages_whole_and_fragmented_with_context_takeover() {
+        let mut d = crate::deflate::Deflater::new(15, 6, 8, false);
+        let text = "κόσμε ".repeat(500);
+        let c1 = d.compress(text.as_bytes()).unwrap();
+        let c2 = d.compress(text.as_bytes()).unwrap();
+        let bin = vec![5u8; 70_000];
+        let c3 = d.compress(&bin).unwrap();
+        let (h1, t1) = c2.split_at(c2.len() / 2);
+        let mut wire = client_frame_rsv(true, 4, frame::OP_TEXT, &c1);
+        // Fragmented: RSV1 on the first frame only, a ping in between.
+        wire.extend(client_frame_rsv(false, 4, frame::OP_TEXT, h1));
+        wire.extend(client_frame(true, frame::OP_PING, b"p"));
+        wire.extend(client_frame(true, frame::OP_CONTINUATION, t1));
+        wire.extend(client_frame_rsv(true, 4, frame::OP_BINARY, &c3));
+        // Uncompressed messages still pass on a compressed connection.
+        wire.extend(client_frame(true, frame::OP_TEXT, b"plain"));
+        let mut r = deflate_reader(wire, 1 << 20);
+        assert_eq!(r.next().await.unwrap(), Incoming::Text(text.as_str().into()));
+        assert_eq!(r.next().await.unwrap(), Incoming::Ping(Bytes::from_static(b"p")));
+        assert_eq!(r.next().await.unwrap(), Incoming::Text(text.as_str().into()));
+        assert_eq!(r.next().await.unwrap(), Incoming::Binary(Bytes::from(bin)));
+        assert_eq!(r.next().await.unwrap(), Incoming::Text("plain".into()));
+        assert!(r.inflater_allocated(), "context takeover keeps the window");
+    }
+
+    #[tokio::test]
+    async fn rsv1_rules_and_bounded_inflation() {
+        let c = crate::deflate::Deflater::new(15, 6, 8, true).compress(&vec![0u8; 4 << 20]).unwrap();
+        let bad_utf8 = crate::deflate::Deflater::new(15, 6, 8, true).compress(&[b'a', 0xff]).unwrap();
+        for (wire, code) in [
+            // A zip bomb: small on the wire, over the limit inflated.
+            (client_frame_rsv(true, 4, frame::OP_BINARY, &c), 1009),
+            (client_frame_rsv(true, 4, frame::OP_PING, b""), 1002),
+            ([client_frame(false, frame::OP_TEXT, b"a"), client_frame_rsv(true, 4, frame::OP_CONTINUATION, b"b")].concat(), 1002),
+            (client_frame_rsv(true, 2, frame::OP_TEXT, b"a"), 1002),
+            (client_frame_rsv(true, 4, frame::OP_TEXT, &bad_utf8), 1007),
+            (client_frame_rsv(true, 4, frame::OP_BINARY, &[0xff, 0xff, 0xff]), 1002),
+        ] {
+            let mut r = deflate_reader(wire, 1 << 20);
+            let e = r.next().await.unwrap_err();
+            assert_eq!(e.close_code(), Some(code), "{e}");
+        }
+        // Without negotiation RSV1 stays a protocol error.
+        let (mut a, b) = tokio::io::duplex(1 << 16);
+        a.write_all(&client_frame_rsv(true, 4, frame::OP_TEXT, b"x")).await.unwrap();
+        let mut r = MessageReader::new(b, Vec::new(), true, 1 << 20);
+        assert_eq!(r.next().await.unwrap_err().close_code(), Some(1002));
+    }
+
+    #[tokio::test]
+    async fn writer_sends_deflated_frames_with_rsv1() {
+        let mut d = crate::deflate::Deflater::new(12, 6, 5, true);
+        let text = "{\"k\":\"v\"}".repeat(200);
+        let payload = Bytes::from(d.compress(text.as_bytes()).unwrap());
+        let msgs: Vec<Wire<Message>> = vec![
+            Wire::Deflated(Deflated { opcode: frame::OP_TEXT, payload: payload.clone() }),
+            Wire::Plain(Message::Binary(Bytes::from_static(b"raw"))),
+            Wire::Deflated(Deflated { opcode: frame::OP_TEXT, payload }),
+        ];
+        let (mut a, b) = tokio::io::duplex(1 << 20);
+        assert_eq!(write_messages(&mut a, &msgs, std::future::pending(), Duration::from_secs(1)).await.unwrap(), Written::All);
+        let mut r = MessageReader::new(b, Vec::new(), false, 1 << 20).with_inflater(crate::deflate::Inflater::new(12, true));
+        assert_eq!(r.next().await.unwrap(), Incoming::Text(text.as_str().into()));
+        assert_eq!(r.next().await.unwrap(), Incoming::Binary(Bytes::from_static(b"raw")));
+        assert_eq!(r.next().await.unwrap(), Incoming::Text(text.as_str().into()));
     }
 }

@@ -14,6 +14,7 @@
 pub mod backplane;
 pub mod client;
 pub mod config;
+pub mod deflate;
 pub mod error;
 pub mod event;
 pub mod frame;

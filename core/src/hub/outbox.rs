@@ -110,6 +110,12 @@ impl std::borrow::Borrow<Message> for Outgoing {
     }
 }
 
+impl crate::frame_io::AsFrame for Outgoing {
+    fn as_frame(&self) -> Option<(u8, u8, &[u8])> {
+        self.msg.as_frame()
+    }
+}
+
 struct Inner {
     queue: VecDeque<Outgoing>,
     bytes: usize,
