@@ -34,7 +34,7 @@ pub mod ws;
 pub mod x509;
 
 pub use client::{Client, ClientState};
-pub use config::{ClientConfig, ClientTls, HubConfig, HubTls, KeyRule, LiveConfig, OverflowPolicy, ReconnectPolicy, RouteConfig, RouteKind};
+pub use config::{ClientConfig, ClientTls, CompressionOptions, HubConfig, HubTls, KeyRule, LiveConfig, OverflowPolicy, ReconnectPolicy, RouteConfig, RouteKind};
 pub use error::{Error, ErrorCode, Result};
 pub use event::{ConnId, Event, EventKind, EventQueue, OpenInfo, Payload, QueueLimits};
 pub use hub::Hub;

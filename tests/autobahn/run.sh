@@ -6,11 +6,12 @@
 # server: wstest's fuzzingclient drives the hub's /echo route (`omnisock hub --listen
 #         127.0.0.1:0`); reports in tests/autobahn/reports/servers/.
 # client: wstest's fuzzingserver drives testee_client.c, a C program on the omnisock C API
-#         (include/omnisock.h, target/release/libomnisock.so); reports in reports/clients/.
+#         (include/omnisock.h, target/release/libomnisock.so) that offers permessage-deflate;
+#         reports in reports/clients/.
 #
-# All cases run, 12.* and 13.* (permessage-deflate) included: omnisock does not negotiate
-# compression, so wstest marks them UNIMPLEMENTED, which is accepted, and they take seconds.
-# check_reports.py fails the run on any FAILED case.
+# All cases run, 12.* and 13.* (permessage-deflate) included. check_reports.py fails the run on
+# any FAILED case, and in the client run also on any UNIMPLEMENTED one (the client compresses;
+# the hub does not negotiate compression yet, so its 12.*/13.* are UNIMPLEMENTED, accepted).
 #
 # Needs scripts/setup.sh (Autobahn in .deps/autobahn, Python 2.7 through pyenv) and
 # `cargo build --release`. Every run is bounded by `timeout`.
@@ -144,7 +145,7 @@ run_client_suite() {
     fi
     kill "$ws_pid" 2>/dev/null || true
     wait "$ws_pid" 2>/dev/null || true
-    python3 check_reports.py reports/clients omnisock --min-cases 500 || rc=1
+    python3 check_reports.py reports/clients omnisock --min-cases 500 --no-unimplemented || rc=1
     return "$rc"
 }
 

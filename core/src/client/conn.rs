@@ -3,7 +3,9 @@
 //! random key), with keepalive, the closing handshake and the send queue.
 //!
 //! A reader loop (this task) turns frames into events; a writer task drains the send queue,
-//! coalescing many queued messages into one socket write and one flush.
+//! coalescing many queued messages into one socket write and one flush. With permessage-deflate
+//! negotiated, messages from `compression_threshold` bytes go out compressed (RSV1) and
+//! compressed messages are inflated, bounded by `max_message_size` (1009 beyond it).
 
 use std::io;
 use std::sync::atomic::Ordering;
@@ -20,7 +22,8 @@ use super::{Command, LineSplitter, Shared};
 use crate::error::ErrorCode;
 use crate::event::{Event, Payload};
 use crate::frame;
-use crate::frame_io::{Incoming, MessageReader, ReadError};
+use crate::deflate::{Deflater, Params, Role};
+use crate::frame_io::{Incoming, MessageReader, ReadError, RSV1};
 use crate::io::{ReadHalf, Stream, WriteHalf};
 use crate::ws;
 
@@ -48,6 +51,10 @@ enum Ctl {
 struct FrameWriter {
     io: WriteHalf,
     buf: Vec<u8>,
+    /// permessage-deflate was negotiated: data messages of at least `threshold` bytes go out
+    /// compressed.
+    deflater: Option<Deflater>,
+    threshold: usize,
 }
 
 impl FrameWriter {
@@ -94,7 +101,15 @@ impl FrameWriter {
             }
             Message::Close(_) | Message::Frame(_) => return Ok(()),
         };
-        let mask = self.header(0, opcode, payload.len());
+        let compressed = match self.deflater.as_mut() {
+            Some(d) if payload.len() >= self.threshold => Some(d.compress(payload).map_err(io::Error::other)?),
+            _ => None,
+        };
+        let (rsv, payload) = match &compressed {
+            Some(c) => (RSV1, c.as_slice()),
+            None => (0, payload),
+        };
+        let mask = self.header(rsv, opcode, payload.len());
         let mut offset = 0;
         for chunk in payload.chunks(OUT_CHUNK) {
             self.put_masked(chunk, mask, offset);
@@ -121,20 +136,36 @@ impl FrameWriter {
         if self.buf.capacity() > KEEP_OUT_BUFFER {
             self.buf = Vec::new();
         }
+        if let Some(d) = self.deflater.as_mut() {
+            // Without context takeover the compressor's memory goes between batches.
+            d.idle();
+        }
         Ok(())
     }
 }
 
 /// Runs one open connection (`io` after a successful handshake, `rest` the bytes read past the
 /// response head) until it ends.
-pub(super) async fn run(shared: &Arc<Shared>, io: Stream, rest: Vec<u8>, rx: &Arc<AsyncMutex<mpsc::UnboundedReceiver<Command>>>) -> End {
+/// `deflate`: the negotiated permessage-deflate parameters, if any.
+pub(super) async fn run(
+    shared: &Arc<Shared>,
+    io: Stream,
+    rest: Vec<u8>,
+    deflate: Option<Params>,
+    rx: &Arc<AsyncMutex<mpsc::UnboundedReceiver<Command>>>,
+) -> End {
     let (read_half, write_half, ahead) = io.into_split();
     let mut leftover = rest;
     leftover.extend_from_slice(&ahead);
     let cfg = &shared.config;
-    let mut reader: Box<MessageReader<ReadHalf>> = Box::new(MessageReader::new(read_half, leftover, false, cfg.max_message_size));
+    let mut reader = MessageReader::new(read_half, leftover, false, cfg.max_message_size);
+    if let Some(p) = &deflate {
+        reader = reader.with_inflater(p.inflater(Role::Client));
+    }
+    let mut reader: Box<MessageReader<ReadHalf>> = Box::new(reader);
     let (ctl_tx, ctl_rx) = mpsc::unbounded_channel();
-    let out = FrameWriter { io: write_half, buf: Vec::new() };
+    let deflater = deflate.map(|p| p.deflater(Role::Client, &cfg.compression_options.settings()));
+    let out = FrameWriter { io: write_half, buf: Vec::new(), deflater, threshold: cfg.compression_threshold };
     let mut writer = tokio::spawn(writer(shared.clone(), out, rx.clone().lock_owned().await, ctl_rx));
     // The write half of a writer that stopped after its close frame, kept open until the
     // connection ends: dropping it would half-close the TCP connection before the server's

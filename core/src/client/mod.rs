@@ -8,6 +8,7 @@
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzz;
+mod compress;
 mod conn;
 mod handshake;
 mod lines;

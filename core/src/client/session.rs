@@ -57,6 +57,10 @@ impl Target {
             let v = HeaderValue::from_str(&config.subprotocols.join(", ")).map_err(|_| Error::invalid("invalid subprotocols"))?;
             request.headers_mut().insert("sec-websocket-protocol", v);
         }
+        if let Some(offer) = super::compress::offer(config) {
+            let v = HeaderValue::from_str(&offer).map_err(|_| Error::invalid("invalid compression offer"))?;
+            request.headers_mut().insert(super::compress::HEADER, v);
+        }
         let tls = if secure {
             Some((crate::tls::client_config(&config.tls, false)?, crate::tls::server_name(&host)?))
         } else {
@@ -108,13 +112,13 @@ pub(super) async fn run(shared: Arc<Shared>, targets: Vec<Target>, rx: mpsc::Unb
         let lost = {
             let r = timeout(shared.config.connect_timeout, connect(&shared, &targets[current])).await;
             match r {
-                Ok(Ok((io, rest, info))) => {
+                Ok(Ok((io, rest, info, deflate))) => {
                     attempt = 0;
                     if !shared.user_closed.load(Ordering::Acquire) {
                         shared.set_state(ClientState::Open);
                     }
                     shared.events.push_now(Event::Open(Box::new(info)));
-                    let end = super::conn::run(&shared, io, rest, &rx).await;
+                    let end = super::conn::run(&shared, io, rest, deflate, &rx).await;
                     if shared.user_closed.load(Ordering::Acquire) || !policy.enabled() {
                         break end;
                     }
@@ -191,7 +195,7 @@ impl Drop for Stopped {
 }
 
 /// TCP connect (+ TLS) + WebSocket handshake.
-async fn connect(shared: &Shared, target: &Target) -> Result<(BoxedIo, Vec<u8>, OpenInfo)> {
+async fn connect(shared: &Shared, target: &Target) -> Result<(BoxedIo, Vec<u8>, OpenInfo, Option<crate::deflate::Params>)> {
     let url = &target.url;
     let tcp = TcpStream::connect((target.host.as_str(), target.port))
         .await
@@ -217,6 +221,7 @@ async fn connect(shared: &Shared, target: &Target) -> Result<(BoxedIo, Vec<u8>, 
     let mut io = io;
     let accepted = super::handshake::handshake(&mut io, &target.request, &shared.config.subprotocols, url).await?;
     let rest = accepted.rest;
+    let deflate = super::compress::accept(&shared.config, &accepted.headers, url)?;
     let (headers, protocol) = (accepted.headers, accepted.protocol);
     let uri = target.request.uri();
     let info = OpenInfo {
@@ -228,5 +233,5 @@ async fn connect(shared: &Shared, target: &Target) -> Result<(BoxedIo, Vec<u8>, 
         headers,
         protocol,
     };
-    Ok((io, rest, info))
+    Ok((io, rest, info, deflate))
 }
