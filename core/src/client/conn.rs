@@ -49,7 +49,11 @@ enum Ctl {
 
 /// Builds masked client frames into a buffer and writes them to the socket.
 struct FrameWriter {
-    io: WriteHalf,
+    /// The write half while this writer holds it; over plain TCP it is parked in
+    /// `Shared::direct` between batches (the direct send path uses it then).
+    io: Option<WriteHalf>,
+    /// The write half is parked between batches (plain TCP).
+    parks: bool,
     buf: Vec<u8>,
     /// permessage-deflate was negotiated: data messages of at least `threshold` bytes go out
     /// compressed.
@@ -58,6 +62,30 @@ struct FrameWriter {
 }
 
 impl FrameWriter {
+    /// Takes the parked write half before writing.
+    fn acquire(&mut self, shared: &Shared) -> io::Result<()> {
+        if self.io.is_none() {
+            let tcp = shared.direct().io.take().ok_or_else(|| io::Error::new(io::ErrorKind::NotConnected, "the socket is gone"))?;
+            self.io = Some(WriteHalf::Tcp(tcp));
+        }
+        Ok(())
+    }
+
+    /// Parks the write half again after a batch, with `done` queued commands fully written.
+    fn release(&mut self, shared: &Shared, done: usize) {
+        let mut d = shared.direct();
+        d.pending = d.pending.saturating_sub(done);
+        if self.parks {
+            if let Some(WriteHalf::Tcp(tcp)) = self.io.take() {
+                d.io = Some(tcp);
+            }
+        }
+    }
+
+    fn io(&mut self) -> io::Result<&mut WriteHalf> {
+        self.io.as_mut().ok_or_else(|| io::Error::new(io::ErrorKind::NotConnected, "the socket is gone"))
+    }
+
     /// Appends a frame header with a fresh random mask; returns the mask.
     fn header(&mut self, rsv: u8, opcode: u8, len: usize) -> [u8; 4] {
         let mask: [u8; 4] = rand::random();
@@ -76,8 +104,7 @@ impl FrameWriter {
 
     /// Appends a control frame (payload at most 125 bytes, checked by the callers).
     fn control(&mut self, opcode: u8, payload: &[u8]) {
-        let mask = self.header(0, opcode, payload.len());
-        self.put_masked(payload, mask, 0);
+        super::direct::encode_frame(&mut self.buf, 0, opcode, payload);
     }
 
     /// Appends a close frame; 1005 goes out with an empty payload.
@@ -122,9 +149,11 @@ impl FrameWriter {
     }
 
     async fn write_out(&mut self) -> io::Result<()> {
-        self.io.write_all(&self.buf).await?;
+        let buf = std::mem::take(&mut self.buf);
+        let r = self.io()?.write_all(&buf).await;
+        self.buf = buf;
         self.buf.clear();
-        Ok(())
+        r
     }
 
     /// Writes what is buffered and flushes the socket (TLS records included).
@@ -132,7 +161,7 @@ impl FrameWriter {
         if !self.buf.is_empty() {
             self.write_out().await?;
         }
-        self.io.flush().await?;
+        self.io()?.flush().await?;
         if self.buf.capacity() > KEEP_OUT_BUFFER {
             self.buf = Vec::new();
         }
@@ -165,8 +194,22 @@ pub(super) async fn run(
     let mut reader: Box<MessageReader<ReadHalf>> = Box::new(reader);
     let (ctl_tx, ctl_rx) = mpsc::unbounded_channel();
     let deflater = deflate.map(|p| p.deflater(Role::Client, &cfg.compression_options.settings()));
-    let out = FrameWriter { io: write_half, buf: Vec::new(), deflater, threshold: cfg.compression_threshold };
-    let mut writer = tokio::spawn(writer(shared.clone(), out, rx.clone().lock_owned().await, ctl_rx));
+    let queue = rx.clone().lock_owned().await;
+    let (io, parks) = {
+        // Open the direct send path (plain TCP): what is queued already stays ahead of it.
+        let mut d = shared.direct();
+        d.pending = queue.len();
+        d.compress_from = if deflater.is_some() { cfg.compression_threshold } else { usize::MAX };
+        match write_half {
+            WriteHalf::Tcp(tcp) => {
+                d.io = Some(tcp);
+                (None, true)
+            }
+            other => (Some(other), false),
+        }
+    };
+    let out = FrameWriter { io, parks, buf: Vec::new(), deflater, threshold: cfg.compression_threshold };
+    let mut writer = tokio::spawn(writer(shared.clone(), out, queue, ctl_rx));
     // The write half of a writer that stopped after its close frame, kept open until the
     // connection ends: dropping it would half-close the TCP connection before the server's
     // close frame arrives.
@@ -306,6 +349,8 @@ pub(super) async fn run(
     if !writer_done {
         writer.abort();
     }
+    // Close the direct send path: sends queue up for the next connection, if any.
+    shared.direct().io = None;
     end
 }
 
@@ -334,16 +379,21 @@ async fn write_queue(
             biased;
             c = ctl.recv() => match c {
                 Some(Ctl::Ping) => {
+                    out.acquire(shared).map_err(io_err)?;
                     out.control(frame::OP_PING, &[]);
                     out.flush().await.map_err(io_err)?;
+                    out.release(shared, 0);
                     continue;
                 }
                 Some(Ctl::Pong(p)) => {
+                    out.acquire(shared).map_err(io_err)?;
                     out.control(frame::OP_PONG, &p);
                     out.flush().await.map_err(io_err)?;
+                    out.release(shared, 0);
                     continue;
                 }
                 Some(Ctl::Close(code, reason)) => {
+                    out.acquire(shared).map_err(io_err)?;
                     out.close(code, &reason);
                     let _ = out.flush().await;
                     return Ok(());
@@ -355,13 +405,21 @@ async fn write_queue(
                 None => return Ok(()),
             },
         };
+        out.acquire(shared).map_err(io_err)?;
         let mut next = Some(first);
         let mut written = 0usize;
+        let mut done = 0usize;
         while let Some(cmd) = next.take() {
+            done += 1;
             match cmd {
                 Command::Send(msg, len) => {
                     shared.queued_bytes.fetch_sub(len, Ordering::AcqRel);
                     out.message(&msg).await.map_err(io_err)?;
+                    written += len;
+                }
+                Command::Raw(bytes, len) => {
+                    shared.queued_bytes.fetch_sub(len, Ordering::AcqRel);
+                    out.buf.extend_from_slice(&bytes);
                     written += len;
                 }
                 Command::Ping(payload) => out.control(frame::OP_PING, &payload),
@@ -376,5 +434,6 @@ async fn write_queue(
             }
         }
         out.flush().await.map_err(io_err)?;
+        out.release(shared, done);
     }
 }
