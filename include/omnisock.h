@@ -312,6 +312,16 @@ omnisock_result omnisock_client_config_set_max_message_size(omnisock_client_conf
 // "\n"-terminated line, and "\n" is appended to each sent text.
 omnisock_result omnisock_client_config_set_line_framing(omnisock_client_config cfg, bool on);
 
+// Offers permessage-deflate (RFC 7692) in the handshake when `on` (default off). Once the
+// server accepts, messages from the compression threshold up go out compressed and compressed
+// messages are inflated (bounded by the max message size). Window bits and context takeover:
+// the JSON config's "compression_options".
+omnisock_result omnisock_client_config_set_compression(omnisock_client_config cfg, bool on);
+
+// With compression negotiated, messages shorter than `bytes` go uncompressed (default 1024).
+omnisock_result omnisock_client_config_set_compression_threshold(omnisock_client_config cfg,
+                                                                 size_t bytes);
+
 // Trusts the CA certificates in `pem` (`len` bytes) in addition to the webpki roots.
 omnisock_result omnisock_client_config_add_ca_pem(omnisock_client_config cfg,
                                                   const uint8_t *pem,

@@ -36,6 +36,17 @@ pub struct ConnectArgs {
     /// Keepalive ping interval in seconds (0 = off).
     #[arg(long, value_name = "SECONDS", default_value_t = 20.0)]
     ping_interval: f64,
+    /// Offer permessage-deflate (RFC 7692): messages from --compression-threshold bytes go out
+    /// compressed once the server accepts.
+    #[arg(long)]
+    compression: bool,
+    /// With --compression, messages shorter than this go uncompressed.
+    #[arg(long, value_name = "BYTES", default_value_t = omnisock_core::config::DEFAULT_COMPRESSION_THRESHOLD)]
+    compression_threshold: usize,
+    /// With --compression, offer client_no_context_takeover and ask for
+    /// server_no_context_takeover (every message compressed on its own, both ways).
+    #[arg(long)]
+    no_context_takeover: bool,
     /// After stdin ends and everything is sent, keep printing replies until none has arrived
     /// for this many seconds, then close (0 = close at once).
     #[arg(long, value_name = "SECONDS", default_value_t = 1.0)]
@@ -62,6 +73,10 @@ pub fn run(args: ConnectArgs) -> Result<(), String> {
         config.reconnect = ReconnectPolicy::backoff(args.reconnect);
     }
     config.ping_interval = (args.ping_interval > 0.0).then(|| Duration::from_secs_f64(args.ping_interval));
+    config.compression = args.compression;
+    config.compression_threshold = args.compression_threshold;
+    config.compression_options.client_no_context_takeover = args.no_context_takeover;
+    config.compression_options.server_no_context_takeover = args.no_context_takeover;
     let client = Client::connect(config).map_err(|e| e.to_string())?;
 
     let sender = client.clone();

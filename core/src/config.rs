@@ -10,6 +10,10 @@ use crate::error::{Error, Result};
 /// Default maximum incoming message size: 16 MiB.
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 16 << 20;
 
+/// Default compression threshold of a client: messages shorter than 1,024 bytes go
+/// uncompressed (OkHttp's `minimumDeflateSize`).
+pub const DEFAULT_COMPRESSION_THRESHOLD: usize = 1024;
+
 /// How a client reconnects after losing its connection.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -114,9 +118,51 @@ pub struct ClientConfig {
     pub line_framing: bool,
     /// TLS options.
     pub tls: ClientTls,
+    /// Offer permessage-deflate (RFC 7692) in the handshake; used when the server accepts.
+    pub compression: bool,
+    /// With compression negotiated, messages shorter than this many bytes go uncompressed.
+    #[serde(with = "crate::human::size")]
+    pub compression_threshold: usize,
+    /// What the permessage-deflate offer asks for (window bits, context takeover).
+    pub compression_options: CompressionOptions,
     /// Limits of the event queue.
     #[serde(skip)]
     pub event_limits: crate::event::QueueLimits,
+}
+
+/// The permessage-deflate offer of a client (RFC 7692 §7.1). The defaults are those of Python
+/// `websockets`: no limits asked of the server, the server may limit the client's window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CompressionOptions {
+    /// Ask the server to compress every message on its own (less memory for both, less ratio).
+    pub server_no_context_takeover: bool,
+    /// Compress every message on its own (told to the server in the offer): no compressor
+    /// state is kept between messages.
+    pub client_no_context_takeover: bool,
+    /// Largest window the server may compress with, 9-15 (15: no limit asked).
+    pub server_max_window_bits: u8,
+    /// Largest window this client compresses with, 9-15.
+    pub client_max_window_bits: u8,
+}
+
+impl Default for CompressionOptions {
+    fn default() -> Self {
+        CompressionOptions { server_no_context_takeover: false, client_no_context_takeover: false, server_max_window_bits: 15, client_max_window_bits: 15 }
+    }
+}
+
+impl CompressionOptions {
+    /// The codec settings of this offer (zlib level 6, memory level 5, as `websockets`).
+    pub fn settings(&self) -> crate::deflate::Settings {
+        crate::deflate::Settings {
+            server_no_context_takeover: self.server_no_context_takeover,
+            client_no_context_takeover: self.client_no_context_takeover,
+            server_max_window_bits: self.server_max_window_bits,
+            client_max_window_bits: self.client_max_window_bits,
+            ..crate::deflate::Settings::default()
+        }
+    }
 }
 
 impl Default for ClientConfig {
@@ -144,6 +190,9 @@ impl ClientConfig {
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             line_framing: false,
             tls: ClientTls::default(),
+            compression: false,
+            compression_threshold: DEFAULT_COMPRESSION_THRESHOLD,
+            compression_options: CompressionOptions::default(),
             event_limits: Default::default(),
         }
     }
@@ -184,6 +233,7 @@ impl ClientConfig {
         if self.max_message_size == 0 {
             return Err(Error::invalid("max message size must be > 0"));
         }
+        self.compression_options.settings().validate().map_err(|m| Error::invalid(format!("compression options: {m}")))?;
         Ok(())
     }
 

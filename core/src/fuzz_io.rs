@@ -42,24 +42,14 @@ impl AsyncWrite for MemIo {
     }
 }
 
-/// Reads every message of a WebSocket byte stream with the client's read path (tungstenite
-/// with the frame checks on, small limits) until it ends or fails; returns how many messages
-/// were read.
+/// Reads every message of a WebSocket byte stream with omnisock's read path (the client's when
+/// `server` is false: frames must be unmasked; small limits) until it ends or fails; returns how
+/// many messages were read.
 pub async fn read_frames(input: &[u8], server: bool) -> usize {
-    use futures_util::StreamExt;
-    let mut io = crate::io::Stream::boxed(MemIo::new(input));
-    io.check_frames(&mut Vec::new());
-    let role = if server { tungstenite::protocol::Role::Server } else { tungstenite::protocol::Role::Client };
-    let mut ws = tokio_tungstenite::WebSocketStream::from_raw_socket(io, role, Some(crate::ws::config(256, 16 << 10, 1 << 16))).await;
+    let mut reader = crate::frame_io::MessageReader::new(MemIo::new(input), Vec::new(), server, 1 << 16);
     let mut n = 0;
-    while let Some(m) = ws.next().await {
-        match m {
-            Ok(_) => n += 1,
-            Err(e) => {
-                let _ = crate::ws::classify_read_error(&e);
-                break;
-            }
-        }
+    while let Ok(_m) = reader.next().await {
+        n += 1;
     }
     n
 }

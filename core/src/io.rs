@@ -1,10 +1,9 @@
 //! The byte stream under a WebSocket: plain TCP or TLS over TCP, with adaptive read-ahead.
 //!
-//! tungstenite reads at most its configured read-buffer size per call. The hub keeps that
-//! buffer tiny (idle connections dominate its memory), which would turn a 1 MiB message into
-//! thousands of 256-byte `read` syscalls. [`Stream`] therefore switches to a 64 KiB read-ahead
-//! buffer while data streams in (a read filled the caller's buffer), serves tungstenite's small
-//! reads from memory, and frees the buffer as soon as the socket runs dry: idle connections hold
+//! A reader that asks for a few bytes at a time (the HTTP handshake, a quiet connection's
+//! message reader) would turn a 1 MiB message into thousands of small `read` syscalls.
+//! [`Stream`] therefore switches to a 64 KiB read-ahead buffer while data streams in (a read
+//! filled the caller's buffer), serves small reads from memory, and frees the buffer as soon as the socket runs dry: idle connections hold
 //! no read-ahead memory at all.
 
 use std::io;
@@ -45,8 +44,6 @@ pub struct Stream {
     end: usize,
     /// The last read filled its buffer: more data is probably waiting.
     streaming: bool,
-    /// Frame-header rules checked on the bytes read, once the WebSocket has started.
-    check: Option<Box<crate::frame_check::FrameCheck>>,
 }
 
 /// The stream type used by clients and hubs (kept as an alias for the older name).
@@ -64,21 +61,8 @@ impl Stream {
     }
 
     fn new(io: Transport) -> Self {
-        Stream { io, ahead: Vec::new(), start: 0, end: 0, streaming: false, check: None }
+        Stream { io, ahead: Vec::new(), start: 0, end: 0, streaming: false }
     }
-
-    /// Starts checking incoming frame headers (see [`crate::frame_check`]). `already_read`
-    /// are the stream bytes read before (after the HTTP head); it is cut before a frame that
-    /// breaks the rules. A violation fails the next read with an `InvalidData` error carrying
-    /// a [`crate::frame_check::FrameViolation`].
-    pub fn check_frames(&mut self, already_read: &mut Vec<u8>) {
-        let mut check = Box::<crate::frame_check::FrameCheck>::default();
-        if let Err((valid, _)) = check.feed_at(already_read) {
-            already_read.truncate(valid);
-        }
-        self.check = Some(check);
-    }
-
 
     /// Copies buffered bytes into `buf`; frees the buffer when it is drained after a short fill.
     fn serve_ahead(&mut self, buf: &mut ReadBuf<'_>) {
@@ -173,16 +157,7 @@ impl AsyncWrite for WriteHalf {
 
 impl AsyncRead for Stream {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        if let Some(check) = &this.check {
-            check.failed().map_err(|v| io::Error::new(io::ErrorKind::InvalidData, v))?;
-        }
-        let before = buf.filled().len();
-        ready!(this.poll_read_unchecked(cx, buf))?;
-        if let Some(check) = &mut this.check {
-            check.feed(&buf.filled()[before..]).map_err(|v| io::Error::new(io::ErrorKind::InvalidData, v))?;
-        }
-        Poll::Ready(Ok(()))
+        self.get_mut().poll_read_unchecked(cx, buf)
     }
 }
 

@@ -19,7 +19,6 @@ pub mod error;
 pub mod event;
 pub mod frame;
 pub mod frame_io;
-pub mod frame_check;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzz_io;
@@ -35,7 +34,7 @@ pub mod ws;
 pub mod x509;
 
 pub use client::{Client, ClientState};
-pub use config::{ClientConfig, ClientTls, HubConfig, HubTls, KeyRule, LiveConfig, OverflowPolicy, ReconnectPolicy, RouteConfig, RouteKind};
+pub use config::{ClientConfig, ClientTls, CompressionOptions, HubConfig, HubTls, KeyRule, LiveConfig, OverflowPolicy, ReconnectPolicy, RouteConfig, RouteKind};
 pub use error::{Error, ErrorCode, Result};
 pub use event::{ConnId, Event, EventKind, EventQueue, OpenInfo, Payload, QueueLimits};
 pub use hub::Hub;

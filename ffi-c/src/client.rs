@@ -219,6 +219,31 @@ pub extern "C" fn omnisock_client_config_set_line_framing(cfg: omnisock_client_c
     })
 }
 
+/// Offers permessage-deflate (RFC 7692) in the handshake when `on` (default off). Once the
+/// server accepts, messages from the compression threshold up go out compressed and compressed
+/// messages are inflated (bounded by the max message size). Window bits and context takeover:
+/// the JSON config's "compression_options".
+#[no_mangle]
+pub extern "C" fn omnisock_client_config_set_compression(cfg: omnisock_client_config, on: bool) -> omnisock_result {
+    guard("omnisock_client_config_set_compression", || {
+        with_config(cfg, |c| {
+            c.compression = on;
+            Ok(())
+        })
+    })
+}
+
+/// With compression negotiated, messages shorter than `bytes` go uncompressed (default 1024).
+#[no_mangle]
+pub extern "C" fn omnisock_client_config_set_compression_threshold(cfg: omnisock_client_config, bytes: usize) -> omnisock_result {
+    guard("omnisock_client_config_set_compression_threshold", || {
+        with_config(cfg, |c| {
+            c.compression_threshold = bytes;
+            Ok(())
+        })
+    })
+}
+
 /// Trusts the CA certificates in `pem` (`len` bytes) in addition to the webpki roots.
 #[no_mangle]
 pub unsafe extern "C" fn omnisock_client_config_add_ca_pem(cfg: omnisock_client_config, pem: *const u8, len: usize) -> omnisock_result {

@@ -6,6 +6,10 @@
  * Asks the fuzzing server for its case count (GET /getCaseCount), runs every case
  * (/runCase?case=N&agent=AGENT) echoing each message back as it came (text as text, binary
  * as binary) until the connection closes, then asks for the reports (/updateReports).
+ * Every case offers permessage-deflate (omnisock_client_config_set_compression), messages from
+ * COMPRESSION_THRESHOLD bytes go out compressed; the cases whose server accepts only an offer
+ * with client_no_context_takeover (13.2, 13.5-13.7, read from /getCaseInfo) get that offer too
+ * (the JSON config's compression_options), the others keep the compression context.
  * Every wait is bounded. Exits 0 when all cases ran; the verdicts are in the reports.
  */
 #include <stdbool.h>
@@ -20,6 +24,7 @@
 #define POLL_BATCH 64
 #define CASE_LIMIT_S 120.0     /* one case: far more than any Autobahn case needs */
 #define MAX_MESSAGE (64u << 20) /* 9.* cases send up to 16 MiB */
+#define COMPRESSION_THRESHOLD 64 /* 12.*: 16-byte messages go plain, the rest compressed */
 
 static double now_s(void) {
     struct timespec ts;
@@ -45,8 +50,8 @@ typedef struct {
     uint32_t close_code;
     bool clean;
     bool timed_out;
-    /* SESSION_READ_TEXT: the first text message, NUL-terminated. */
-    char text[64];
+    /* SESSION_READ_TEXT: the first text message, NUL-terminated (cut to fit). */
+    char text[4096];
     bool got_text;
 } session_result;
 
@@ -67,16 +72,21 @@ static void echo_back(omnisock_client c, const omnisock_event *ev) {
     fprintf(stderr, "testee: send queue stayed full\n");
 }
 
-static int run_session(const char *url, session_mode mode, session_result *res) {
+static int run_session(const char *url, session_mode mode, bool no_context_takeover, session_result *res) {
     memset(res, 0, sizeof *res);
     omnisock_client_config cfg = 0;
     omnisock_client c = 0;
-    omnisock_result r = omnisock_client_config_new(url, &cfg);
+    char json[1400];
+    snprintf(json, sizeof json, "{\"url\": \"%s\", \"compression_options\": {\"client_no_context_takeover\": %s}}", url,
+             no_context_takeover ? "true" : "false");
+    omnisock_result r = omnisock_client_config_from_json(json, strlen(json), &cfg);
     if (r != OMNISOCK_OK) {
-        report_error("config_new", r);
+        report_error("config_from_json", r);
         return -1;
     }
-    if ((r = omnisock_client_config_set_max_message_size(cfg, MAX_MESSAGE)) != OMNISOCK_OK ||
+    if ((r = omnisock_client_config_set_compression(cfg, true)) != OMNISOCK_OK ||
+        (r = omnisock_client_config_set_compression_threshold(cfg, COMPRESSION_THRESHOLD)) != OMNISOCK_OK ||
+        (r = omnisock_client_config_set_max_message_size(cfg, MAX_MESSAGE)) != OMNISOCK_OK ||
         (r = omnisock_client_config_set_send_queue_limit(cfg, MAX_MESSAGE)) != OMNISOCK_OK ||
         (r = omnisock_client_config_set_keepalive(cfg, 0, 20000)) != OMNISOCK_OK ||
         (r = omnisock_client_config_set_connect_timeout_ms(cfg, 10000)) != OMNISOCK_OK) {
@@ -145,6 +155,16 @@ static int run_session(const char *url, session_mode mode, session_result *res) 
     return 0;
 }
 
+/* Whether the case whose /getCaseInfo JSON is `info` accepts only offers that carry
+ * client_no_context_takeover (Autobahn's 13.2, 13.5, 13.6, 13.7). */
+static bool needs_no_context_takeover(const char *info) {
+    const char *id = strstr(info, "\"id\": \"");
+    if (id == NULL) return false;
+    id += strlen("\"id\": \"");
+    return strncmp(id, "13.2.", 5) == 0 || strncmp(id, "13.5.", 5) == 0 || strncmp(id, "13.6.", 5) == 0 ||
+           strncmp(id, "13.7.", 5) == 0;
+}
+
 int main(int argc, char **argv) {
     if (argc != 3) {
         fprintf(stderr, "usage: %s BASE_URL AGENT\n", argv[0]);
@@ -156,7 +176,7 @@ int main(int argc, char **argv) {
     session_result res;
 
     snprintf(url, sizeof url, "%s/getCaseCount", base);
-    if (run_session(url, SESSION_READ_TEXT, &res) != 0 || !res.got_text) {
+    if (run_session(url, SESSION_READ_TEXT, false, &res) != 0 || !res.got_text) {
         fprintf(stderr, "testee: no case count from %s\n", url);
         return 1;
     }
@@ -170,8 +190,15 @@ int main(int argc, char **argv) {
 
     int failures = 0;
     for (long i = 1; i <= count; i++) {
+        snprintf(url, sizeof url, "%s/getCaseInfo?case=%ld", base, i);
+        if (run_session(url, SESSION_READ_TEXT, false, &res) != 0 || !res.got_text) {
+            fprintf(stderr, "testee: no info for case %ld\n", i);
+            failures++;
+            continue;
+        }
+        bool no_takeover = needs_no_context_takeover(res.text);
         snprintf(url, sizeof url, "%s/runCase?case=%ld&agent=%s", base, i, agent);
-        if (run_session(url, SESSION_ECHO, &res) != 0) {
+        if (run_session(url, SESSION_ECHO, no_takeover, &res) != 0) {
             failures++;
             continue;
         }
@@ -183,7 +210,7 @@ int main(int argc, char **argv) {
     }
 
     snprintf(url, sizeof url, "%s/updateReports?agent=%s", base, agent);
-    if (run_session(url, SESSION_ECHO, &res) != 0) {
+    if (run_session(url, SESSION_ECHO, false, &res) != 0) {
         fprintf(stderr, "testee: updateReports failed\n");
         return 1;
     }

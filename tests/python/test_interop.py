@@ -157,3 +157,32 @@ def test_websockets_client_refused_by_process_request():
             assert ei.value.response.status_code == 418
 
     run(go())
+
+
+def test_omnisock_client_compression_with_websockets_server():
+    negotiated = []
+
+    async def handler(ws):
+        negotiated.append([type(e).__name__ for e in ws.protocol.extensions])
+        async for m in ws:
+            await ws.send(m)
+
+    async def go():
+        # websockets' serve() accepts permessage-deflate by default; connect() offers it by default.
+        async with w_serve(handler, "127.0.0.1", 0, max_size=16 << 20) as server:
+            url = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
+            async with omnisock.connect(url, max_size=16 << 20) as ws:
+                assert "permessage-deflate" in ws.response.headers["Sec-WebSocket-Extensions"]
+                text = "compressible JSON-ish text, " * 20000
+                for m in [text, text.encode(), "short", text[::-1]]:
+                    await ws.send(m)
+                    assert await ws.recv() == m
+            async with omnisock.connect(url, compression=None) as ws:
+                assert "Sec-WebSocket-Extensions" not in ws.response.headers
+                await ws.send("plain")
+                assert await ws.recv() == "plain"
+            with pytest.raises(ValueError):
+                omnisock.connect(url, compression="brotli")
+
+    run(go(), 120)
+    assert negotiated == [["PerMessageDeflate"], []]

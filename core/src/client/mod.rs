@@ -3,11 +3,16 @@
 //! [`Client::connect`] returns at once; a task on the internal runtime connects, keeps the
 //! connection alive (ping + pong timeout), reconnects by policy and reports everything as
 //! [`Event`](crate::Event)s on [`Client::events`]. [`Client::send_text`] and
-//! [`Client::send_binary`] only enqueue (bounded in bytes) and never block on the network.
+//! [`Client::send_binary`] never block on the network: a message that finds nothing queued is
+//! written from the calling thread with a non-blocking write (plain TCP; module `direct`), any
+//! other is queued (bounded in bytes) for the connection's writer task.
 
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzz;
+mod compress;
+mod conn;
+mod direct;
 mod handshake;
 mod lines;
 mod session;
@@ -60,6 +65,8 @@ enum Command {
     Ping(Bytes),
     /// Start the closing handshake.
     Close(u16, String),
+    /// The unwritten rest of a frame the direct path began (`len` bytes counted in the queue).
+    Raw(Vec<u8>, usize),
 }
 
 /// State shared by the handle and the connection task.
@@ -73,9 +80,14 @@ struct Shared {
     aborted: AtomicBool,
     closing: Notify,
     tx: mpsc::UnboundedSender<Command>,
+    /// The direct send path's share of the connection (see [`direct`]).
+    direct: std::sync::Mutex<direct::Direct>,
 }
 
 impl Shared {
+    fn direct(&self) -> std::sync::MutexGuard<'_, direct::Direct> {
+        self.direct.lock().unwrap_or_else(|e| e.into_inner())
+    }
     fn set_state(&self, s: ClientState) {
         self.state.store(s as u8, Ordering::Release);
     }
@@ -117,6 +129,7 @@ impl Client {
             aborted: AtomicBool::new(false),
             closing: Notify::new(),
             tx,
+            direct: Default::default(),
         });
         let task = handle.spawn(session::run(shared.clone(), targets, rx)).abort_handle();
         Ok(Client { shared, task: Arc::new(task) })
@@ -201,6 +214,12 @@ impl Client {
             _ => {}
         }
         self.check_send_len(len)?;
+        let mut d = self.shared.direct();
+        // Nothing queued or being written: the frame goes to the socket from this thread.
+        let msg = match direct::try_send(&self.shared, &mut d, msg) {
+            Ok(()) => return Ok(()),
+            Err(msg) => msg,
+        };
         let limit = self.shared.config.send_queue_limit;
         let reserved = self.shared.queued_bytes.fetch_update(Ordering::AcqRel, Ordering::Acquire, |q| {
             (q.checked_add(len)? <= limit).then(|| q + len)
@@ -211,7 +230,7 @@ impl Client {
                 format!("send queue full: {q} bytes queued, {len} more would exceed the limit of {limit}; nothing was queued, retry when queued_bytes() drops"),
             ));
         }
-        if self.shared.tx.send(Command::Send(msg, len)).is_err() {
+        if direct::queue(&self.shared, &mut d, Command::Send(msg, len)).is_err() {
             self.shared.queued_bytes.fetch_sub(len, Ordering::AcqRel);
             return Err(Error::new(ErrorCode::Closed, "cannot send: the connection is closed"));
         }
@@ -226,9 +245,7 @@ impl Client {
         if matches!(self.state(), ClientState::Closing | ClientState::Closed) {
             return Err(Error::new(ErrorCode::Closed, "cannot ping: the connection is closed or closing"));
         }
-        self.shared
-            .tx
-            .send(Command::Ping(Bytes::copy_from_slice(payload)))
+        direct::queue(&self.shared, &mut self.shared.direct(), Command::Ping(Bytes::copy_from_slice(payload)))
             .map_err(|_| Error::new(ErrorCode::Closed, "cannot ping: the connection is closed"))
     }
 
@@ -241,7 +258,7 @@ impl Client {
             return Err(Error::new(ErrorCode::Closed, "close: the connection is already closing or closed"));
         }
         self.shared.set_state(ClientState::Closing);
-        let _ = self.shared.tx.send(Command::Close(code, reason.to_string()));
+        let _ = direct::queue(&self.shared, &mut self.shared.direct(), Command::Close(code, reason.to_string()));
         self.shared.closing.notify_one();
         Ok(())
     }

@@ -2,31 +2,19 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, Mutex as AsyncMutex};
-use tokio::time::{sleep, sleep_until, timeout, Instant};
-use tokio_tungstenite::WebSocketStream;
+use tokio::time::{sleep, timeout};
 use tungstenite::client::IntoClientRequest;
 use tungstenite::handshake::client::Request;
 use tungstenite::http::{HeaderName, HeaderValue};
-use tungstenite::Message;
 
-use super::{ClientState, Command, LineSplitter, Shared};
+use super::{ClientState, Command, Shared};
 use crate::error::{Error, ErrorCode, Result};
-use crate::event::{Event, OpenInfo, Payload};
+use crate::event::{Event, OpenInfo};
 use crate::io::{BoxedIo, Stream};
 use crate::ws;
-
-/// Read buffer of a client connection (large frames reserve their full size anyway).
-const CLIENT_READ_BUFFER: usize = 16 << 10;
-/// Bytes collected before writing to the socket (every batch is flushed).
-const CLIENT_WRITE_BUFFER: usize = 16 << 10;
-
-/// Most bytes written between two flushes when coalescing queued messages.
-const COALESCE_BYTES: usize = 256 << 10;
 
 /// The parsed destination of a client.
 pub(super) struct Target {
@@ -69,6 +57,10 @@ impl Target {
             let v = HeaderValue::from_str(&config.subprotocols.join(", ")).map_err(|_| Error::invalid("invalid subprotocols"))?;
             request.headers_mut().insert("sec-websocket-protocol", v);
         }
+        if let Some(offer) = super::compress::offer(config) {
+            let v = HeaderValue::from_str(&offer).map_err(|_| Error::invalid("invalid compression offer"))?;
+            request.headers_mut().insert(super::compress::HEADER, v);
+        }
         let tls = if secure {
             Some((crate::tls::client_config(&config.tls, false)?, crate::tls::server_name(&host)?))
         } else {
@@ -97,13 +89,11 @@ fn explicit_port(authority: &str, url: &str) -> Result<Option<u16>> {
     }
 }
 
-type Ws = WebSocketStream<BoxedIo>;
-
 /// How a connection ended.
-struct End {
-    code: u16,
-    reason: String,
-    clean: bool,
+pub(super) struct End {
+    pub(super) code: u16,
+    pub(super) reason: String,
+    pub(super) clean: bool,
 }
 
 /// Runs the client until it is closed for good.
@@ -122,13 +112,13 @@ pub(super) async fn run(shared: Arc<Shared>, targets: Vec<Target>, rx: mpsc::Unb
         let lost = {
             let r = timeout(shared.config.connect_timeout, connect(&shared, &targets[current])).await;
             match r {
-                Ok(Ok((socket, info))) => {
+                Ok(Ok((io, rest, info, deflate))) => {
                     attempt = 0;
                     if !shared.user_closed.load(Ordering::Acquire) {
                         shared.set_state(ClientState::Open);
                     }
                     shared.events.push_now(Event::Open(Box::new(info)));
-                    let end = session(&shared, socket, &rx).await;
+                    let end = super::conn::run(&shared, io, rest, deflate, &rx).await;
                     if shared.user_closed.load(Ordering::Acquire) || !policy.enabled() {
                         break end;
                     }
@@ -205,7 +195,7 @@ impl Drop for Stopped {
 }
 
 /// TCP connect (+ TLS) + WebSocket handshake.
-async fn connect(shared: &Shared, target: &Target) -> Result<(Ws, OpenInfo)> {
+async fn connect(shared: &Shared, target: &Target) -> Result<(BoxedIo, Vec<u8>, OpenInfo, Option<crate::deflate::Params>)> {
     let url = &target.url;
     let tcp = TcpStream::connect((target.host.as_str(), target.port))
         .await
@@ -230,10 +220,8 @@ async fn connect(shared: &Shared, target: &Target) -> Result<(Ws, OpenInfo)> {
     };
     let mut io = io;
     let accepted = super::handshake::handshake(&mut io, &target.request, &shared.config.subprotocols, url).await?;
-    let wscfg = ws::config(CLIENT_READ_BUFFER, CLIENT_WRITE_BUFFER, shared.config.max_message_size);
-    let mut rest = accepted.rest;
-    io.check_frames(&mut rest);
-    let socket = WebSocketStream::from_partially_read(io, rest, tungstenite::protocol::Role::Client, Some(wscfg)).await;
+    let rest = accepted.rest;
+    let deflate = super::compress::accept(&shared.config, &accepted.headers, url)?;
     let (headers, protocol) = (accepted.headers, accepted.protocol);
     let uri = target.request.uri();
     let info = OpenInfo {
@@ -245,177 +233,5 @@ async fn connect(shared: &Shared, target: &Target) -> Result<(Ws, OpenInfo)> {
         headers,
         protocol,
     };
-    Ok((socket, info))
-}
-
-/// Control messages from the reader to the writer.
-enum Ctl {
-    Ping,
-    Close(u16, String),
-}
-
-/// Runs one open connection until it ends.
-async fn session(shared: &Arc<Shared>, socket: Ws, rx: &Arc<AsyncMutex<mpsc::UnboundedReceiver<Command>>>) -> End {
-    let (sink, mut stream) = socket.split();
-    let (ctl_tx, ctl_rx) = mpsc::unbounded_channel();
-    let writer = tokio::spawn(writer(shared.clone(), sink, rx.clone().lock_owned().await, ctl_rx));
-    let mut writer_done = false;
-    let cfg = &shared.config;
-    let mut lines = cfg.line_framing.then(LineSplitter::default);
-    let mut last_rx = Instant::now();
-    let mut ping_sent: Option<Instant> = None;
-    let mut close_deadline: Option<Instant> = None;
-    let mut peer_close: Option<(u16, String)> = None;
-    let far = Instant::now() + Duration::from_secs(86400 * 365);
-    let mut writer = writer;
-    // One timer for keepalive and the close deadline, re-armed when it fires or a close starts
-    // (never per message).
-    let timer = sleep_until(cfg.ping_interval.map_or(far, |i| last_rx + i));
-    tokio::pin!(timer);
-    let end = loop {
-        tokio::select! {
-            msg = stream.next() => {
-                last_rx = Instant::now();
-                match msg {
-                    Some(Ok(Message::Text(t))) => match lines.as_mut() {
-                        Some(splitter) => {
-                            for line in splitter.feed(&t) {
-                                shared.events.push(Event::Message { conn: 0, data: Payload::Text(line.into()) }).await;
-                            }
-                        }
-                        None => shared.events.push(Event::Message { conn: 0, data: Payload::Text(t) }).await,
-                    },
-                    Some(Ok(Message::Binary(b))) => shared.events.push(Event::Message { conn: 0, data: Payload::Binary(b) }).await,
-                    Some(Ok(Message::Close(frame))) => {
-                        peer_close = Some(frame.map(|f| (u16::from(f.code), f.reason.to_string())).unwrap_or((1005, String::new())));
-                        let d = *close_deadline.get_or_insert(Instant::now() + cfg.close_timeout);
-                        timer.as_mut().reset(d);
-                    }
-                    Some(Ok(Message::Pong(p))) if !p.is_empty() => {
-                        shared.events.push_now(Event::Pong { conn: 0, payload: p });
-                    }
-                    Some(Ok(_)) => {}
-                    Some(Err(e)) => {
-                        let (code, kind, message) = ws::classify_read_error(&e);
-                        if let Some((c, r)) = peer_close.take() {
-                            break End { code: c, reason: r, clean: true };
-                        }
-                        if kind != ErrorCode::Closed && kind != ErrorCode::Io {
-                            shared.events.push_now(Event::Error { conn: 0, code: kind, message: message.clone() });
-                        }
-                        if let Some(code) = code {
-                            let _ = ctl_tx.send(Ctl::Close(code, message.clone()));
-                            // Give the writer a moment to put the close frame on the wire.
-                            let _ = timeout(Duration::from_millis(500), &mut writer).await;
-                            writer_done = true;
-                            break End { code, reason: message, clean: false };
-                        }
-                        break End { code: ws::CLOSE_ABNORMAL, reason: message, clean: false };
-                    }
-                    None => {
-                        break match peer_close.take() {
-                            Some((c, r)) => End { code: c, reason: r, clean: true },
-                            None => End { code: ws::CLOSE_ABNORMAL, reason: "connection closed without a close frame".into(), clean: false },
-                        };
-                    }
-                }
-            }
-            w = &mut writer, if !writer_done => {
-                writer_done = true;
-                match w {
-                    Ok(Ok(())) => {
-                        let d = *close_deadline.get_or_insert(Instant::now() + cfg.close_timeout);
-                        timer.as_mut().reset(d);
-                    }
-                    Ok(Err(msg)) => break End { code: ws::CLOSE_ABNORMAL, reason: msg, clean: false },
-                    Err(_) => break End { code: ws::CLOSE_ABNORMAL, reason: "writer stopped".into(), clean: false },
-                }
-            }
-            _ = &mut timer => {
-                let now = Instant::now();
-                if close_deadline.is_some_and(|d| now >= d) {
-                    let (code, reason) = peer_close.take().unwrap_or((ws::CLOSE_ABNORMAL, format!("no close frame from the peer within {:?}", cfg.close_timeout)));
-                    break End { code, reason, clean: false };
-                }
-                let mut next = close_deadline.unwrap_or(far);
-                if let Some(interval) = cfg.ping_interval {
-                    if ping_sent.is_some_and(|sent| last_rx >= sent) {
-                        ping_sent = None;
-                    }
-                    match ping_sent {
-                        Some(sent) if now >= sent + cfg.pong_timeout => {
-                            let reason = format!("keepalive timeout: no pong within {:?}", cfg.pong_timeout);
-                            shared.events.push_now(Event::Error { conn: 0, code: ErrorCode::Timeout, message: reason.clone() });
-                            break End { code: ws::CLOSE_ABNORMAL, reason, clean: false };
-                        }
-                        Some(sent) => next = next.min(sent + cfg.pong_timeout),
-                        None if now >= last_rx + interval => {
-                            let _ = ctl_tx.send(Ctl::Ping);
-                            ping_sent = Some(now);
-                            next = next.min(now + cfg.pong_timeout);
-                        }
-                        None => next = next.min(last_rx + interval),
-                    }
-                }
-                timer.as_mut().reset(next);
-            }
-        }
-    };
-    if let Some(splitter) = lines.as_mut() {
-        if let Some(tail) = splitter.finish() {
-            shared.events.push_now(Event::Message { conn: 0, data: Payload::Text(tail.into()) });
-        }
-    }
-    if !writer_done {
-        writer.abort();
-    }
-    end
-}
-
-/// Writes queued messages, coalescing many into one flush. Returns Ok after sending a close
-/// frame, Err(reason) when writing failed.
-async fn writer(
-    shared: Arc<Shared>,
-    mut sink: futures_util::stream::SplitSink<Ws, Message>,
-    mut rx: tokio::sync::OwnedMutexGuard<mpsc::UnboundedReceiver<Command>>,
-    mut ctl: mpsc::UnboundedReceiver<Ctl>,
-) -> std::result::Result<(), String> {
-    let io_err = |e: tungstenite::Error| format!("send failed: {e}");
-    loop {
-        let first = tokio::select! {
-            biased;
-            c = ctl.recv() => match c {
-                Some(Ctl::Ping) => { sink.send(Message::Ping(Default::default())).await.map_err(io_err)?; continue; }
-                Some(Ctl::Close(code, reason)) => {
-                    let _ = sink.send(Message::Close(Some(ws::close_frame(code, &reason)))).await;
-                    return Ok(());
-                }
-                None => return Ok(()),
-            },
-            c = rx.recv() => match c {
-                Some(c) => c,
-                None => return Ok(()),
-            },
-        };
-        let mut next = Some(first);
-        let mut written = 0usize;
-        while let Some(cmd) = next.take() {
-            match cmd {
-                Command::Send(msg, len) => {
-                    shared.queued_bytes.fetch_sub(len, Ordering::AcqRel);
-                    sink.feed(msg).await.map_err(io_err)?;
-                    written += len;
-                }
-                Command::Ping(payload) => sink.feed(Message::Ping(payload)).await.map_err(io_err)?,
-                Command::Close(code, reason) => {
-                    sink.send(Message::Close(Some(ws::close_frame(code, &reason)))).await.map_err(io_err)?;
-                    return Ok(());
-                }
-            }
-            if written < COALESCE_BYTES {
-                next = rx.try_recv().ok();
-            }
-        }
-        sink.flush().await.map_err(io_err)?;
-    }
+    Ok((io, rest, info, deflate))
 }

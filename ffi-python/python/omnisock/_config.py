@@ -51,6 +51,7 @@ def client_config(
     reconnect_attempts: int = 0,
     reconnect_delay: Optional[float] = None,
     ssl: Any = None,
+    compression: Optional[str] = None,
 ) -> str:
     """The JSON configuration for ``_native.Client`` from ``websockets``-style arguments."""
     cfg: Dict[str, Any] = {
@@ -64,6 +65,11 @@ def client_config(
         "close_timeout": _seconds(close_timeout or None, 10.0),
         "max_message_size": _NO_MAX_SIZE if max_size is None else int(max_size),
     }
+    if compression == "deflate":
+        # permessage-deflate with websockets' client offer (client_max_window_bits, no limits asked).
+        cfg["compression"] = True
+    elif compression is not None:
+        raise ValueError(f"unsupported compression: {compression}")
     if send_queue_limit is not None:
         cfg["send_queue_limit"] = int(send_queue_limit)
     if reconnect_attempts:

@@ -246,6 +246,7 @@ class connect:
             max_size=max_size,
             send_queue_limit=send_queue_limit,
             ssl=ssl,
+            compression=compression,
         )
         client_config(uri, **self._config)  # bad arguments fail here, at the call
         self._options: Dict[str, Any] = dict(
