@@ -27,6 +27,7 @@ pub mod hub;
 pub mod human;
 pub mod io;
 mod json;
+pub mod mdf;
 pub mod runtime;
 pub mod tls;
 pub mod vocab;

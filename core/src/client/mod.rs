@@ -8,8 +8,13 @@
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzz;
+pub mod cookies;
+mod credentials;
+mod dial;
 mod handshake;
 mod lines;
+pub mod proxy;
+pub mod redirect;
 mod session;
 
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
@@ -73,6 +78,8 @@ struct Shared {
     aborted: AtomicBool,
     closing: Notify,
     tx: mpsc::UnboundedSender<Command>,
+    /// Cookies the server set and other state kept between attempts (see `dial`).
+    dial: std::sync::Mutex<dial::State>,
 }
 
 impl Shared {
@@ -117,6 +124,7 @@ impl Client {
             aborted: AtomicBool::new(false),
             closing: Notify::new(),
             tx,
+            dial: Default::default(),
         });
         let task = handle.spawn(session::run(shared.clone(), targets, rx)).abort_handle();
         Ok(Client { shared, task: Arc::new(task) })

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use tokio::net::TcpStream;
 use tokio::sync::{mpsc, Mutex as AsyncMutex};
 use tokio::time::{sleep, sleep_until, timeout, Instant};
 use tokio_tungstenite::WebSocketStream;
@@ -17,7 +16,7 @@ use tungstenite::Message;
 use super::{ClientState, Command, LineSplitter, Shared};
 use crate::error::{Error, ErrorCode, Result};
 use crate::event::{Event, OpenInfo, Payload};
-use crate::io::{BoxedIo, Stream};
+use crate::io::BoxedIo;
 use crate::ws;
 
 /// Read buffer of a client connection (large frames reserve their full size anyway).
@@ -30,11 +29,14 @@ const COALESCE_BYTES: usize = 256 << 10;
 
 /// The parsed destination of a client.
 pub(super) struct Target {
-    url: String,
-    request: Request,
-    host: String,
-    port: u16,
-    tls: Option<(Arc<rustls::ClientConfig>, rustls_pki_types::ServerName<'static>)>,
+    /// The URL for messages (credentials hidden).
+    pub(super) url: String,
+    /// The URL as given (redirects resolve against it).
+    pub(super) raw: String,
+    pub(super) request: Request,
+    pub(super) host: String,
+    pub(super) port: u16,
+    pub(super) tls: Option<(Arc<rustls::ClientConfig>, rustls_pki_types::ServerName<'static>)>,
 }
 
 impl Target {
@@ -43,8 +45,9 @@ impl Target {
         std::iter::once(&config.url).chain(&config.fallback_urls).map(|u| Target::parse(config, u)).collect()
     }
 
-    fn parse(config: &crate::ClientConfig, url: &str) -> Result<Target> {
-        let mut request = url
+    pub(super) fn parse(config: &crate::ClientConfig, raw: &str) -> Result<Target> {
+        let url = &super::proxy::redact(raw);
+        let mut request = raw
             .into_client_request()
             .map_err(|e| Error::new(ErrorCode::InvalidUrl, format!("invalid WebSocket URL {url:?}: {e}")))?;
         let uri = request.uri().clone();
@@ -69,12 +72,14 @@ impl Target {
             let v = HeaderValue::from_str(&config.subprotocols.join(", ")).map_err(|_| Error::invalid("invalid subprotocols"))?;
             request.headers_mut().insert("sec-websocket-protocol", v);
         }
+        super::credentials::authorize(&mut request, url)?;
         let tls = if secure {
-            Some((crate::tls::client_config(&config.tls, false)?, crate::tls::server_name(&host)?))
+            let pins = crate::tls::pins::Pins::parse(&config.certificate_pins)?;
+            Some((crate::tls::client_config_pinned(&config.tls, false, &pins)?, crate::tls::server_name(&host)?))
         } else {
             None
         };
-        Ok(Target { url: url.to_string(), request, host, port, tls })
+        Ok(Target { url: url.to_string(), raw: raw.to_string(), request, host, port, tls })
     }
 }
 
@@ -204,42 +209,18 @@ impl Drop for Stopped {
     }
 }
 
-/// TCP connect (+ TLS) + WebSocket handshake.
+/// Transport (+ TLS) + WebSocket handshake (see `dial`).
 async fn connect(shared: &Shared, target: &Target) -> Result<(Ws, OpenInfo)> {
-    let url = &target.url;
-    let tcp = TcpStream::connect((target.host.as_str(), target.port))
-        .await
-        .map_err(|e| Error::new(ErrorCode::Connect, format!("cannot connect to {url}: {e}")))?;
-    let _ = tcp.set_nodelay(true);
-    let remote = tcp.peer_addr().map(|a| a.to_string()).unwrap_or_default();
-    let local = tcp.local_addr().map(|a| a.to_string()).unwrap_or_default();
-    let io: BoxedIo = match &target.tls {
-        None => Stream::tcp(tcp),
-        Some((config, name)) => {
-            let tls = tokio_rustls::TlsConnector::from(config.clone()).connect(name.clone(), tcp).await.map_err(|e| {
-                let e = e.to_string();
-                let hint = if e.contains("CaUsedAsEndEntity") {
-                    format!(" (the server presents {})", crate::tls::CA_AS_SERVER_CERT_FIX)
-                } else {
-                    String::new()
-                };
-                Error::new(ErrorCode::Tls, format!("TLS handshake with {url} failed: {e}{hint}"))
-            })?;
-            Stream::boxed(tls)
-        }
-    };
-    let mut io = io;
-    let accepted = super::handshake::handshake(&mut io, &target.request, &shared.config.subprotocols, url).await?;
+    let super::dial::Opened { mut io, accepted, remote, local, path, query } = super::dial::open(shared, target).await?;
     let wscfg = ws::config(CLIENT_READ_BUFFER, CLIENT_WRITE_BUFFER, shared.config.max_message_size);
     let mut rest = accepted.rest;
     io.check_frames(&mut rest);
     let socket = WebSocketStream::from_partially_read(io, rest, tungstenite::protocol::Role::Client, Some(wscfg)).await;
     let (headers, protocol) = (accepted.headers, accepted.protocol);
-    let uri = target.request.uri();
     let info = OpenInfo {
         conn: 0,
-        path: uri.path().to_string(),
-        query: uri.query().unwrap_or("").to_string(),
+        path,
+        query,
         remote,
         local,
         headers,
