@@ -26,6 +26,7 @@ pub mod handle;
 pub mod hub;
 pub mod human;
 pub mod io;
+mod base64;
 mod json;
 pub mod mdf;
 pub mod runtime;

@@ -44,8 +44,8 @@ pub fn client_config_pinned(tls: &ClientTls, alpn_http1: bool, pins: &pins::Pins
     let builder = rustls::ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| tls_err("TLS versions", e))?;
-    let (verifier, roots): (Arc<dyn ServerCertVerifier>, _) = if tls.danger_accept_invalid_certs {
-        (Arc::new(AcceptAnyCertificate(provider())), None)
+    let roots = if tls.danger_accept_invalid_certs {
+        None
     } else {
         let mut roots = RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
         if !tls.extra_ca_pem.is_empty() {
@@ -53,18 +53,16 @@ pub fn client_config_pinned(tls: &ClientTls, alpn_http1: bool, pins: &pins::Pins
                 roots.add(cert).map_err(|e| tls_err("cannot add the extra CA certificate", e))?;
             }
         }
-        let roots = Arc::new(roots);
-        let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(roots.clone(), provider())
-            .build()
-            .map_err(|e| tls_err("certificate verifier", e))?;
-        (verifier as Arc<dyn ServerCertVerifier>, Some(roots))
+        Some(roots)
     };
-    let verifier: Arc<dyn ServerCertVerifier> = if pins.is_empty() {
-        verifier
-    } else {
-        Arc::new(pins::PinningVerifier { inner: verifier, pins: pins.clone(), roots, provider: provider() })
+    let mut config = match (roots, pins.is_empty()) {
+        (Some(roots), true) => builder.with_root_certificates(roots).with_no_client_auth(),
+        (None, true) => builder.dangerous().with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider()))).with_no_client_auth(),
+        (roots, false) => {
+            let verifier = pins::PinningVerifier { pins: pins.clone(), roots: roots.map(Arc::new), provider: provider() };
+            builder.dangerous().with_custom_certificate_verifier(Arc::new(verifier)).with_no_client_auth()
+        }
     };
-    let mut config = builder.dangerous().with_custom_certificate_verifier(verifier).with_no_client_auth();
     if alpn_http1 {
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
     }

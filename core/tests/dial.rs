@@ -181,6 +181,7 @@ async fn cookies_and_url_credentials_are_sent_and_kept_for_redirects_and_reconne
     let first = seen.lock().unwrap()[0].clone();
     assert_eq!(header(&first, "authorization"), Some("Basic YWwgaWNlOnMzY3JldA=="), "{first}");
     assert_eq!(header(&first, "cookie"), Some("lang=ja"));
+    assert_eq!(header(&first, "host"), Some(format!("127.0.0.1:{port}").as_str()), "no credentials in Host");
     let Event::Open(info) = event_where(hub.events(), |e| matches!(e, Event::Open(_))).await else { unreachable!() };
     let cookie = info.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("cookie")).map(|(_, v)| v.as_str());
     assert_eq!(cookie, Some("lang=ja; sid=abc"), "the redirect target gets the cookie set on the way");
@@ -190,8 +191,8 @@ async fn cookies_and_url_credentials_are_sent_and_kept_for_redirects_and_reconne
     eventually("the reconnect reaches the redirecting server again", || seen.lock().unwrap().len() >= 2).await;
     let second = seen.lock().unwrap()[1].clone();
     assert_eq!(header(&second, "cookie"), Some("lang=ja; sid=abc"), "{second}");
-    let debug = format!("{:?}", c.events().poll(64));
-    assert!(!debug.contains("s3cret"), "credentials never appear in events: {debug}");
+    let debug = format!("{:?} {c:?}", c.events().poll(64));
+    assert!(!debug.contains("s3cret"), "credentials never appear in events or the client's Debug: {debug}");
     hub.shutdown_async().await;
 }
 
@@ -231,13 +232,37 @@ async fn certificate_pins_pass_on_a_chain_key_and_fail_listing_the_chain() {
     }
 
     let mut cfg = ClientConfig::new(&wss);
-    cfg.tls.extra_ca_pem = ca_pem;
+    cfg.tls.extra_ca_pem = ca_pem.clone();
     cfg.certificate_pins = vec![("localhost".into(), wrong.clone())];
     let c = Client::connect(cfg).unwrap();
     let (code, msg) = error_message(&c).await;
     assert_eq!(code, ErrorCode::Tls);
     assert!(msg.contains("Certificate pinning failure"), "{msg}");
     assert!(msg.contains(&leaf_pin) && msg.contains(&ca_pin) && msg.contains(&wrong), "the chain's pins and the configured ones are listed: {msg}");
+
+    // Pins never replace verification: a right pin on an unknown CA, or on a host name the
+    // certificate does not cover, still fails.
+    for (url, ca, pattern) in [(wss.clone(), None, "localhost"), (wss.replace("localhost", "127.0.0.1"), Some(ca_pem.clone()), "127.0.0.1")] {
+        let mut cfg = ClientConfig::new(&url);
+        cfg.tls.extra_ca_pem = ca.unwrap_or_default();
+        cfg.certificate_pins = vec![(pattern.into(), leaf_pin.clone())];
+        let c = Client::connect(cfg).unwrap();
+        let (code, msg) = error_message(&c).await;
+        assert_eq!(code, ErrorCode::Tls);
+        assert!(msg.contains("UnknownIssuer") || msg.contains("NotValidForName"), "{msg}");
+    }
+
+    // wss through an HTTP CONNECT proxy, pinned.
+    let (pport, seen) = connect_proxy(None).await;
+    let mut cfg = ClientConfig::new(&wss);
+    cfg.tls.extra_ca_pem = ca_pem.clone();
+    cfg.certificate_pins = vec![("localhost".into(), leaf_pin.clone())];
+    cfg.proxy = Some(format!("http://127.0.0.1:{pport}"));
+    let c = Client::connect(cfg).unwrap();
+    open(&c).await;
+    echo(&c, "tls through the tunnel").await;
+    assert!(seen.lock().unwrap()[0].starts_with(&format!("CONNECT localhost:{} ", hub.local_addr().port())));
+    c.close(1000, "").unwrap();
 
     let bad = ClientConfig { certificate_pins: vec![("localhost".into(), "sha1/xyz".into())], ..ClientConfig::new(&wss) };
     assert!(Client::connect(bad).unwrap_err().to_string().contains("sha256/"));

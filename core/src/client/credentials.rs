@@ -19,7 +19,7 @@ pub(super) fn authorize(request: &mut Request, url_for_messages: &str) -> Result
         .decode_utf8()
         .map_err(|_| Error::new(ErrorCode::InvalidUrl, format!("URL {url_for_messages:?}: the credentials are not UTF-8")))?;
     let (user, pass) = decoded.split_once(':').unwrap_or((&decoded, ""));
-    let token = data_encoding::BASE64.encode(format!("{user}:{pass}").as_bytes());
+    let token = crate::base64::encode(format!("{user}:{pass}").as_bytes());
     let value = HeaderValue::from_str(&format!("Basic {token}")).map_err(|_| Error::invalid("invalid credentials"))?;
     request.headers_mut().insert("authorization", value);
     Ok(())

@@ -7,7 +7,7 @@ use super::handshake::{handshake, Accepted};
 use super::session::Target;
 use super::{cookies, proxy, redirect, Shared};
 use crate::error::{Error, ErrorCode, Result};
-use crate::io::{BoxedIo, Io, Stream};
+use crate::io::{BoxedIo, NetStream, Stream};
 
 /// What a client remembers between attempts.
 #[derive(Debug, Default)]
@@ -119,7 +119,7 @@ async fn transport(config: &crate::ClientConfig, target: &Target) -> Result<(Box
     let local = tcp.local_addr().map(|a| a.to_string()).unwrap_or_default();
     let io = match target.tls {
         None => Stream::tcp(tcp),
-        Some(_) => secure(target, tcp).await?,
+        Some(_) => secure(target, NetStream::Tcp(tcp)).await?,
     };
     Ok((io, remote, local))
 }
@@ -131,7 +131,7 @@ async fn unix(path: &std::path::Path, target: &Target) -> Result<(BoxedIo, Strin
         .map_err(|e| Error::new(ErrorCode::Connect, format!("cannot connect to {} over the Unix socket {}: {e}", target.url, path.display())))?;
     let io = match target.tls {
         None => Stream::boxed(s),
-        Some(_) => secure(target, s).await?,
+        Some(_) => secure(target, NetStream::Unix(s)).await?,
     };
     Ok((io, path.display().to_string(), String::new()))
 }
@@ -142,7 +142,7 @@ async fn unix(path: &std::path::Path, _target: &Target) -> Result<(BoxedIo, Stri
 }
 
 /// The TLS handshake of a wss target over `s`.
-async fn secure(target: &Target, s: impl Io) -> Result<BoxedIo> {
+async fn secure(target: &Target, s: NetStream) -> Result<BoxedIo> {
     let Some((config, name)) = &target.tls else { return Ok(Stream::boxed(s)) };
     let tls = tokio_rustls::TlsConnector::from(config.clone()).connect(name.clone(), s).await.map_err(|e| {
         let e = e.to_string();

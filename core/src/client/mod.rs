@@ -101,7 +101,7 @@ pub struct Client {
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client").field("url", &self.shared.config.url).field("state", &self.state()).finish()
+        f.debug_struct("Client").field("url", &proxy::redact(&self.shared.config.url)).field("state", &self.state()).finish()
     }
 }
 

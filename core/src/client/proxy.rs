@@ -61,7 +61,7 @@ impl Proxy {
         let target = if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
         let mut req = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n");
         if let Some(c) = &self.credentials {
-            req.push_str(&format!("Proxy-Authorization: Basic {}\r\n", data_encoding::BASE64.encode(c.as_bytes())));
+            req.push_str(&format!("Proxy-Authorization: Basic {}\r\n", crate::base64::encode(c.as_bytes())));
         }
         req.push_str("\r\n");
         tcp.write_all(req.as_bytes()).await.map_err(|e| fail(format!("cannot send CONNECT: {e}")))?;

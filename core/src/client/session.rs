@@ -45,6 +45,8 @@ impl Target {
         std::iter::once(&config.url).chain(&config.fallback_urls).map(|u| Target::parse(config, u)).collect()
     }
 
+    // Not inlined: it is called from two places, and it is large.
+    #[inline(never)]
     pub(super) fn parse(config: &crate::ClientConfig, raw: &str) -> Result<Target> {
         let url = &super::proxy::redact(raw);
         let mut request = raw

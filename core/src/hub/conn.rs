@@ -20,7 +20,7 @@ use crate::config::RouteKind;
 use crate::error::ErrorCode;
 use crate::event::{Event, OpenInfo, Payload};
 use crate::frame_io::{self, Incoming, MessageReader, ReadError, Written};
-use crate::io::{BoxedIo, ReadHalf, Stream, WriteHalf};
+use crate::io::{BoxedIo, NetStream, ReadHalf, Stream, WriteHalf};
 use crate::ws;
 
 /// Time allowed for the peer's close frame after the hub sent one.
@@ -83,13 +83,20 @@ async fn read_head(inner: &HubInner, socket: Socket) -> Option<(BoxedIo, std::re
     let head = async {
         let mut io: BoxedIo = match (socket, &inner.tls) {
             (Socket::Tcp(tcp, _), None) => Stream::tcp(tcp),
-            (Socket::Tcp(tcp, _), Some(acceptor)) => Stream::boxed(acceptor.accept(tcp).await.ok()?),
             #[cfg(unix)]
             (Socket::Unix(s), None) => Stream::boxed(s),
-            #[cfg(unix)]
-            (Socket::Unix(s), Some(acceptor)) => Stream::boxed(acceptor.accept(s).await.ok()?),
             #[cfg(not(unix))]
             (Socket::Unix(s), _) => match s {},
+            (socket, Some(acceptor)) => {
+                let net = match socket {
+                    Socket::Tcp(tcp, _) => NetStream::Tcp(tcp),
+                    #[cfg(unix)]
+                    Socket::Unix(s) => NetStream::Unix(s),
+                    #[cfg(not(unix))]
+                    Socket::Unix(s) => match s {},
+                };
+                Stream::boxed(acceptor.accept(net).await.ok()?)
+            }
         };
         let req = http::read_request(&mut io).await;
         Some((io, req))

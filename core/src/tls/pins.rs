@@ -40,7 +40,7 @@ impl Pins {
             let b64 = pin.strip_prefix("sha256/").ok_or_else(|| {
                 Error::invalid(format!("certificate pin {pin:?} for {pattern:?}: pins must start with \"sha256/\" (the SHA-256 of the SubjectPublicKeyInfo, base64)"))
             })?;
-            let bytes = data_encoding::BASE64.decode(b64.as_bytes()).ok().filter(|b| b.len() == 32).ok_or_else(|| {
+            let bytes = crate::base64::decode(b64).filter(|b| b.len() == 32).ok_or_else(|| {
                 Error::invalid(format!("certificate pin {pin:?} for {pattern:?}: not a base64 SHA-256 hash (44 characters)"))
             })?;
             let mut sha256 = [0u8; 32];
@@ -82,7 +82,7 @@ impl Pins {
 
 /// `sha256/BASE64` of a hash.
 pub fn pin_string(hash: &[u8; 32]) -> String {
-    format!("sha256/{}", data_encoding::BASE64.encode(hash))
+    format!("sha256/{}", crate::base64::encode(hash))
 }
 
 /// The pin of a DER certificate (SHA-256 of its SubjectPublicKeyInfo), if it can be read.
@@ -117,35 +117,30 @@ fn pattern_matches(pattern: &str, host: &str) -> bool {
     }
 }
 
-/// A verifier that runs the usual verification first, then the pins on the verified chain.
+/// The verifier of a client with pins: webpki path building against `roots` and the host name
+/// check (what rustls's own verifier does, without revocation lists, which omnisock does not
+/// use), then the pins on the verified chain. Without roots (`danger_accept_invalid_certs`)
+/// nothing is verified and the pins are checked on the presented certificates.
 #[derive(Debug)]
 pub(crate) struct PinningVerifier {
-    pub(crate) inner: Arc<dyn ServerCertVerifier>,
     pub(crate) pins: Pins,
-    /// The trust anchors (to find the verified chain); `None` when certificates are not
-    /// verified (then the presented chain is checked).
     pub(crate) roots: Option<Arc<RootCertStore>>,
     pub(crate) provider: Arc<CryptoProvider>,
 }
 
-impl PinningVerifier {
-    /// SPKI hashes of the verified chain (leaf, intermediates, anchor), or of the presented
-    /// certificates when there are no roots to verify against.
-    fn chain_hashes(&self, end_entity: &CertificateDer<'_>, intermediates: &[CertificateDer<'_>], now: UnixTime) -> Vec<[u8; 32]> {
-        let presented = || std::iter::once(end_entity).chain(intermediates).filter_map(|c| spki_hash_of_cert(c)).collect();
-        let Some(roots) = &self.roots else { return presented() };
-        let Ok(ee) = webpki::EndEntityCert::try_from(end_entity) else { return presented() };
-        let algs = self.provider.signature_verification_algorithms.all;
-        match ee.verify_for_usage(algs, &roots.roots, intermediates, now, webpki::KeyUsage::server_auth(), None, None) {
-            Ok(path) => {
-                let mut out = vec![sha256(path.end_entity().subject_public_key_info().as_ref())];
-                out.extend(path.intermediate_certificates().map(|c| sha256(c.subject_public_key_info().as_ref())));
-                out.push(sha256(&der_sequence(path.anchor().subject_public_key_info.as_ref())));
-                out
-            }
-            Err(_) => presented(),
-        }
-    }
+/// rustls's error for a webpki verification failure (the common cases by name).
+fn pki_error(e: webpki::Error) -> rustls::Error {
+    use rustls::CertificateError as C;
+    use webpki::Error as W;
+    rustls::Error::InvalidCertificate(match e {
+        W::BadDer | W::BadDerTime => C::BadEncoding,
+        W::CertExpired { .. } => C::Expired,
+        W::CertNotValidYet { .. } => C::NotValidYet,
+        W::CertNotValidForName(_) => C::NotValidForName,
+        W::UnknownIssuer => C::UnknownIssuer,
+        W::InvalidSignatureForPublicKey => C::BadSignature,
+        other => C::Other(rustls::OtherError(Arc::new(other))),
+    })
 }
 
 /// Wraps SEQUENCE contents in their DER header (trust anchors keep the SPKI without it).
@@ -169,17 +164,26 @@ impl ServerCertVerifier for PinningVerifier {
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
         server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
+        _ocsp_response: &[u8],
         now: UnixTime,
     ) -> std::result::Result<ServerCertVerified, rustls::Error> {
-        let verified = self.inner.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)?;
-        let host = server_name.to_str();
-        if self.pins.for_host(&host).is_empty() {
-            return Ok(verified);
-        }
-        let chain = self.chain_hashes(end_entity, intermediates, now);
-        self.pins.check(&host, &chain).map_err(rustls::Error::General)?;
-        Ok(verified)
+        let chain: Vec<[u8; 32]> = match &self.roots {
+            Some(roots) => {
+                let ee = webpki::EndEntityCert::try_from(end_entity).map_err(pki_error)?;
+                let algs = self.provider.signature_verification_algorithms.all;
+                let path = ee
+                    .verify_for_usage(algs, &roots.roots, intermediates, now, webpki::KeyUsage::server_auth(), None, None)
+                    .map_err(pki_error)?;
+                ee.verify_is_valid_for_subject_name(server_name).map_err(pki_error)?;
+                let mut out = vec![sha256(path.end_entity().subject_public_key_info().as_ref())];
+                out.extend(path.intermediate_certificates().map(|c| sha256(c.subject_public_key_info().as_ref())));
+                out.push(sha256(&der_sequence(path.anchor().subject_public_key_info.as_ref())));
+                out
+            }
+            None => std::iter::once(end_entity).chain(intermediates).filter_map(|c| spki_hash_of_cert(c)).collect(),
+        };
+        self.pins.check(&server_name.to_str(), &chain).map_err(rustls::Error::General)?;
+        Ok(ServerCertVerified::assertion())
     }
     fn verify_tls12_signature(
         &self,
@@ -187,7 +191,7 @@ impl ServerCertVerifier for PinningVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls12_signature(message, cert, dss)
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
     fn verify_tls13_signature(
         &self,
@@ -195,10 +199,10 @@ impl ServerCertVerifier for PinningVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls13_signature(message, cert, dss)
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.inner.supported_verify_schemes()
+        self.provider.signature_verification_algorithms.supported_schemes()
     }
 }
 
@@ -220,7 +224,7 @@ mod tests {
 
     #[test]
     fn parse_errors_name_the_pair_and_check_lists_pins() {
-        let good = format!("sha256/{}", data_encoding::BASE64.encode(&[7u8; 32]));
+        let good = format!("sha256/{}", crate::base64::encode(&[7u8; 32]));
         let pins = Pins::parse(&[("**.Example.com".into(), good.clone())]).unwrap();
         assert!(pins.check("a.example.com", &[[7u8; 32]]).is_ok());
         assert!(pins.check("other.org", &[[1u8; 32]]).is_ok(), "hosts without a pattern are not pinned");
