@@ -808,6 +808,34 @@ mod tests {
     }
 
     #[test]
+    fn network_options_cross_as_json_under_their_names() {
+        let c = ClientConfig::from_json(
+            r#"{"url":"wss://h/","proxy":"http://u:p@127.0.0.1:3128","proxy_from_env":true,"max_redirects":10,
+                "certificate_pins":[["**.h","sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="]],
+                "cookies":[["a","1"]],"unix_socket":"/tmp/s.sock","too_many_requests_path_suffix":true}"#,
+        )
+        .unwrap();
+        assert_eq!(c.proxy.as_deref(), Some("http://u:p@127.0.0.1:3128"));
+        assert!(c.proxy_from_env && c.too_many_requests_path_suffix);
+        assert_eq!(c.max_redirects, 10);
+        assert_eq!(c.certificate_pins[0].0, "**.h");
+        assert_eq!(c.cookies, vec![("a".to_string(), "1".to_string())]);
+        assert_eq!(c.unix_socket.as_deref(), Some(std::path::Path::new("/tmp/s.sock")));
+        assert_eq!(ClientConfig::from_json(&c.to_json()).unwrap(), c);
+        let d = ClientConfig::from_json(r#"{"url":"ws://h/","proxy":null,"unix_socket":null}"#).unwrap();
+        assert_eq!((d.proxy.is_none(), d.proxy_from_env, d.max_redirects, d.unix_socket.is_none()), (true, false, 0, true));
+        for (bad, says) in [
+            (r#"{"url":"ws://h/","proxy":"socks5://h:1"}"#, "socks5"),
+            (r#"{"url":"ws://h/","certificate_pins":[["h","md5/x"]]}"#, "sha256/"),
+            (r#"{"url":"ws://h/","cookies":[["a b","1"]]}"#, "cookie name"),
+            (r#"{"url":"ws://h/","unix_socket":""}"#, "unix_socket"),
+        ] {
+            let e = ClientConfig::from_json(bad).unwrap_err();
+            assert!(e.to_string().contains(says), "{bad}: {e}");
+        }
+    }
+
+    #[test]
     fn client_validate_accepts_the_defaults_and_refuses_zero_limits() {
         let ok = ClientConfig::new("ws://127.0.0.1:1/");
         ok.validate().unwrap();
