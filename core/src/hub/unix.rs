@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::error::{Error, ErrorCode, Result};
+#[cfg(unix)]
+use crate::error::ErrorCode;
+use crate::error::{Error, Result};
 
 #[cfg(unix)]
 pub(crate) use tokio::net::{UnixListener, UnixStream};
