@@ -24,11 +24,13 @@ pub(super) struct Opened {
     pub io: BoxedIo,
     /// What the handshake answered.
     pub accepted: Accepted,
-    /// Peer and local address (the socket path for a Unix socket).
+    /// Peer address (the proxy's through a proxy; the socket path for a Unix socket).
     pub remote: String,
+    /// Local address (empty for a Unix socket).
     pub local: String,
-    /// Path and query of the URL finally connected to (after redirects).
+    /// Path of the URL finally connected to (after redirects).
     pub path: String,
+    /// Query of that URL.
     pub query: String,
 }
 

@@ -33,9 +33,12 @@ pub(super) struct Target {
     pub(super) url: String,
     /// The URL as given (redirects resolve against it).
     pub(super) raw: String,
+    /// The upgrade request (headers included; no cookies, which are added per attempt).
     pub(super) request: Request,
+    /// Host and port to connect to (unless a Unix socket is configured).
     pub(super) host: String,
     pub(super) port: u16,
+    /// TLS configuration and server name for wss.
     pub(super) tls: Option<(Arc<rustls::ClientConfig>, rustls_pki_types::ServerName<'static>)>,
 }
 
