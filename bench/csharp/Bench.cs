@@ -219,6 +219,8 @@ namespace OmnisockBench
 
         public static int Main(string[] args)
         {
+            // The benchmark dispatches on its own thread (DispatchMessageQueue + WaitForEvents).
+            Omnisock.Dispatcher.AutoStart = false;
             url = args[0];
             int reps = args.Length > 1 ? int.Parse(args[1]) : 5;
             int rtN = args.Length > 2 ? int.Parse(args[2]) : 20000;

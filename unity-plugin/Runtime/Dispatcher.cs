@@ -21,8 +21,10 @@ namespace Omnisock
     /// <para>Events are raised on the thread that calls <see cref="DispatchAll"/> (or an object's own
     /// <c>DispatchMessageQueue()</c>), never on a library thread. In Unity the
     /// <c>OmnisockDispatcher</c> component does that in <c>Update()</c>, so handlers run on the main
-    /// thread. Elsewhere, call <see cref="DispatchAll"/> from your own loop, or call
-    /// <see cref="StartBackgroundThread"/> to have one dedicated thread raise all events.</para>
+    /// thread. Elsewhere (a console program, a server, a tool) events fire with no extra call, as in
+    /// websocket-sharp: the first WebSocket or Hub starts the background thread
+    /// (<see cref="StartBackgroundThread"/>) unless <see cref="AutoStart"/> was turned off by a host
+    /// that calls <see cref="DispatchAll"/> from its own loop.</para>
     /// </summary>
     public static class Dispatcher
     {
@@ -45,7 +47,26 @@ namespace Omnisock
 #if UNITY_5_3_OR_NEWER
             OmnisockDispatcher.EnsureCreated();
 #endif
+            if (autoStart) StartBackgroundThread();
             Wake();
+        }
+
+#if UNITY_5_3_OR_NEWER
+        private static volatile bool autoStart = false;
+#else
+        private static volatile bool autoStart = true;
+#endif
+
+        /// <summary>
+        /// Whether the first WebSocket or Hub starts the background dispatcher thread. True outside
+        /// Unity, so events fire with no extra call; false in Unity, where the OmnisockDispatcher
+        /// raises them on the main thread. Set it to false before creating sockets when your own
+        /// loop calls <see cref="DispatchAll"/> or <c>DispatchMessageQueue()</c>.
+        /// </summary>
+        public static bool AutoStart
+        {
+            get { return autoStart; }
+            set { autoStart = value; }
         }
 
         internal static void Unregister(IDispatchable d)
