@@ -18,6 +18,7 @@ mod args;
 pub mod client;
 pub mod event;
 pub mod hub;
+mod net;
 pub mod result;
 pub mod vocab;
 

@@ -19,6 +19,7 @@ mod outbox;
 mod pending;
 mod static_files;
 mod status;
+mod unix;
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -268,27 +269,45 @@ impl Hub {
     pub fn start(config: HubConfig) -> Result<Hub> {
         config.validate()?;
         let handle = crate::runtime::handle()?;
-        let addr: SocketAddr = config
-            .listen
-            .parse()
-            .map_err(|_| Error::invalid(format!("listen address {:?} must be ip:port, e.g. 127.0.0.1:9001", config.listen)))?;
+        if config.listen.is_empty() && config.unix.is_none() {
+            return Err(Error::invalid("the hub needs a listen address (ip:port), a Unix socket path, or both"));
+        }
+        let addr: Option<SocketAddr> = if config.listen.is_empty() {
+            None
+        } else {
+            Some(config.listen.parse().map_err(|_| Error::invalid(format!("listen address {:?} must be ip:port, e.g. 127.0.0.1:9001", config.listen)))?)
+        };
         let tls = match &config.tls {
             Some(t) => Some(tokio_rustls::TlsAcceptor::from(crate::tls::server_config(t)?)),
             None => None,
         };
-        let listener = {
-            let _guard = handle.enter();
-            let bind_err = |e: std::io::Error| Error::new(ErrorCode::Io, format!("cannot listen on {addr}: {e}"));
-            let socket = if addr.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() }.map_err(bind_err)?;
-            socket.set_reuseaddr(true).map_err(bind_err)?;
-            // Accepted sockets inherit the listener's send buffer size.
-            if config.send_buffer > 0 {
-                socket.set_send_buffer_size(config.send_buffer as u32).map_err(bind_err)?;
+        let tcp = match addr {
+            Some(addr) => {
+                let _guard = handle.enter();
+                let bind_err = |e: std::io::Error| Error::new(ErrorCode::Io, format!("cannot listen on {addr}: {e}"));
+                let socket = if addr.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() }.map_err(bind_err)?;
+                socket.set_reuseaddr(true).map_err(bind_err)?;
+                // Accepted sockets inherit the listener's send buffer size.
+                if config.send_buffer > 0 {
+                    socket.set_send_buffer_size(config.send_buffer as u32).map_err(bind_err)?;
+                }
+                socket.bind(addr).map_err(bind_err)?;
+                Some(socket.listen(4096).map_err(bind_err)?)
             }
-            socket.bind(addr).map_err(bind_err)?;
-            socket.listen(4096).map_err(bind_err)?
+            None => None,
         };
-        let local_addr = listener.local_addr().map_err(|e| Error::new(ErrorCode::Io, e.to_string()))?;
+        let local_addr = match &tcp {
+            Some(l) => l.local_addr().map_err(|e| Error::new(ErrorCode::Io, e.to_string()))?,
+            None => SocketAddr::from(([0, 0, 0, 0], 0)),
+        };
+        let unix = match &config.unix {
+            Some(path) => {
+                let _guard = handle.enter();
+                Some((unix::bind(path)?, path.clone()))
+            }
+            None => None,
+        };
+        let listeners = unix::Listeners { tcp, unix };
         let events = EventQueue::new(config.event_limits)
             .map_err(|e| Error::new(ErrorCode::Io, format!("cannot create the event queue: {e}")))?;
         let routes = config
@@ -330,11 +349,12 @@ impl Hub {
         });
         let local: Weak<dyn LocalDelivery> = Arc::downgrade(&inner) as Weak<HubInner>;
         inner.backplane.attach(local);
-        handle.spawn(conn::accept_loop(inner.clone(), listener));
+        handle.spawn(conn::accept_loop(inner.clone(), listeners));
         Ok(Hub { inner })
     }
 
-    /// The address the hub listens on (with the real port when the config said 0).
+    /// The address the hub listens on (with the real port when the config said 0);
+    /// `0.0.0.0:0` when it listens on a Unix socket only.
     pub fn local_addr(&self) -> SocketAddr {
         self.inner.local_addr
     }
