@@ -353,15 +353,27 @@ impl PyHub {
     }
 
     /// Accepts a paused handshake (routes with `host_accepts`), optionally with a subprotocol.
-    #[pyo3(signature = (conn, protocol=None))]
-    fn accept(&self, conn: ConnId, protocol: Option<&str>) -> PyResult<()> {
-        self.inner.accept(conn, protocol).map_err(err)
+    /// `headers` are added to the `101` response.
+    #[pyo3(signature = (conn, protocol=None, headers=None))]
+    fn accept(&self, conn: ConnId, protocol: Option<&str>, headers: Option<Vec<(String, String)>>) -> PyResult<()> {
+        match headers {
+            Some(h) if !h.is_empty() => self.inner.accept_with_headers(conn, protocol, &h),
+            _ => self.inner.accept(conn, protocol),
+        }
+        .map_err(err)
     }
 
     /// Refuses a paused handshake with an HTTP status and body.
     #[pyo3(signature = (conn, status, body=""))]
     fn reject(&self, conn: ConnId, status: u16, body: &str) -> PyResult<()> {
         self.inner.reject(conn, status, body).map_err(err)
+    }
+
+    /// Answers a paused handshake or plain request with any HTTP response (status 200-599,
+    /// headers, body) instead of upgrading: health checks, redirects, refusals.
+    #[pyo3(signature = (conn, status, reason="", headers=Vec::new(), body=Vec::new()))]
+    fn respond(&self, conn: ConnId, status: u16, reason: &str, headers: Vec<(String, String)>, body: Vec<u8>) -> PyResult<()> {
+        self.inner.respond(conn, status, reason, &headers, &body).map_err(err)
     }
 
     /// Sends a ping; a pong with a non-empty payload comes back as an `kind` event.
