@@ -12,6 +12,10 @@ import ssl as _ssl
 import sys
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from . import _ssl_files
+
+_ssl_files.install()
+
 # What `None` ("no limit" in websockets) becomes for limits the core requires.
 _NO_OPEN_TIMEOUT = "1h"
 _NO_PONG_TIMEOUT = 1e9
@@ -30,8 +34,7 @@ def _tls(ssl: Any) -> Dict[str, Any]:
     if isinstance(ssl, _ssl.SSLContext):
         if ssl.verify_mode == _ssl.CERT_NONE:
             return {"danger_accept_invalid_certs": True}
-        ders = ssl.get_ca_certs(binary_form=True)
-        pem = "".join(_ssl.DER_cert_to_PEM_cert(d) for d in ders)
+        pem = _ssl_files.trusted_pem(ssl)
         return {"extra_ca_pem": pem} if pem else {}
     raise TypeError("ssl= must be an ssl.SSLContext")
 

@@ -27,7 +27,7 @@ class ClientConnection(Connection):
     """A threaded client connection."""
 
     def __init__(self, native: Any, headers: list, close_timeout: Optional[float], logger) -> None:
-        super().__init__(close_timeout=close_timeout, logger=logger or logging.getLogger("omnisock.client"))
+        super().__init__(close_timeout=close_timeout, logger=logger or logging.getLogger("websockets.client"))
         self._native = native
         self._request_headers = headers
         self._opened = threading.Event()

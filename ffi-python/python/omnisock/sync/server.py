@@ -17,7 +17,7 @@ from ..datastructures import Headers
 from ..exceptions import NotFound
 from ..http11 import Request, Response
 from ..protocol import State
-from ..server import _STATUS_PHRASES, _SocketInfo, _listen_address, _takes_path, _tls_files
+from ..server import _phrase, _SocketInfo, send_response, _listen_address, _takes_path, _tls_files
 from .connection import Connection
 
 __all__ = ["serve", "Server", "ServerConnection"]
@@ -51,7 +51,7 @@ class ServerConnection(Connection):
 
     def respond(self, status: int, text: str) -> Response:
         body = text.encode()
-        return Response(int(status), _STATUS_PHRASES.get(int(status), ""), Headers([("Content-Type", "text/plain; charset=utf-8")]), body)
+        return Response(int(status), _phrase(int(status)), Headers([("Content-Type", "text/plain; charset=utf-8")]), body)
 
 
 class Server:
@@ -61,7 +61,7 @@ class Server:
         self._hub = hub
         self.handler = handler
         self._legacy = _takes_path(handler)
-        self.logger = options["logger"] or logging.getLogger("omnisock.server")
+        self.logger = options["logger"] or logging.getLogger("websockets.server")
         self._close_timeout = options["close_timeout"]
         self._process_request = options["process_request"]
         self.socket = _SocketInfo(hub.local_addr)
@@ -109,7 +109,7 @@ class Server:
         try:
             r = self._process_request(c, c.request)
             if r is not None:
-                self._hub.reject(c._cid, int(r.status_code), (r.body or b"").decode("utf-8", "replace"))
+                send_response(self._hub, c._cid, r)
             else:
                 self._hub.accept(c._cid, c.subprotocol)
         except NotFound:
@@ -117,7 +117,7 @@ class Server:
         except Exception:
             self.logger.error("opening handshake failed", exc_info=True)
             try:
-                self._hub.reject(c._cid, 500, "Failed to open a WebSocket connection.\n")
+                send_response(self._hub, c._cid, c.respond(500, "Failed to open a WebSocket connection.\n"))
             except Exception:
                 pass
 
