@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import os
 import random
 import ssl as _ssl
 import sys
@@ -33,6 +34,9 @@ EV_OPEN, EV_TEXT, EV_BINARY, EV_CLOSE, EV_ERROR = _vocab.EVENT_OPEN, _vocab.EVEN
 EV_RECONNECTING, EV_PONG, EV_REJECTED = _vocab.EVENT_RECONNECTING, _vocab.EVENT_PONG, _vocab.EVENT_REJECTED
 
 _log = logging.getLogger("websockets.client")
+
+#: Redirects followed before giving up (websockets' default; ``WEBSOCKETS_MAX_REDIRECTS``).
+MAX_REDIRECTS = int(os.environ.get("WEBSOCKETS_MAX_REDIRECTS", "10"))
 
 #: ``ssl`` not given (``ssl=None`` is an error with a wss:// URI, as in websockets).
 _UNSET: Any = object()
@@ -331,6 +335,10 @@ class connect:
             max_size=max_size,
             send_queue_limit=send_queue_limit,
             ssl=ssl,
+            proxy=proxy if kwargs.get("unix_socket") is None else None,
+            max_redirects=_max_redirects(),
+            unix_socket=kwargs.get("unix_socket"),
+            compression=compression,
         )
         client_config(self._connect_uri, **self._config)  # bad arguments fail here, at the call
         self._options: Dict[str, Any] = dict(
@@ -426,8 +434,19 @@ class connect:
 
 
 def unix_connect(path: Optional[str] = None, uri: Optional[str] = None, **kwargs: Any) -> connect:
+    """Connects over the Unix socket at ``path``; ``uri`` (default ``ws://localhost/``, or
+    ``wss://`` with ``ssl``) gives the Host header, the request path and TLS's server name."""
     if path is None and kwargs.get("sock") is None:
         raise ValueError("no path and sock were specified")
     if path is not None and kwargs.get("sock") is not None:
         raise ValueError("path and sock can not be specified at the same time")
-    raise NotImplementedError("omnisock does not connect over Unix sockets")
+    if uri is None:
+        uri = "ws://localhost/" if kwargs.get("ssl") is None else "wss://localhost/"
+    return connect(uri, unix_socket=path, **kwargs)
+
+
+def _max_redirects() -> int:
+    """``MAX_REDIRECTS`` as set on ``omnisock.asyncio.client`` (where websockets has it)."""
+    from .asyncio import client as asyncio_client
+
+    return int(getattr(asyncio_client, "MAX_REDIRECTS", MAX_REDIRECTS))

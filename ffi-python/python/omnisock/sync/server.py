@@ -17,10 +17,10 @@ from ..datastructures import Headers
 from ..exceptions import NotFound
 from ..http11 import Request, Response
 from ..protocol import State
-from ..server import _phrase, _SocketInfo, send_response, _listen_address, _takes_path, _tls_files
+from ..server import _phrase, _SocketInfo, send_response, unix_serve, _listen_address, _takes_path, _tls_files
 from .connection import Connection
 
-__all__ = ["serve", "Server", "ServerConnection"]
+__all__ = ["serve", "unix_serve", "Server", "ServerConnection"]
 
 EV_OPEN, EV_TEXT, EV_BINARY, EV_CLOSE, EV_ERROR, EV_PONG, EV_HANDSHAKE = (
     _vocab.EVENT_OPEN, _vocab.EVENT_TEXT, _vocab.EVENT_BINARY, _vocab.EVENT_CLOSE, _vocab.EVENT_ERROR, _vocab.EVENT_PONG, _vocab.EVENT_HANDSHAKE,
