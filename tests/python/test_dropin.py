@@ -400,3 +400,27 @@ def test_websockets_transport_arguments_map_onto_the_core_options():
                 client_config("ws://localhost/", headers=[], **{key: value})
     with pytest.raises(TypeError, match="proxy must be"):
         client_config("ws://localhost/", headers=[], proxy=42)
+
+
+def test_legacy_basic_auth_factory_and_legacy_handler():
+    from omnisock.legacy.auth import basic_auth_protocol_factory
+    from omnisock.legacy.client import connect as legacy_connect
+    from omnisock.legacy.server import serve as legacy_serve
+
+    async def greet(websocket, path):
+        await websocket.send(f"Hello {websocket.username} at {path}!")
+
+    async def go():
+        factory = basic_auth_protocol_factory(realm="test", credentials=("mary", "p@ss:word"))
+        async with legacy_serve(greet, "localhost", 0, create_protocol=factory) as server:
+            port = port_of(server)
+            async with legacy_connect(f"ws://mary:p@ss:word@localhost:{port}/room") as ws:
+                assert await ws.recv() == "Hello mary at /room!"
+            with pytest.raises(InvalidStatus) as refused:
+                async with legacy_connect(f"ws://localhost:{port}/room"):
+                    pass
+            assert refused.value.response.status_code == 401
+        with pytest.raises(TypeError, match="invalid credentials argument: 42"):
+            basic_auth_protocol_factory(credentials=42)
+
+    run(go())

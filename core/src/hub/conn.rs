@@ -137,7 +137,7 @@ fn host_http_route<'a>(inner: &'a HubInner, req: &Request) -> Option<&'a Arc<Rou
 /// A plain request on a `host_accepts` route: reported as a handshake; the host answers it
 /// with `Hub::respond` (a health check, a redirect) or accepts it, which answers 426 as a
 /// WebSocket endpoint does. 503 while the hub shuts down.
-async fn host_http(inner: &HubInner, io: &mut BoxedIo, req: Request, remote: SocketAddr, local: SocketAddr) {
+async fn host_http(inner: &HubInner, io: &mut BoxedIo, req: Request, remote: impl std::fmt::Display, local: impl std::fmt::Display) {
     let head_only = req.method == "HEAD";
     if inner.is_stopping() {
         http::respond_error(io, 503, "hub shutting down").await;

@@ -20,7 +20,7 @@ from typing import Any, AsyncIterator, Callable, Dict, Generator, List, Optional
 from . import _native, _vocab
 from ._pump import Pump
 from ._config import FOREVER, client_config
-from .connection import Connection, parse_address
+from .connection import Connection, ProtocolView, parse_address
 from .datastructures import Headers, HeadersLike
 from .exceptions import ConnectionClosedError, InvalidMessage, InvalidProxy, InvalidStatus, InvalidURI, _from_core
 from .http11 import Request, Response
@@ -94,11 +94,18 @@ class ClientConnection(Connection):
         self._session = session
         self._native = session.native
         full = path + ("?" + query if query else "")
-        self.request = Request(full, Headers(session.request_headers))
+        self.request = Request(full, Headers([("Host", session.host_header)] + session.request_headers))
+        self._uri = _RequestURI(session.uri.lower().startswith("wss:"), path, query)
         self.response = Response(101, "Switching Protocols", Headers(headers))
         self.subprotocol = protocol
         self.remote_address = parse_address(remote)
         self.local_address = None
+
+    @property
+    def protocol(self) -> "_ClientProtocolView":
+        """The connection's protocol state and the URI of the request that opened it (after
+        redirects): ``protocol.state``, ``protocol.uri.path``."""
+        return _ClientProtocolView(self)
 
     def _native_send(self, data, text):
         n = self._native
@@ -142,12 +149,34 @@ class ClientConnection(Connection):
         return f"<ClientConnection {self._session.uri} {self.state.name}>"
 
 
+class _RequestURI:
+    """``protocol.uri`` of a client connection: the opening request's ``path`` and ``query``."""
+
+    def __init__(self, secure: bool, path: str, query: str) -> None:
+        self.secure = secure
+        self.path = path or "/"
+        self.query = query
+        self.resource_name = self.path + ("?" + query if query else "")
+
+    def __repr__(self) -> str:
+        return f"<URI {self.resource_name}>"
+
+
+class _ClientProtocolView(ProtocolView):
+    @property
+    def uri(self) -> _RequestURI:
+        return self._conn._uri  # type: ignore[attr-defined]
+
+
 class _Session:
     """One core client and its event pump; produces a ClientConnection per successful open."""
 
     def __init__(self, uri: str, options: Dict[str, Any], config: Dict[str, Any], reconnect: bool) -> None:
         self.uri = uri
         self.options = options
+        parts = urllib.parse.urlsplit(uri)
+        #: The Host header the core sends (the URL's host and explicit port).
+        self.host_header = parts.netloc.rpartition("@")[2]
         self.loop = asyncio.get_running_loop()
         self.request_headers: List[Tuple[str, str]] = config["headers"]
         self.reconnect = reconnect

@@ -280,6 +280,13 @@ def _from_core(code: int, message: str, uri: Optional[str] = None, refusal=None)
     """Maps a core error (stable code + message) to an exception instance. The one place.
 
     ``refusal`` is ``(status, headers, body)`` from the core when a handshake was refused."""
+    # Redirects the core would not follow (websockets raises SecurityError for these).
+    m = re.search(r"more than max_redirects = (\d+) redirects", message)
+    if m is not None:
+        return SecurityError(f"more than {m.group(1)} redirects")
+    m = re.search(r'redirect to "([^"]*)": a redirect from wss:// to ws://', message)
+    if m is not None:
+        return SecurityError(f"cannot follow redirect to non-secure URI {m.group(1)}")
     if code == _vocab.ERR_INVALID_URL:
         return InvalidURI(uri or _quoted(message), message)
     if code == _vocab.ERR_HANDSHAKE_REJECTED:
@@ -303,12 +310,6 @@ def _from_core(code: int, message: str, uri: Optional[str] = None, refusal=None)
     if code == _vocab.ERR_QUEUE_FULL:
         return QueueFull(message)
     if code == _vocab.ERR_CONNECT:
-        m = re.search(r"more than max_redirects = (\d+) redirects", message)
-        if m is not None:
-            return SecurityError(f"more than {m.group(1)} redirects")
-        m = re.search(r'redirect to "([^"]*)": a redirect from wss:// to ws://', message)
-        if m is not None:
-            return SecurityError(f"cannot follow redirect to non-secure URI {m.group(1)}")
         status = _http_status(message)
         if status is not None:
             from .http11 import Response

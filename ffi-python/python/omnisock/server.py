@@ -14,6 +14,7 @@ import http as _http
 import inspect
 import ipaddress
 import logging
+import os
 import socket
 import ssl as _ssl
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
@@ -102,19 +103,22 @@ class ServerConnection(Connection):
 class _SocketInfo:
     """What ``server.sockets[i]`` offers: ``getsockname()`` and ``family``."""
 
-    def __init__(self, addr: Tuple[str, int]) -> None:
+    def __init__(self, addr: Union[Tuple[str, int], str]) -> None:
         self._addr = addr
-        self.family = socket.AF_INET6 if ":" in addr[0] else socket.AF_INET
+        if isinstance(addr, str):
+            self.family = socket.AF_UNIX
+        else:
+            self.family = socket.AF_INET6 if ":" in addr[0] else socket.AF_INET
         self.type = socket.SOCK_STREAM
 
-    def getsockname(self) -> Tuple[str, int]:
+    def getsockname(self) -> Union[Tuple[str, int], str]:
         return self._addr
 
     def fileno(self) -> int:
         return -1
 
     def __repr__(self) -> str:
-        return f"<omnisock listening socket {self._addr[0]}:{self._addr[1]}>"
+        return f"<omnisock listening socket {self._addr}>"
 
 
 class Server:
@@ -496,8 +500,11 @@ class serve:
             if host is not None or port is not None:
                 raise ValueError("host/port and sock can not be specified at the same time")
             raise NotImplementedError("omnisock serve() listens on host:port only (no sock=)")
-        if kwargs.get("unix") or kwargs.get("path"):
-            raise NotImplementedError("omnisock serve() listens on host:port only (no Unix sockets)")
+        self._unix_path: Optional[str] = None
+        if kwargs.get("unix"):
+            if kwargs.get("path") is None:
+                raise ValueError("path was not specified, and no sock specified")
+            self._unix_path = os.fsdecode(os.fspath(kwargs["path"]))
         _check_common(subprotocols, compression)
         self._handler = handler
         self._host = host
@@ -542,8 +549,27 @@ class serve:
         )
         route = ("*", "host", self._queue_limit, "drop_newest", self._options["subprotocols"], host_accepts)
         ping_timeout = self._ping_timeout if self._ping_timeout else 1e9
-        hub = _native.Hub(
-            _listen_address(self._host, self._port),
+        hub_options: Dict[str, Any] = {}
+        if self._unix_path is not None:
+            # A Unix socket only; the core's hub learns it through its `unix` option.
+            listen = ""
+            hub_options["unix"] = self._unix_path
+        else:
+            listen = _listen_address(self._host, self._port)
+        try:
+            hub = self._native_hub(listen, route, cert, key, ping_timeout, hub_options)
+        except TypeError as exc:
+            if hub_options and "unix" in str(exc):
+                raise NotImplementedError("this build of the omnisock core cannot serve on Unix sockets") from None
+            raise
+        self._server = Server(self._handler, loop=loop, hub=hub, options=self._options)
+        if self._unix_path is not None:
+            self._server._sockets = (_SocketInfo(self._unix_path),)
+        return self._server
+
+    def _native_hub(self, listen: str, route: tuple, cert: Optional[str], key: Optional[str], ping_timeout: float, extra: Dict[str, Any]) -> Any:
+        return _native.Hub(
+            listen,
             [route],
             max_connections=self._max_connections,
             max_size=self._max_size,
@@ -553,9 +579,8 @@ class serve:
             ping_interval=self._ping_interval if self._ping_interval else None,
             pong_timeout=float(ping_timeout),
             shutdown_timeout=float(self._options["close_timeout"] or 10),
+            **extra,
         )
-        self._server = Server(self._handler, loop=loop, hub=hub, options=self._options)
-        return self._server
 
     async def _await_impl(self) -> Server:
         return self._start()
@@ -583,11 +608,12 @@ def _check_common(subprotocols: Any, compression: Any) -> None:
 
 
 def unix_serve(handler: Any = None, path: Optional[str] = None, **kwargs: Any) -> serve:
+    """Serves on the Unix socket at ``path`` (the nginx deployment), same options as :func:`serve`."""
     if path is None and kwargs.get("sock") is None:
         raise ValueError("path was not specified, and no sock specified")
     if path is not None and kwargs.get("sock") is not None:
         raise ValueError("path and sock can not be specified at the same time")
-    raise NotImplementedError("omnisock does not serve on Unix sockets")
+    return serve(handler, unix=True, path=path, **kwargs)
 
 
 def basic_auth(realm: str = "", credentials: Any = None, check_credentials: Optional[Callable] = None) -> Callable:

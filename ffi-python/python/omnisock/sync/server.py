@@ -17,7 +17,7 @@ from ..datastructures import Headers
 from ..exceptions import NotFound
 from ..http11 import Request, Response
 from ..protocol import State
-from ..server import _phrase, _SocketInfo, send_response, unix_serve, _listen_address, _takes_path, _tls_files
+from ..server import _phrase, _SocketInfo, send_response, _listen_address, _takes_path, _tls_files
 from .connection import Connection
 
 __all__ = ["serve", "unix_serve", "Server", "ServerConnection"]
@@ -188,3 +188,12 @@ def serve(
         shutdown_timeout=float(close_timeout or 10),
     )
     return Server(hub, handler, dict(logger=logger, close_timeout=close_timeout, process_request=process_request))
+
+
+def unix_serve(handler: Any = None, path: Optional[str] = None, **kwargs: Any) -> Any:
+    """Unix sockets are served by the asyncio API only (``omnisock.asyncio.server.unix_serve``)."""
+    if path is None and kwargs.get("sock") is None:
+        raise ValueError("path was not specified, and no sock specified")
+    if path is not None and kwargs.get("sock") is not None:
+        raise ValueError("path and sock can not be specified at the same time")
+    raise NotImplementedError("the threaded omnisock server listens on host:port only; use omnisock.asyncio.server.unix_serve")
