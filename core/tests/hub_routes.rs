@@ -354,3 +354,20 @@ async fn raw_get(addr: std::net::SocketAddr, target: &str) -> String {
     tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out)).await.unwrap().unwrap();
     String::from_utf8(out).unwrap()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_shutdown_stops_accepting_without_waiting() {
+    let hub = hub_with(&[("/echo", RouteKind::Echo)], |_| {});
+    let mut a = peer(&url(&hub, "/echo")).await;
+    hub.start_shutdown();
+    assert!(hub.is_shut_down());
+    match recv(&mut a).await {
+        Message::Close(Some(f)) => assert_eq!(u16::from(f.code), 1001),
+        other => panic!("expected close 1001, got {other:?}"),
+    }
+    let addr = hub.local_addr();
+    eventually("the listener to close", || std::net::TcpStream::connect(addr).is_err()).await;
+    drop(a);
+    hub.shutdown_async().await;
+    eventually("no connection left", || hub.connection_count() == 0).await;
+}

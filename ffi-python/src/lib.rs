@@ -432,6 +432,12 @@ impl PyHub {
         self.inner.is_shut_down()
     }
 
+    /// Starts the graceful shutdown without waiting: stops accepting at once and asks every
+    /// connection to close with 1001. Idempotent.
+    fn start_shutdown(&self) {
+        self.inner.start_shutdown();
+    }
+
     /// Graceful shutdown: close 1001 to everyone, wait up to the shutdown timeout (GIL
     /// released), then drop the rest. Idempotent.
     fn shutdown(&self, py: Python<'_>) {

@@ -593,9 +593,7 @@ impl Hub {
     /// the rest. Blocks the calling thread (when called on a runtime thread it does not wait).
     /// Idempotent.
     pub fn shutdown(&self) {
-        if self.begin_shutdown() {
-            return;
-        }
+        self.begin_shutdown();
         let deadline = Instant::now() + self.inner.config.shutdown_timeout;
         if tokio::runtime::Handle::try_current().is_err() {
             while (self.connection_count() > 0 || self.inner.listening.load(Ordering::Acquire)) && Instant::now() < deadline {
@@ -607,14 +605,19 @@ impl Hub {
 
     /// The async form of [`shutdown`](Self::shutdown).
     pub async fn shutdown_async(&self) {
-        if self.begin_shutdown() {
-            return;
-        }
+        self.begin_shutdown();
         let deadline = Instant::now() + self.inner.config.shutdown_timeout;
         while (self.connection_count() > 0 || self.inner.listening.load(Ordering::Acquire)) && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         self.kill_all();
+    }
+
+    /// Starts the graceful shutdown without waiting: the listening socket is closed by the
+    /// runtime right away and every connection is asked to close with 1001 after its queued
+    /// messages. [`shutdown`](Self::shutdown) then waits for them. Idempotent.
+    pub fn start_shutdown(&self) {
+        self.begin_shutdown();
     }
 
     /// Returns true if shutdown had already begun.

@@ -281,17 +281,18 @@ class Server:
         with ``code`` and ``reason`` (1001 by default)."""
         if self._closing is None:
             self._serving = False
-            self._closing = self._loop.create_task(self._close(code, reason))
-
-    async def _close(self, code: int = 1001, reason: str = "") -> None:
-        try:
-            # Each connection gets the close code and reason first; the shutdown then waits
-            # for their closing handshakes.
+            # Each connection gets the close code and reason first; the listener stops now,
+            # as in websockets, and the task then waits for the closing handshakes.
             for cid in list(self._conns):
                 try:
                     self._hub.close(cid, code, reason)
                 except Exception:
                     pass
+            self._hub.start_shutdown()
+            self._closing = self._loop.create_task(self._close())
+
+    async def _close(self) -> None:
+        try:
             await self._loop.run_in_executor(None, self._hub.shutdown)
             # Deliver the close events of the connections the shutdown ended.
             for _ in range(100):
