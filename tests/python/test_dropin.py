@@ -424,3 +424,30 @@ def test_legacy_basic_auth_factory_and_legacy_handler():
             basic_auth_protocol_factory(credentials=42)
 
     run(go())
+
+
+def test_native_hub_answers_plain_requests_and_adds_handshake_headers():
+    from omnisock.hub import Handshake
+
+    async def go():
+        hub = omnisock.Hub("127.0.0.1:0", routes=[omnisock.Route("*", "host", host_accepts=True)])
+        try:
+            getting = asyncio.ensure_future(raw_get(hub.port, "/ready"))
+            events = [e for e in await hub.next_batch() if isinstance(e, Handshake)]
+            assert events and events[0].path == "/ready"
+            assert not any(k.lower() == "upgrade" for k, _ in events[0].headers)
+            hub.respond(events[0].conn, 503, [("Retry-After", "5")], b"warming up\n", reason="Not Yet")
+            answer = await getting
+            assert answer.startswith(b"HTTP/1.1 503 Not Yet\r\n") and b"\r\nRetry-After: 5\r\n" in answer
+            assert answer.endswith(b"\r\n\r\nwarming up\n")
+
+            connecting = asyncio.ensure_future(connect(hub.url("/ws")).__aenter__())
+            events = [e for e in await hub.next_batch() if isinstance(e, Handshake)]
+            hub.accept(events[0].conn, None, [("X-Node", "a")])
+            ws = await connecting
+            assert ws.response.headers["X-Node"] == "a"
+            await ws.close()
+        finally:
+            await hub.aclose()
+
+    run(go())

@@ -46,7 +46,9 @@ class Open(NamedTuple):
 
 
 class Handshake(NamedTuple):
-    """A handshake waits for ``hub.accept(conn)`` or ``hub.reject(conn, status)`` (routes with ``host_accepts``)."""
+    """A handshake waits for ``hub.accept(conn)``, ``hub.reject(conn, status)`` or
+    ``hub.respond(conn, status, headers, body)`` (routes with ``host_accepts``); so does a plain
+    ``GET``/``HEAD`` on such a route (no ``Upgrade`` header), which ``accept`` answers with 426."""
 
     conn: int
     path: str
