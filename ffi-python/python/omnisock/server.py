@@ -522,7 +522,6 @@ class serve:
             process_response=process_response,
             select_subprotocol=select_subprotocol,
             server_header=None if server_header is _NO_SERVER_HEADER else server_header,
-            custom_server_header=server_header is not _NO_SERVER_HEADER,
             create_connection=create_connection,
             ping_interval=ping_interval,
             subprotocols=list(subprotocols or []),
