@@ -140,8 +140,46 @@ async fn handshake(inner: Arc<HubInner>, socket: Socket) -> Option<Box<Upgraded>
         upgrade(&inner, io, req, remote, local).await
     } else {
         inner.counters.http_requests.inc();
-        serve_http(&inner, &mut io, &req).await;
+        match host_http_route(&inner, &req) {
+            Some(_) => Box::pin(host_http(&inner, &mut io, req, remote, local)).await,
+            None => serve_http(&inner, &mut io, &req).await,
+        }
         None
+    }
+}
+
+/// The route whose host answers this plain request: a `GET`/`HEAD` for a path other than the
+/// hub's own pages, on a route (or the `"*"` fallback) with `host_accepts`.
+fn host_http_route<'a>(inner: &'a HubInner, req: &Request) -> Option<&'a Arc<Route>> {
+    if !matches!(req.method.as_str(), "GET" | "HEAD") || matches!(req.path.as_str(), "/_omnisock/status" | "/metrics") {
+        return None;
+    }
+    inner.routes.get(&req.path).or_else(|| inner.routes.get("*")).filter(|r| r.config.host_accepts)
+}
+
+/// A plain request on a `host_accepts` route: reported as a handshake; the host answers it
+/// with `Hub::respond` (a health check, a redirect) or accepts it, which answers 426 as a
+/// WebSocket endpoint does. 503 while the hub shuts down.
+async fn host_http(inner: &HubInner, io: &mut BoxedIo, req: Request, remote: impl std::fmt::Display, local: impl std::fmt::Display) {
+    let head_only = req.method == "HEAD";
+    if inner.is_stopping() {
+        http::respond_error(io, 503, "hub shutting down").await;
+        return;
+    }
+    let info = OpenInfo {
+        conn: inner.next_conn_id(),
+        path: req.path,
+        query: req.query,
+        remote: remote.to_string(),
+        local: local.to_string(),
+        headers: req.headers,
+        protocol: None,
+    };
+    match ask_host(inner, &info).await {
+        super::Decision::Respond(a) => http::write_answer(io, &a, head_only).await,
+        super::Decision::Accept(..) => {
+            http::respond(io, 426, "text/plain; charset=utf-8", &[("Upgrade", "websocket")], b"426 Upgrade Required: this is a WebSocket endpoint\n", head_only).await;
+        }
     }
 }
 
@@ -265,9 +303,11 @@ async fn upgrade(inner: &Arc<HubInner>, mut io: BoxedIo, req: Request, remote: S
         headers: req.headers,
         protocol: protocol.clone(),
     };
+    let mut extra = Vec::new();
     if route.config.host_accepts {
         match ask_host(inner, &info).await {
-            super::Decision::Accept(p) => {
+            super::Decision::Accept(p, headers) => {
+                extra = headers;
                 if let Some(p) = &p {
                     if !offered.contains(p) {
                         http::respond_error(&mut io, 500, "the host chose a subprotocol the client did not offer").await;
@@ -278,9 +318,9 @@ async fn upgrade(inner: &Arc<HubInner>, mut io: BoxedIo, req: Request, remote: S
                     protocol = p;
                 }
             }
-            super::Decision::Reject(status, body) => {
+            super::Decision::Respond(a) => {
                 c.rejected_auth.inc();
-                http::respond(&mut io, status, "text/plain; charset=utf-8", &[], body.as_bytes(), false).await;
+                http::write_answer(&mut io, &a, false).await;
                 return None;
             }
         }
@@ -291,7 +331,7 @@ async fn upgrade(inner: &Arc<HubInner>, mut io: BoxedIo, req: Request, remote: S
         crate::deflate::server_negotiate(&rc.settings(), offers).map(|p| (p, rc))
     });
     let extensions = deflate.as_ref().map(|(p, _)| p.response());
-    if io.write_all(http::upgrade_response(&key, protocol.as_deref(), extensions.as_deref()).as_bytes()).await.is_err() || io.flush().await.is_err() {
+    if io.write_all(http::upgrade_response(&key, protocol.as_deref(), extensions.as_deref(), &extra).as_bytes()).await.is_err() || io.flush().await.is_err() {
         return None;
     }
     c.connections_total.inc();
@@ -321,7 +361,12 @@ async fn ask_host(inner: &HubInner, info: &OpenInfo) -> super::Decision {
     inner.pending.lock().unwrap_or_else(|e| e.into_inner()).remove(&info.conn);
     match d {
         Ok(Ok(d)) => d,
-        _ => super::Decision::Reject(503, "the host did not answer the handshake in time".into()),
+        _ => super::Decision::Respond(http::Answer {
+            status: 503,
+            reason: String::new(),
+            headers: vec![("Content-Type".into(), "text/plain; charset=utf-8".into())],
+            body: b"the host did not answer the handshake in time".to_vec(),
+        }),
     }
 }
 
