@@ -106,28 +106,24 @@ def summary(values, digits):
     return f"{med:,.{digits}f} ({min(values):,.{digits}f}–{max(values):,.{digits}f})"
 
 
-def table(runs, names, ref, fields=FIELDS):
-    """Markdown table: one row per figure, one column per library, and the ratio of each
-    library's median to `ref`'s (the peer), oriented so that > 1 means better than the peer."""
+def table(runs, names, pairs, fields=FIELDS):
+    """Markdown table: one row per figure, one column per library, then one ratio column per
+    (library, peer) pair of medians, oriented so that > 1 means the library beats the peer."""
     libs = list(runs)
-    head = "| figure | " + " | ".join(names.get(l, l) for l in libs) + " | " + \
-        " | ".join(f"{names.get(l, l)} vs {names.get(ref, ref)}" for l in libs if l != ref) + " |"
-    lines = [head, "|---|" + "---:|" * (len(libs) + len(libs) - 1)]
+    name = lambda l: names.get(l, l)  # noqa: E731
+    head = "| figure | " + " | ".join(name(l) for l in libs) + " | " + \
+        " | ".join(f"{name(a)} vs {name(b)}" for a, b in pairs) + " |"
+    lines = [head, "|---|" + "---:|" * (len(libs) + len(pairs))]
     for key, title, digits, higher in fields:
         vals = {l: [r[key] for r in runs[l] if isinstance(r.get(key), (int, float))] for l in libs}
         if not any(vals.values()):
             continue
         cells = [summary(vals[l], digits) for l in libs]
         ratios = []
-        for l in libs:
-            if l == ref:
-                continue
-            a, b = vals[l], vals[ref]
-            if not a or not b or statistics.median(a) == 0 or statistics.median(b) == 0:
-                ratios.append("—")
-            else:
-                ma, mb = statistics.median(a), statistics.median(b)
-                ratios.append(f"{(ma / mb if higher else mb / ma):.2f}×")
+        for a, b in pairs:
+            ma = statistics.median(vals[a]) if vals[a] else 0
+            mb = statistics.median(vals[b]) if vals[b] else 0
+            ratios.append("—" if ma == 0 or mb == 0 else f"{(ma / mb if higher else mb / ma):.2f}×")
         lines.append(f"| {title} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
     return "\n".join(lines)
 

@@ -70,7 +70,7 @@ def main():
         f"of the whole process over {a.idle:g} s with one open client (default keepalive). Idle memory: RSS growth",
         f"over {a.idle_clients} open clients. Ratios: > 1 means the C client is better (faster, lower latency, less).",
         "",
-        clientcmp.table(runs, names, "tungstenite"),
+        clientcmp.table(runs, names, [("c", "tungstenite")]),
         "",
     ]
     errs = clientcmp.errors(runs)
