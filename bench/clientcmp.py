@@ -22,6 +22,7 @@ FIELDS = [
     ("pipelined_per_s", "pipelined 64 B msgs/s", 0, True),
     ("large_mb_per_s", "1 MiB echo MB/s", 1, True),
     ("idle_cpu_ms", "idle client CPU ms (whole idle window)", 0, False),
+    ("idle_wakeups_per_s", "idle client thread wake-ups/s", 1, False),
     ("idle_kib_per_client", "idle memory KiB per client", 1, False),
 ]
 

@@ -4,13 +4,14 @@
  * Prints one JSON line with the same fields as `omnisock-loadgen rtt` (its yardstick, a blocking
  * tungstenite client): sequential 64 B round trips (rate, p50, p99), pipelined 64 B messages
  * (a window of 64 in flight), 1 MiB binary echoes, the CPU an open idle client costs over a
- * window (whole process: the core's runtime threads included), and resident memory per idle
- * client. Every loop is bounded by a count and a time.
+ * window and the thread wake-ups (context switches) per second in it (whole process: the core's
+ * runtime threads included), and resident memory per idle client. Every loop is bounded by a count and a time.
  *
  *   rtt URL [count [pipelined [large [max_s [idle_s [idle_clients]]]]]]
  */
 #include <omnisock.h>
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,29 @@ static double cpu_s(void) {
     /* After ")": state is field 3; utime, stime are fields 14, 15. */
     if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2) return 0;
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* Context switches of every thread of this process (voluntary + involuntary): each wake-up of a
+ * sleeping thread counts one, so over an idle window this counts timer and poll wake-ups. */
+static unsigned long long wakeups(void) {
+    unsigned long long total = 0;
+    char path[300], line[256];
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *e;
+    if (!d) return 0;
+    while ((e = readdir(d)) != NULL) {
+        FILE *f;
+        if (e->d_name[0] == '.') continue;
+        snprintf(path, sizeof path, "/proc/self/task/%s/status", e->d_name);
+        f = fopen(path, "r");
+        if (!f) continue;
+        while (fgets(line, sizeof line, f)) {
+            if (strstr(line, "ctxt_switches:")) total += strtoull(strchr(line, ':') + 1, NULL, 10);
+        }
+        fclose(f);
+    }
+    closedir(d);
+    return total;
 }
 
 static long rss_kib(void) {
@@ -134,6 +158,7 @@ int main(int argc, char **argv) {
     unsigned long long *lat;
     size_t n = 0, i, sent = 0, got = 0;
     double t0, secs, pl_rate, mb, c0, c1;
+    unsigned long long w0, w1;
     unsigned char *big;
     omnisock_client c, *idle;
     long r0, r1;
@@ -187,7 +212,9 @@ int main(int argc, char **argv) {
 
     /* Idle: one open client (default keepalive), nothing sent. */
     c0 = cpu_s();
+    w0 = wakeups();
     usleep((useconds_t)(idle_s * 1e6));
+    w1 = wakeups();
     c1 = cpu_s();
     omnisock_client_free(c);
 
@@ -199,9 +226,10 @@ int main(int argc, char **argv) {
     for (i = 0; i < idle_clients; i++) omnisock_client_free(idle[i]);
 
     printf("{\"lib\": \"omnisock-c\", \"rtt_per_s\": %.0f, \"rtt_p50_us\": %.1f, \"rtt_p99_us\": %.1f, \"rtt_count\": %zu, "
-           "\"pipelined_per_s\": %.0f, \"large_mb_per_s\": %.1f, \"idle_cpu_ms\": %.0f, \"idle_s\": %.1f, "
+           "\"pipelined_per_s\": %.0f, \"large_mb_per_s\": %.1f, \"idle_cpu_ms\": %.0f, \"idle_wakeups_per_s\": %.1f, \"idle_s\": %.1f, "
            "\"idle_kib_per_client\": %.1f}\n",
-           n / secs, pct_us(lat, n, 0.5), pct_us(lat, n, 0.99), n, pl_rate, mb, (c1 - c0) * 1000, idle_s,
+           n / secs, pct_us(lat, n, 0.5), pct_us(lat, n, 0.99), n, pl_rate, mb, (c1 - c0) * 1000,
+           idle_s > 0 ? (double)(w1 - w0) / idle_s : 0.0, idle_s,
            idle_clients ? (double)(r1 - r0) / idle_clients : 0.0);
     free(idle);
     free(lat);

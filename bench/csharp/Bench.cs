@@ -185,8 +185,35 @@ namespace OmnisockBench
             return -1;
         }
 
-        /// <summary>CPU ms of the whole process over <paramref name="seconds"/> with one open, idle client.</summary>
-        private static double IdleCpu(bool omnisock, int seconds, bool background)
+        /// <summary>
+        /// Context switches of every thread of this process (voluntary + involuntary): each wake-up
+        /// of a sleeping thread counts one, so over an idle window this counts timer and poll wake-ups.
+        /// </summary>
+        private static long Wakeups()
+        {
+            long total = 0;
+            foreach (var dir in System.IO.Directory.GetDirectories("/proc/self/task"))
+            {
+                try
+                {
+                    foreach (var line in System.IO.File.ReadAllLines(dir + "/status"))
+                    {
+                        if (line.Contains("ctxt_switches:")) total += long.Parse(line.Substring(line.IndexOf(':') + 1).Trim());
+                    }
+                }
+                catch (System.IO.IOException)
+                {
+                    // The thread ended meanwhile.
+                }
+            }
+            return total;
+        }
+
+        /// <summary>
+        /// CPU ms of the whole process over <paramref name="seconds"/> with one open, idle client;
+        /// <paramref name="wakeupsPerS"/> gets the thread wake-ups per second in that window.
+        /// </summary>
+        private static double IdleCpu(bool omnisock, int seconds, bool background, out double wakeupsPerS)
         {
             if (background) Dispatcher.StartBackgroundThread();
             try
@@ -195,7 +222,9 @@ namespace OmnisockBench
                 {
                     Thread.Sleep(500);
                     double c0 = CpuMs();
+                    long w0 = Wakeups();
                     Thread.Sleep(seconds * 1000);
+                    wakeupsPerS = (Wakeups() - w0) / (double)seconds;
                     return CpuMs() - c0;
                 }
             }
@@ -335,13 +364,15 @@ namespace OmnisockBench
             // Idle CPU: one open client, nothing sent; omnisock both dispatched by the caller and
             // with the library's background dispatcher thread (the usual setup outside Unity).
             var idle = new List<double>[] { new List<double>(), new List<double>(), new List<double>() };
+            var wakes = new List<double>[] { new List<double>(), new List<double>(), new List<double>() };
             for (int rep = 0; rep < 2; rep++)
             {
-                idle[0].Add(IdleCpu(true, idleS, false));
-                idle[1].Add(IdleCpu(true, idleS, true));
-                idle[2].Add(IdleCpu(false, idleS, false));
-                Console.Error.WriteLine("idle {0}: omnisock {1:F0} ms, omnisock + background dispatcher {2:F0} ms, Mono {3:F0} ms",
-                    rep + 1, idle[0].Last(), idle[1].Last(), idle[2].Last());
+                double w;
+                idle[0].Add(IdleCpu(true, idleS, false, out w)); wakes[0].Add(w);
+                idle[1].Add(IdleCpu(true, idleS, true, out w)); wakes[1].Add(w);
+                idle[2].Add(IdleCpu(false, idleS, false, out w)); wakes[2].Add(w);
+                Console.Error.WriteLine("idle {0}: omnisock {1:F0} ms {2:F1}/s, omnisock + background dispatcher {3:F0} ms {4:F1}/s, Mono {5:F0} ms {6:F1}/s",
+                    rep + 1, idle[0].Last(), wakes[0].Last(), idle[1].Last(), wakes[1].Last(), idle[2].Last(), wakes[2].Last());
             }
             Console.WriteLine("| metric | omnisock (Unity package) | Mono ClientWebSocket | ratio (> 1: omnisock better) |");
             Console.WriteLine("| --- | ---: | ---: | ---: |");
@@ -354,6 +385,8 @@ namespace OmnisockBench
             }
             Console.WriteLine("| idle client, process CPU ms over {0} s (Mono runtime included) | {1} caller-dispatched; {2} with the background dispatcher | {3} | |",
                 idleS, Spread(idle[0], "F0"), Spread(idle[1], "F0"), Spread(idle[2], "F0"));
+            Console.WriteLine("| idle client, thread wake-ups/s (Mono runtime included) | {0} caller-dispatched; {1} with the background dispatcher | {2} | |",
+                Spread(wakes[0], "F1"), Spread(wakes[1], "F1"), Spread(wakes[2], "F1"));
             Console.WriteLine();
             Console.WriteLine("cells: median (min–max) of {0} interleaved runs (idle memory: first 3 runs; idle CPU: 2 runs); per-run figures on stderr", reps);
             return 0;

@@ -284,7 +284,27 @@ public final class Bench {
     }
 
     /**
-     * Prints "rssKiBPerClient heapBytesPerClient threadsPerClient idleCpuMs" for N idle
+     * Context switches of every thread of this process (voluntary + involuntary): each wake-up of
+     * a sleeping thread counts one, so over an idle window this counts timer and poll wake-ups.
+     */
+    static long wakeups() {
+        long total = 0;
+        java.io.File[] tasks = new java.io.File("/proc/self/task").listFiles();
+        if (tasks == null) return 0;
+        for (java.io.File t : tasks) {
+            try {
+                for (String line : Files.readAllLines(Paths.get(t.getPath(), "status"))) {
+                    if (line.contains("ctxt_switches:")) total += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                }
+            } catch (java.io.IOException gone) {
+                // The thread ended meanwhile.
+            }
+        }
+        return total;
+    }
+
+    /**
+     * Prints "rssKiBPerClient heapBytesPerClient threadsPerClient idleCpuMs idleWakeupsPerS" for N idle
      * connections; idleCpuMs is the process's CPU over IDLE_S seconds with one open client.
      */
     static void memoryChild(String which, String url, int n) throws Exception {
@@ -294,7 +314,9 @@ public final class Bench {
         warm.sendText("warm");
         Thread.sleep(1000);
         double cpu0 = cpuMs();
+        long w0 = wakeups();
         Thread.sleep(IDLE_S * 1000L);
+        long w1 = wakeups();
         double idleCpu = cpuMs() - cpu0;
         long heap0 = heapBytes();
         long rss0 = rssKiB();
@@ -307,7 +329,7 @@ public final class Bench {
         long heap1 = heapBytes();
         long rss1 = rssKiB();
         int threads1 = Thread.activeCount();
-        System.out.printf(Locale.ROOT, "%.2f %.0f %.2f %.0f%n", (rss1 - rss0) / (double) n, (heap1 - heap0) / (double) n, (threads1 - threads0) / (double) n, idleCpu);
+        System.out.printf(Locale.ROOT, "%.2f %.0f %.2f %.0f %.1f%n", (rss1 - rss0) / (double) n, (heap1 - heap0) / (double) n, (threads1 - threads0) / (double) n, idleCpu, (w1 - w0) / (double) IDLE_S);
         for (Conn c : conns) c.close();
         warm.close();
         lib.shutdown();
@@ -323,7 +345,7 @@ public final class Bench {
         check(p.waitFor(WAIT_S, TimeUnit.SECONDS), "memory child exit");
         check(line != null, "memory child output");
         String[] f = line.trim().split(" ");
-        return new double[] {Double.parseDouble(f[0]), Double.parseDouble(f[1]), Double.parseDouble(f[2]), Double.parseDouble(f[3])};
+        return new double[] {Double.parseDouble(f[0]), Double.parseDouble(f[1]), Double.parseDouble(f[2]), Double.parseDouble(f[3]), Double.parseDouble(f[4])};
     }
 
     public static void main(String[] args) throws Exception {
@@ -378,6 +400,7 @@ public final class Bench {
             System.out.printf(Locale.ROOT, "| memory per idle client, Java heap (KiB) | %.1f | %.1f | %.2fx less |%n", heap[0], heap[1], heap[1] / heap[0]);
             System.out.printf(Locale.ROOT, "| Java threads per idle client | %.2f | %.2f | |%n", thr[0], thr[1]);
             System.out.printf(Locale.ROOT, "| idle client, process CPU ms over %d s (JVM included) | %s | %s | |%n", IDLE_S, spread(memO, 3), spread(memK, 3));
+            System.out.printf(Locale.ROOT, "| idle client, thread wake-ups/s (JVM included) | %s | %s | |%n", spread(memO, 4), spread(memK, 4));
             System.out.printf(Locale.ROOT, "%nrounds: %d interleaved (+1 warm-up) per throughput figure, cells are median (min–max); memory and idle CPU: median of 3 fresh JVMs per library, %d idle connections each%n", rounds, IDLE);
         } finally {
             hub.destroy();
@@ -399,7 +422,7 @@ public final class Bench {
             lo = Math.min(lo, d[k]);
             hi = Math.max(hi, d[k]);
         }
-        return String.format(Locale.ROOT, "%.0f (%.0f–%.0f)", medianOf(v, k), lo, hi);
+        return String.format(Locale.ROOT, "%.1f (%.1f–%.1f)", medianOf(v, k), lo, hi);
     }
 
     /** A latency row: medians over the runs of each run's percentile; ratio > 1 = omnisock lower. */

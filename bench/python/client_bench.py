@@ -36,12 +36,30 @@ def rss_kib():
     return 0
 
 
+def wakeups():
+    """Context switches of every thread of this process: each wake-up of a sleeping thread
+    counts one, so over an idle window this counts timer and poll wake-ups."""
+    import os
+
+    total = 0
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/status") as f:
+                total += sum(int(l.split(":")[1]) for l in f if "ctxt_switches:" in l)
+        except OSError:
+            pass
+    return total
+
+
 async def idle_figures(open_client, close_client, idle_s, clients):
-    """CPU ms of this process over idle_s with one open client; RSS KiB per open client."""
+    """CPU ms and wake-ups/s of this process over idle_s with one open client; RSS KiB per open client."""
     c = await open_client()
     t0 = time.process_time()
+    w0 = wakeups()
     await asyncio.sleep(idle_s)
+    w1 = wakeups()
     cpu_ms = (time.process_time() - t0) * 1000
+    wps = (w1 - w0) / idle_s if idle_s > 0 else 0.0
     await close_client(c)
     r0 = rss_kib()
     opened = [await open_client() for _ in range(clients)]
@@ -49,7 +67,7 @@ async def idle_figures(open_client, close_client, idle_s, clients):
     per = (rss_kib() - r0) / max(1, clients)
     for c in opened:
         await close_client(c)
-    return {"idle_cpu_ms": round(cpu_ms), "idle_kib_per_client": round(per, 1)}
+    return {"idle_cpu_ms": round(cpu_ms), "idle_wakeups_per_s": round(wps, 1), "idle_kib_per_client": round(per, 1)}
 
 
 async def bench_ws_api(mod, url, rtt_s, large_s):

@@ -128,9 +128,12 @@ pub fn run(p: RttParams) -> Result<Map<String, Value>, String> {
 
     // Idle: one open client, nothing sent, CPU of the whole process over the window.
     let cpu0 = sys::own_cpu_seconds();
+    let w0 = sys::own_wakeups();
     std::thread::sleep(p.idle);
+    let w1 = sys::own_wakeups();
     let cpu1 = sys::own_cpu_seconds();
     out.insert("idle_cpu_ms".into(), ((cpu1 - cpu0) * 1000.0).round().into());
+    out.insert("idle_wakeups_per_s".into(), round1(w1.saturating_sub(w0) as f64 / p.idle.as_secs_f64().max(1e-3)).into());
     out.insert("idle_s".into(), p.idle.as_secs_f64().into());
     let _ = ws.close(None);
     let _ = ws.flush();
