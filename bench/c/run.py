@@ -35,15 +35,21 @@ def main():
     ap.add_argument("--idle", type=float, default=10.0, help="seconds the idle client is watched")
     ap.add_argument("--idle-clients", type=int, default=50)
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--baseline-lib", help="a folder with another build's libomnisock.so: its C client runs as a third column "
+                                           "(to measure a change in the same run)")
     ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
     a = ap.parse_args()
     if not a.no_build:
         subprocess.run(["cargo", "build", "--release", "-p", "omnisock-ffi", "-p", "omnisock-cli", "-p", "omnisock-loadgen"],
                        cwd=ROOT, check=True)
-    exe = os.path.join(TARGET, "c-bench", "rtt")
-    os.makedirs(os.path.dirname(exe), exist_ok=True)
-    subprocess.run(["gcc", "-O2", "-std=c11", "-D_DEFAULT_SOURCE", "-I", os.path.join(ROOT, "include"),
-                    os.path.join(HERE, "rtt.c"), "-L", REL, "-lomnisock", "-Wl,-rpath," + REL, "-o", exe], check=True)
+    def compile_against(libdir, name):
+        exe = os.path.join(TARGET, "c-bench", name)
+        os.makedirs(os.path.dirname(exe), exist_ok=True)
+        subprocess.run(["gcc", "-O2", "-std=c11", "-D_DEFAULT_SOURCE", "-I", os.path.join(ROOT, "include"), os.path.join(HERE, "rtt.c"),
+                        "-L", libdir, "-lomnisock", "-Wl,-rpath," + os.path.abspath(libdir), "-o", exe], check=True)
+        return exe
+
+    exe = compile_against(REL, "rtt")
     common = [str(a.count), str(a.pipelined), str(a.large), str(a.max_time), str(a.idle), str(a.idle_clients)]
     commands = {
         "__hub__": os.path.join(REL, "omnisock"),
@@ -52,16 +58,23 @@ def main():
                                     "--pipelined", str(a.pipelined), "--large", str(a.large), "--max-time", str(a.max_time),
                                     "--idle", str(a.idle), "--idle-clients", str(a.idle_clients)],
     }
+    names = {"c": "omnisock C client", "tungstenite": "tungstenite (blocking, Rust)"}
+    pairs = [("c", "tungstenite")]
+    if a.baseline_lib:
+        base = compile_against(a.baseline_lib, "rtt-baseline")
+        commands["base"] = lambda url: [base, url, *common]
+        names["base"] = "C client, baseline build"
+        pairs.append(("c", "base"))
     timeout = 4 * a.max_time + a.idle + 120
     runs = clientcmp.interleave(commands, a.rounds, timeout)
-    names = {"c": "omnisock C client", "tungstenite": "tungstenite (blocking, Rust)"}
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "# C client: omnisock vs a blocking tungstenite client",
         "",
         f"{now} · {clientcmp.machine_note()}.",
         "",
-        f"`python3 bench/c/run.py --rounds {a.rounds} --count {a.count} --idle {a.idle:g}`: {a.rounds} interleaved rounds",
+        f"`python3 bench/c/run.py --rounds {a.rounds} --count {a.count} --idle {a.idle:g}"
+        f"{' --baseline-lib DIR' if a.baseline_lib else ''}`: {a.rounds} interleaved rounds",
         "(the order rotates each round), one fresh client process per run, both against one `omnisock hub` /echo",
         "(loopback). Each cell: median (min–max) over the rounds. The C client (`bench/c/rtt.c`) sends with",
         "`omnisock_client_send_text` and blocks in `omnisock_client_wait` + `omnisock_client_poll` on the same",
@@ -69,8 +82,9 @@ def main():
         "`TcpStream`, writing and reading on the calling thread. Pipelined: 64 in flight. Idle CPU: utime+stime",
         f"of the whole process over {a.idle:g} s with one open client (default keepalive). Idle memory: RSS growth",
         f"over {a.idle_clients} open clients. Ratios: > 1 means the C client is better (faster, lower latency, less).",
+        *([f"Baseline build: the same C client linked against `{a.baseline_lib}` (another build of libomnisock)."] if a.baseline_lib else []),
         "",
-        clientcmp.table(runs, names, [("c", "tungstenite")]),
+        clientcmp.table(runs, names, pairs),
         "",
     ]
     errs = clientcmp.errors(runs)

@@ -135,10 +135,7 @@ pub fn run(p: RttParams) -> Result<Map<String, Value>, String> {
     out.insert("idle_cpu_ms".into(), ((cpu1 - cpu0) * 1000.0).round().into());
     out.insert("idle_wakeups_per_s".into(), round1(w1.saturating_sub(w0) as f64 / p.idle.as_secs_f64().max(1e-3)).into());
     out.insert("idle_s".into(), p.idle.as_secs_f64().into());
-    let _ = ws.close(None);
-    let _ = ws.flush();
-
-    // Idle memory: resident set growth per open client.
+    // Idle memory: resident set growth per open client (the first one stays open meanwhile).
     let rss0 = sys::rss_kib(std::process::id()).unwrap_or(0);
     let mut idle = Vec::with_capacity(p.idle_clients);
     for _ in 0..p.idle_clients {
@@ -149,5 +146,7 @@ pub fn run(p: RttParams) -> Result<Map<String, Value>, String> {
     let per = (rss1.saturating_sub(rss0)) as f64 / p.idle_clients.max(1) as f64;
     out.insert("idle_kib_per_client".into(), round1(per).into());
     drop(idle);
+    let _ = ws.close(None);
+    let _ = ws.flush();
     Ok(out)
 }
