@@ -82,7 +82,7 @@ def main():
         "`TcpStream`, writing and reading on the calling thread. Pipelined: 64 in flight. Idle CPU: utime+stime",
         f"of the whole process over {a.idle:g} s with one open client (default keepalive). Idle memory: RSS growth",
         f"over {a.idle_clients} open clients. Ratios: > 1 means the C client is better (faster, lower latency, less).",
-        *([f"Baseline build: the same C client linked against `{a.baseline_lib}` (another build of libomnisock)."] if a.baseline_lib else []),
+        *(["Baseline build: the same C client linked against another build of libomnisock (`--baseline-lib DIR`)."] if a.baseline_lib else []),
         "",
         clientcmp.table(runs, names, pairs),
         "",

@@ -186,25 +186,40 @@ namespace OmnisockBench
         }
 
         /// <summary>
-        /// Context switches of every thread of this process (voluntary + involuntary): each wake-up
-        /// of a sleeping thread counts one, so over an idle window this counts timer and poll wake-ups.
+        /// Context switches per thread of this process (voluntary + involuntary), by thread id: each
+        /// wake-up of a sleeping thread counts one, so over an idle window this counts timer and
+        /// poll wake-ups.
         /// </summary>
-        private static long Wakeups()
+        private static Dictionary<string, long> Switches()
         {
-            long total = 0;
+            var all = new Dictionary<string, long>();
             foreach (var dir in System.IO.Directory.GetDirectories("/proc/self/task"))
             {
                 try
                 {
+                    long n = 0;
                     foreach (var line in System.IO.File.ReadAllLines(dir + "/status"))
                     {
-                        if (line.Contains("ctxt_switches:")) total += long.Parse(line.Substring(line.IndexOf(':') + 1).Trim());
+                        if (line.Contains("ctxt_switches:")) n += long.Parse(line.Substring(line.IndexOf(':') + 1).Trim());
                     }
+                    all[System.IO.Path.GetFileName(dir)] = n;
                 }
                 catch (System.IO.IOException)
                 {
                     // The thread ended meanwhile.
                 }
+            }
+            return all;
+        }
+
+        /// <summary>Wake-ups between two samples: threads alive at the end, minus what each had at the start.</summary>
+        private static long WakeupsBetween(Dictionary<string, long> start, Dictionary<string, long> end)
+        {
+            long total = 0;
+            foreach (var kv in end)
+            {
+                long before;
+                total += kv.Value - (start.TryGetValue(kv.Key, out before) ? before : 0);
             }
             return total;
         }
@@ -222,9 +237,9 @@ namespace OmnisockBench
                 {
                     Thread.Sleep(500);
                     double c0 = CpuMs();
-                    long w0 = Wakeups();
+                    var w0 = Switches();
                     Thread.Sleep(seconds * 1000);
-                    wakeupsPerS = (Wakeups() - w0) / (double)seconds;
+                    wakeupsPerS = WakeupsBetween(w0, Switches()) / (double)seconds;
                     return CpuMs() - c0;
                 }
             }

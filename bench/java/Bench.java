@@ -284,21 +284,34 @@ public final class Bench {
     }
 
     /**
-     * Context switches of every thread of this process (voluntary + involuntary): each wake-up of
-     * a sleeping thread counts one, so over an idle window this counts timer and poll wake-ups.
+     * Context switches per thread of this process (voluntary + involuntary), by thread id: each
+     * wake-up of a sleeping thread counts one, so over an idle window this counts timer and poll
+     * wake-ups.
      */
-    static long wakeups() {
-        long total = 0;
+    static java.util.Map<String, Long> switches() {
+        java.util.Map<String, Long> all = new java.util.HashMap<String, Long>();
         java.io.File[] tasks = new java.io.File("/proc/self/task").listFiles();
-        if (tasks == null) return 0;
+        if (tasks == null) return all;
         for (java.io.File t : tasks) {
             try {
+                long n = 0;
                 for (String line : Files.readAllLines(Paths.get(t.getPath(), "status"))) {
-                    if (line.contains("ctxt_switches:")) total += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                    if (line.contains("ctxt_switches:")) n += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
                 }
+                all.put(t.getName(), n);
             } catch (java.io.IOException gone) {
                 // The thread ended meanwhile.
             }
+        }
+        return all;
+    }
+
+    /** Wake-ups between two samples: threads alive at the end, minus what each had at the start. */
+    static long wakeupsBetween(java.util.Map<String, Long> start, java.util.Map<String, Long> end) {
+        long total = 0;
+        for (java.util.Map.Entry<String, Long> e : end.entrySet()) {
+            Long before = start.get(e.getKey());
+            total += e.getValue() - (before == null ? 0 : before);
         }
         return total;
     }
@@ -314,9 +327,9 @@ public final class Bench {
         warm.sendText("warm");
         Thread.sleep(1000);
         double cpu0 = cpuMs();
-        long w0 = wakeups();
+        java.util.Map<String, Long> w0 = switches();
         Thread.sleep(IDLE_S * 1000L);
-        long w1 = wakeups();
+        long wakes = wakeupsBetween(w0, switches());
         double idleCpu = cpuMs() - cpu0;
         long heap0 = heapBytes();
         long rss0 = rssKiB();
@@ -329,7 +342,7 @@ public final class Bench {
         long heap1 = heapBytes();
         long rss1 = rssKiB();
         int threads1 = Thread.activeCount();
-        System.out.printf(Locale.ROOT, "%.2f %.0f %.2f %.0f %.1f%n", (rss1 - rss0) / (double) n, (heap1 - heap0) / (double) n, (threads1 - threads0) / (double) n, idleCpu, (w1 - w0) / (double) IDLE_S);
+        System.out.printf(Locale.ROOT, "%.2f %.0f %.2f %.0f %.1f%n", (rss1 - rss0) / (double) n, (heap1 - heap0) / (double) n, (threads1 - threads0) / (double) n, idleCpu, wakes / (double) IDLE_S);
         for (Conn c : conns) c.close();
         warm.close();
         lib.shutdown();

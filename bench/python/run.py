@@ -175,17 +175,22 @@ def client_section(client_res, libs):
 
 
 def write_client_results(client_res, libs, rounds, path):
+    """Replaces the client section of an existing RESULTS.md (the server tables stay), or
+    writes a file with the client section alone."""
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    lines = ["# Python benchmarks", "",
-             f"{now} · {platform.machine()} · Python {platform.python_version()} · "
-             f"`python3 bench/python/run.py --clients-only --rounds {rounds}` (client table only; the server",
-             "table of the last full run is in git history)."]
-    lines += client_section(client_res, libs)
+    section = client_section(client_res, libs)[1:]
+    section.insert(2, f"{now} · Python {platform.python_version()} · `python3 bench/python/run.py --clients-only --rounds {rounds}`.")
+    section.insert(3, "")
     errors = clientcmp.errors(client_res[0])
     if errors:
-        lines += ["## Errors", ""] + errors + [""]
-    open(path, "w").write("\n".join(lines))
-    print("\n".join(lines))
+        section += ["Errors:", ""] + errors + [""]
+    old = open(path).read() if os.path.exists(path) else "# Python benchmarks\n"
+    head = old.split("\n## Clients")[0].rstrip("\n")
+    rest = old.split("\n## Clients", 1)[1] if "\n## Clients" in old else ""
+    tail = ("\n## " + rest.split("\n## ", 1)[1]) if "\n## " in rest else ""
+    text = head + "\n\n" + "\n".join(section).rstrip("\n") + "\n" + tail
+    open(path, "w").write(text)
+    print("\n".join(section))
     print("wrote", rel(path))
 
 
