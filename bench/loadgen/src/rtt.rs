@@ -36,10 +36,9 @@ pub struct RttParams {
 type Ws = WebSocket<TcpStream>;
 
 fn open(url: &str) -> Result<Ws, String> {
-    let hostport = url
-        .strip_prefix("ws://")
-        .and_then(|r| r.split('/').next())
-        .ok_or_else(|| format!("expected a ws:// URL, got {url}"))?;
+    // The same rule as every other scenario: ws://IP:PORT/path on a loopback address only.
+    crate::conn::Target::parse(url)?;
+    let hostport = url.strip_prefix("ws://").and_then(|r| r.split('/').next()).unwrap_or_default();
     let stream = TcpStream::connect(hostport).map_err(|e| format!("connect {hostport}: {e}"))?;
     stream.set_nodelay(true).map_err(|e| format!("nodelay: {e}"))?;
     let (ws, _) = tungstenite::client(url, stream).map_err(|e| format!("handshake {url}: {e}"))?;
