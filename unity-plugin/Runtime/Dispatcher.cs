@@ -146,11 +146,14 @@ namespace Omnisock
         private static int managedSignaled;
         private static readonly object idleGate = new object();
 
-        /// <summary>Asks the background thread to dispatch now (for events made in C#, new handles).</summary>
+        /// <summary>
+        /// Asks the background thread to dispatch now (for events made in C#, new handles). Only the
+        /// first call after the thread started a round wakes it: many SendAsync completions cost one
+        /// wake per round, not one each.
+        /// </summary>
         internal static void Wake()
         {
-            Interlocked.Exchange(ref managedSignaled, 1);
-            if (running) WakeThread();
+            if (Interlocked.Exchange(ref managedSignaled, 1) == 0 && running) WakeThread();
         }
 
         /// <summary>Ends the background thread's current wait: omnisock_wait_any (native handles) or idleGate (none).</summary>
