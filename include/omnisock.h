@@ -223,13 +223,19 @@ size_t omnisock_last_error(char *buf, size_t len);
 
 // Blocks up to `timeout_ms` until one of `n` client or hub handles has an event, and writes
 // the index of the first such handle to `out_index`; fails with OMNISOCK_ERR_TIMEOUT when none
-// did. Lets one host thread serve many handles on every platform (the wake fd is unix-only).
+// did (or `omnisock_wake_any` was called). Lets one host thread serve many handles on every platform (the wake fd is unix-only).
 // A handle freed by another thread during the wait counts as ready (its next call then
 // fails with OMNISOCK_ERR_INVALID_HANDLE).
 omnisock_result omnisock_wait_any(const uint64_t *handles,
                                   size_t n,
                                   uint32_t timeout_ms,
                                   size_t *out_index);
+
+// Makes `omnisock_wait_any` return early with OMNISOCK_ERR_TIMEOUT: the call blocked now, or
+// else the next one to start (the request is kept until a call consumes it). For hosts that
+// make events of their own beside omnisock's (a managed dispatcher): wake the waiting thread
+// with this instead of waking it on a timer. Thread-safe; never blocks.
+void omnisock_wake_any(void);
 
 // Stops omnisock's internal runtime: every remaining connection is dropped without a closing
 // handshake (close and shut down first for a clean end). Waits at most `timeout_ms`.

@@ -48,6 +48,7 @@ namespace Omnisock
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern UIntPtr omnisock_last_error(byte* buf, UIntPtr len);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_runtime_shutdown(uint timeoutMs);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_wait_any(ulong* handles, UIntPtr n, uint timeoutMs, out UIntPtr index);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern void omnisock_wake_any();
 
         // ---- client config
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_client_config_new(byte* url, out ulong cfg);

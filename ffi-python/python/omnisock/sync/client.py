@@ -38,7 +38,9 @@ class ClientConnection(Connection):
     def _dispatch(self) -> None:
         n = self._native
         while True:
-            n.wait(0.5)
+            # Woken by the core for every event (the close included): the timeout only bounds
+            # each call, so an idle connection wakes this thread once per 10 s, not twice a second.
+            n.wait(10.0)
             for ev in n.poll(4096):
                 k = ev[0]
                 if k == EV_TEXT or k == EV_BINARY:
