@@ -24,11 +24,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * OkHttpClient options whose behaviour lives in core keys added by the proxy/redirect/pin and
- * compression work ({@code proxy}, {@code max_redirects}, {@code certificate_pins},
- * {@code compression}): run with {@code tests/java/run.sh --after-merge} once the core has them.
+ * OkHttpClient options whose behaviour lives in the core's client options ({@code proxy},
+ * {@code max_redirects}, {@code certificate_pins}, {@code compression}), against loopback
+ * proxies, redirecting servers and pinned TLS servers.
  */
-class OkHttpAfterMergeTest {
+class OkHttpNetworkOptionsTest {
     static Hub hub;
 
     @BeforeAll
