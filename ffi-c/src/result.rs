@@ -37,8 +37,18 @@ pub(crate) fn last_error_into(buf: &mut [u8]) -> usize {
 
 /// Runs an exported function body: errors set the last error, panics become
 /// `OMNISOCK_ERR_PANIC` and never unwind into the host.
+///
+/// Only the `catch_unwind` call is instantiated per exported function; turning its outcome
+/// into a result code is [`outcome`], compiled once.
+#[inline]
 pub(crate) fn guard(name: &str, f: impl FnOnce() -> Result<(), Error>) -> omnisock_result {
-    match catch_unwind(AssertUnwindSafe(f)) {
+    outcome(name, catch_unwind(AssertUnwindSafe(f)))
+}
+
+/// The result code of a guarded body: `OMNISOCK_OK`, its error, or its panic.
+#[inline(never)]
+fn outcome(name: &str, r: std::thread::Result<Result<(), Error>>) -> omnisock_result {
+    match r {
         Ok(Ok(())) => omnisock_result::OMNISOCK_OK,
         Ok(Err(e)) => fail(e),
         Err(panic) => {

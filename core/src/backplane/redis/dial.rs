@@ -6,7 +6,7 @@
 //! framework) is linked, and a private CA works the same way as for WebSocket clients.
 
 use redis::aio::{MultiplexedConnection, PubSub};
-use redis::{AsyncConnectionConfig, ConnectionAddr, IntoConnectionInfo, RedisConnectionInfo};
+use redis::{AsyncConnectionConfig, RedisConnectionInfo};
 use rustls_pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
@@ -30,22 +30,14 @@ impl Dialer {
     /// Parses a `redis://` or `rediss://` URL (`shown` is the URL with its password hidden, for
     /// errors). `extra_ca_pem` is trusted in addition to the webpki roots for `rediss://`.
     pub(super) fn new(url: &str, shown: &str, extra_ca_pem: &[u8]) -> Result<Dialer> {
-        let (plain, tls) = match url.strip_prefix("rediss://") {
-            Some(rest) => (format!("redis://{rest}"), true),
-            None => (url.to_string(), false),
-        };
-        let info = plain.as_str().into_connection_info().map_err(|e| Error::config(format!("backplane URL {shown:?}: {e}")))?;
-        let (host, port) = match info.addr() {
-            ConnectionAddr::Tcp(host, port) => (host.clone(), *port),
-            _ => return Err(Error::config(format!("backplane URL {shown:?}: expected redis://host:port/ or rediss://host:port/"))),
-        };
+        let super::url::RedisUrl { host, port, tls, info } = super::url::parse(url).map_err(|e| Error::config(format!("backplane URL {shown:?}: {e}")))?;
         let tls = if tls {
             let config = crate::tls::client_config(&ClientTls { extra_ca_pem: extra_ca_pem.to_vec(), danger_accept_invalid_certs: false }, false)?;
             Some((tokio_rustls::TlsConnector::from(config), crate::tls::server_name(&host)?))
         } else {
             None
         };
-        Ok(Dialer { host, port, tls, redis: info.redis_settings().clone() })
+        Ok(Dialer { host, port, tls, redis: info })
     }
 
     async fn stream(&self) -> redis::RedisResult<Box<dyn Io>> {

@@ -45,6 +45,7 @@ mod driver;
 mod node;
 mod publisher;
 pub mod wire;
+mod url;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
