@@ -19,6 +19,7 @@ PARTS = [
     ("redis", "Several hubs on Redis (omnisock vs Django Channels + channels_redis)"),
     ("memory", "The hub's memory model (this build vs the previous one; stalled readers)"),
     ("live", "Live streams: conflation by key on the seed-002 shape"),
+    ("deflate", "permessage-deflate fan-out (compress once vs websockets' per connection)"),
     ("soak", "Soak (the hub for minutes under churn, stalled readers and bad input)"),
 ]
 

@@ -39,6 +39,7 @@ SERVERS = ["omnisock", "websockets", "picows", "ws"]
 SERVER_LABEL = {
     "omnisock": "omnisock hub",
     "websockets": "Python websockets",
+    "websockets-deflate": "Python websockets (compression=\"deflate\")",
     "picows": "Python picows",
     "ws": "Node ws",
 }
@@ -60,6 +61,8 @@ def server_command(name, port, hub=None):
         return [BASELINE[0], "hub", "--listen", f"127.0.0.1:{port}"]
     if name == "websockets":
         return [VENV_PY, os.path.join(PEERS, "websockets_server.py"), str(port)]
+    if name == "websockets-deflate":
+        return [VENV_PY, os.path.join(PEERS, "websockets_server.py"), str(port), "deflate"]
     if name == "picows":
         return [VENV_PY, os.path.join(PEERS, "picows_server.py"), str(port)]
     if name == "ws":

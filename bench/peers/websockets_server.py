@@ -1,6 +1,9 @@
 """Peer server for the omnisock benchmarks, built on Python `websockets` (asyncio API).
 
-Usage: websockets_server.py PORT
+Usage: websockets_server.py PORT [deflate]
+
+With `deflate`, permessage-deflate is negotiated with clients that offer it (websockets'
+defaults); without, compression is off.
 
 Serves on 127.0.0.1:PORT:
   /echo        every message is sent back to its sender (text stays text, binary stays binary)
@@ -41,14 +44,14 @@ async def handler(websocket):
         await websocket.close(1008, "unknown path")
 
 
-async def main(port):
+async def main(port, compression):
     # Let the idle benchmark use every descriptor the hard limit allows.
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    async with serve(handler, "127.0.0.1", port, max_size=2**24, compression=None) as server:
+    async with serve(handler, "127.0.0.1", port, max_size=2**24, compression=compression) as server:
         print(f"listening on 127.0.0.1:{port}", flush=True)
         await server.serve_forever()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1])))
+    asyncio.run(main(int(sys.argv[1]), "deflate" if sys.argv[2:3] == ["deflate"] else None))

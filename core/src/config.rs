@@ -358,6 +358,9 @@ pub struct RouteConfig {
     /// [`LiveConfig`]. Applies to messages fanned out to the route (broadcast, relay, host
     /// broadcasts), on every node.
     pub live: Option<LiveConfig>,
+    /// permessage-deflate with clients that offer it (`None`: never). On by default, as
+    /// `websockets`' `serve()`; see [`crate::deflate::RouteCompression`].
+    pub compression: Option<crate::deflate::RouteCompression>,
 }
 
 /// How a live route finds a message's key.
@@ -427,6 +430,7 @@ impl RouteConfig {
             subprotocols: Vec::new(),
             host_accepts: false,
             live: None,
+            compression: Some(crate::deflate::RouteCompression::for_kind(kind)),
         }
     }
 }
@@ -590,6 +594,9 @@ impl HubConfig {
             let mut route = RouteConfig::new(r.path, r.kind);
             route.subprotocols = r.subprotocols.unwrap_or_default();
             route.host_accepts = r.host_accepts.unwrap_or(false);
+            if let Some(c) = r.compression {
+                route.compression = c.resolve(route.kind).map_err(|e| Error::config(format!("route {:?}: {e}", route.path)))?;
+            }
             if let Some(q) = r.queue_limit {
                 route.queue_limit = parse_size(&q)?;
             }
@@ -640,6 +647,9 @@ impl HubConfig {
             }
             if r.queue_limit == 0 {
                 return Err(Error::config(format!("route {:?}: queue_limit must be > 0", r.path)));
+            }
+            if let Some(c) = &r.compression {
+                c.validate().map_err(|e| Error::config(format!("route {:?}: compression: {e}", r.path)))?;
             }
             if let Some(l) = &r.live {
                 if l.max_keys == 0 {
@@ -717,6 +727,7 @@ struct RouteFile {
     subprotocols: Option<Vec<String>>,
     host_accepts: Option<bool>,
     live: Option<LiveFile>,
+    compression: Option<crate::deflate::CompressionFile>,
 }
 
 /// `[route.live]` in TOML.
@@ -743,12 +754,12 @@ fn seconds(key: &str, v: f64) -> Result<Duration> {
 /// A size written as a number of bytes or a string like `"1MiB"`.
 #[derive(Deserialize)]
 #[serde(untagged)]
-enum SizeValue {
+pub(crate) enum SizeValue {
     Bytes(u64),
     Text(String),
 }
 
-fn parse_size(v: &SizeValue) -> Result<usize> {
+pub(crate) fn parse_size(v: &SizeValue) -> Result<usize> {
     match v {
         SizeValue::Bytes(n) => Ok(*n as usize),
         SizeValue::Text(s) => parse_size_str(s),
@@ -868,6 +879,24 @@ mod tests {
         assert!(e.message().contains("Plugin_Remote_Websocket_Host"), "{e}");
         let e = ClientConfig::from_mdf("Plugin_Remote_Websocket_Host=a\nPlugin_Remote_Websocket_Port=http").unwrap_err();
         assert!(e.message().contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn route_compression_from_toml() {
+        let cfg = HubConfig::from_toml(
+            "[[route]]\npath = \"/e\"\nkind = \"echo\"\n[[route]]\npath = \"/b\"\nkind = \"broadcast\"\ncompression = false\n[[route]]\npath = \"/c\"\nkind = \"broadcast\"\ncompression = { threshold = \"4KiB\", window_bits = 15, memory_level = 8, client_context_takeover = false }\n",
+        )
+        .unwrap();
+        let e = cfg.routes[0].compression.clone().unwrap();
+        assert!(e.context_takeover, "echo keeps its context by default");
+        assert_eq!((e.threshold, e.window_bits, e.memory_level), (1024, 12, 5));
+        assert_eq!(cfg.routes[1].compression, None);
+        let c = cfg.routes[2].compression.clone().unwrap();
+        assert_eq!((c.threshold, c.window_bits, c.memory_level, c.context_takeover, c.client_context_takeover), (4096, 15, 8, false, false));
+        for bad in ["window_bits = 8", "memory_level = 0", "level = 10", "mystery = 1"] {
+            let t = format!("[[route]]\npath = \"/c\"\nkind = \"echo\"\ncompression = {{ {bad} }}\n");
+            assert!(HubConfig::from_toml(&t).is_err(), "{bad}");
+        }
     }
 
     #[test]

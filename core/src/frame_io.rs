@@ -124,8 +124,9 @@ pub struct MessageReader<R> {
     message: Option<Partial>,
     control: [u8; frame::MAX_CONTROL_PAYLOAD],
     done: bool,
-    /// permessage-deflate was negotiated: RSV1 marks compressed messages.
-    inflater: Option<Inflater>,
+    /// permessage-deflate was negotiated: RSV1 marks compressed messages. Boxed: a reader
+    /// without compression pays one pointer.
+    inflater: Option<Box<Inflater>>,
 }
 
 impl<R: AsyncRead + Unpin> MessageReader<R> {
@@ -153,14 +154,14 @@ impl<R: AsyncRead + Unpin> MessageReader<R> {
     /// inflated with `inflater`, bounded by the max message size (compressed and inflated).
     /// Without it, RSV1 is a protocol error.
     pub fn with_inflater(mut self, inflater: Inflater) -> Self {
-        self.inflater = Some(inflater);
+        self.inflater = Some(Box::new(inflater));
         self
     }
 
     /// Whether the reader holds zlib state now (permessage-deflate with context takeover
     /// keeps it between messages).
     pub fn inflater_allocated(&self) -> bool {
-        self.inflater.as_ref().is_some_and(Inflater::is_allocated)
+        self.inflater.as_ref().is_some_and(|i| i.is_allocated())
     }
 
     /// Bytes of buffers the reader holds now (read buffer plus a message being assembled).
@@ -842,5 +843,18 @@ mod tests {
         assert_eq!(r.next().await.unwrap(), Incoming::Text(text.as_str().into()));
         assert_eq!(r.next().await.unwrap(), Incoming::Binary(Bytes::from_static(b"raw")));
         assert_eq!(r.next().await.unwrap(), Incoming::Text(text.as_str().into()));
+    }
+
+    #[tokio::test]
+    async fn an_idle_reader_frees_its_inflater_without_client_context_takeover() {
+        let c = crate::deflate::Deflater::new(12, 6, 5, true).compress(&vec![b'x'; 5000]).unwrap();
+        let (mut a, b) = tokio::io::duplex(1 << 16);
+        a.write_all(&client_frame_rsv(true, 4, frame::OP_BINARY, &c)).await.unwrap();
+        let mut r = MessageReader::new(b, Vec::new(), true, 1 << 20).with_inflater(crate::deflate::Inflater::new(12, true));
+        assert_eq!(r.next().await.unwrap(), Incoming::Binary(Bytes::from(vec![b'x'; 5000])));
+        assert!(r.inflater_allocated());
+        assert!(tokio::time::timeout(Duration::from_millis(20), r.next()).await.is_err());
+        assert!(!r.inflater_allocated(), "the zlib state goes when the socket is quiet");
+        assert_eq!(r.buffered_capacity(), 0);
     }
 }

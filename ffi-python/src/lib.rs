@@ -234,11 +234,12 @@ impl PyHub {
     /// Binds `listen` (`ip:port`, port 0 picks one) and starts serving.
     ///
     /// `routes`: `(path, kind, queue_limit, on_overflow, subprotocols, host_accepts)` tuples.
+    /// `compression`: `"deflate"` (permessage-deflate with `websockets`' defaults) or `None`.
     #[new]
     #[pyo3(signature = (
         listen, routes, *, max_connections=100_000, max_size=Some(1 << 20), origins=Vec::new(),
         token=None, tls_cert=None, tls_key=None, ping_interval=Some(20.0), pong_timeout=20.0,
-        shutdown_timeout=5.0, static_dir=None, demo_page=false
+        shutdown_timeout=5.0, static_dir=None, demo_page=false, compression=Some("deflate".to_owned())
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -256,7 +257,18 @@ impl PyHub {
         shutdown_timeout: f64,
         static_dir: Option<String>,
         demo_page: bool,
+        compression: Option<String>,
     ) -> PyResult<Self> {
+        let compression = match compression.as_deref() {
+            None => None,
+            // websockets' serve(): 12-bit windows, memory level 5, context kept both ways.
+            Some("deflate") => Some(omnisock_core::deflate::RouteCompression {
+                context_takeover: true,
+                client_context_takeover: true,
+                ..omnisock_core::deflate::RouteCompression::for_kind(RouteKind::Echo)
+            }),
+            Some(other) => return Err(invalid(format!("unsupported compression: {other}"))),
+        };
         let mut cfg = HubConfig::new(listen);
         for (path, kind, queue_limit, policy, subprotocols, host_accepts) in routes {
             let mut r = RouteConfig::new(path, route_kind(&kind)?);
@@ -264,6 +276,7 @@ impl PyHub {
             r.on_overflow = OverflowPolicy::parse(&policy).map_err(err)?;
             r.subprotocols = subprotocols;
             r.host_accepts = host_accepts;
+            r.compression = compression.clone();
             cfg.routes.push(r);
         }
         cfg.max_connections = max_connections;

@@ -52,6 +52,34 @@ def test_websockets_client_against_omnisock_server():
     run(go(), 120)
 
 
+def test_serve_compression_negotiates_like_websockets():
+    async def handler(ws):
+        async for m in ws:
+            await ws.send(m)
+
+    async def go():
+        text = "".join(f'{{"id":{i},"pos":[{i % 7},{i % 11}]}}' for i in range(2000))
+        answers = {}
+        for compression in ("deflate", None):
+            async with omnisock.serve(handler, "127.0.0.1", 0, compression=compression, max_size=16 << 20) as server:
+                url = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
+                async with W.connect(url, max_size=16 << 20) as ws:
+                    answers[compression] = ws.response.headers.get("Sec-WebSocket-Extensions")
+                    for _ in range(3):
+                        await ws.send(text)
+                        assert await ws.recv() == text
+        async with w_serve(handler, "127.0.0.1", 0) as peer:
+            url = f"ws://127.0.0.1:{peer.sockets[0].getsockname()[1]}/"
+            async with W.connect(url) as ws:
+                reference = ws.response.headers.get("Sec-WebSocket-Extensions")
+        assert answers["deflate"] == reference == "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12"
+        assert answers[None] is None
+        with pytest.raises(ValueError):
+            omnisock.serve(handler, "127.0.0.1", 0, compression="brotli")
+
+    run(go(), 60)
+
+
 def test_omnisock_client_against_websockets_server():
     server_pings = []
 

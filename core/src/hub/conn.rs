@@ -13,6 +13,7 @@ use tokio::time::{timeout, Instant};
 use tungstenite::Message;
 
 use super::http::{self, HeadError, Request};
+use super::compress::ConnDeflate;
 use super::outbox::{Batch, Outbox};
 use super::{into_message, reports_to_host, to_message, Conn, HubInner, Route};
 use crate::config::RouteKind;
@@ -63,6 +64,8 @@ struct Upgraded {
     info: OpenInfo,
     reader: Reader,
     writer: WriteHalf,
+    /// permessage-deflate was negotiated: the writer's compressor.
+    deflate: Option<Box<ConnDeflate>>,
     slot: LiveSlot,
 }
 
@@ -263,17 +266,27 @@ async fn upgrade(inner: &Arc<HubInner>, mut io: BoxedIo, req: Request, remote: S
         }
         info.protocol = protocol.clone();
     }
-    if io.write_all(http::upgrade_response(&key, protocol.as_deref()).as_bytes()).await.is_err() || io.flush().await.is_err() {
+    let deflate = route.config.compression.as_ref().and_then(|rc| {
+        let offers = info.headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case("sec-websocket-extensions")).map(|(_, v)| v.as_str());
+        crate::deflate::server_negotiate(&rc.settings(), offers).map(|p| (p, rc))
+    });
+    let extensions = deflate.as_ref().map(|(p, _)| p.response());
+    if io.write_all(http::upgrade_response(&key, protocol.as_deref(), extensions.as_deref()).as_bytes()).await.is_err() || io.flush().await.is_err() {
         return None;
     }
     c.connections_total.inc();
     let (read_half, writer, ahead) = io.into_split();
     let mut leftover = req.rest;
     leftover.extend_from_slice(&ahead);
-    let reader = Box::new(MessageReader::new(read_half, leftover, true, inner.config.max_message_size));
+    let mut reader = MessageReader::new(read_half, leftover, true, inner.config.max_message_size);
+    if let Some((p, _)) = &deflate {
+        reader = reader.with_inflater(p.inflater(crate::deflate::Role::Server));
+    }
+    let reader = Box::new(reader);
+    let deflate = deflate.map(|(p, rc)| Box::new(ConnDeflate::new(&p, rc, inner.counters.clone())));
     // Boxed: async fn arguments keep their own space in a future, so an inline `Upgraded`
     // would stay in the connection's task for its whole life.
-    Some(Box::new(Upgraded { route, info, reader, writer, slot }))
+    Some(Box::new(Upgraded { route, info, reader, writer, deflate, slot }))
 }
 
 /// Time the host has to answer a paused handshake.
@@ -294,10 +307,10 @@ async fn ask_host(inner: &HubInner, info: &OpenInfo) -> super::Decision {
 
 /// Runs one connection from open to close.
 async fn run_connection(inner: &Arc<HubInner>, up: Box<Upgraded>) {
-    let Upgraded { route, info, reader, writer, slot } = *up;
+    let Upgraded { route, info, reader, writer, deflate, slot } = *up;
     let (conn, host) = register(inner, &route, info);
     let mut ended = Ended { inner: inner.clone(), conn: conn.clone(), host, end: None, _slot: slot };
-    let writer = tokio::spawn(write_loop(writer, conn.outbox.clone()));
+    let writer = tokio::spawn(write_loop(writer, conn.outbox.clone(), deflate));
     ended.end = Some(read_loop(inner, &conn, reader, writer).await);
 }
 
@@ -565,7 +578,7 @@ async fn dispatch(inner: &Arc<HubInner>, conn: &Conn, kind: RouteKind, payload: 
 /// Writes queued messages in batches (one vectored write and flush each, payloads not copied).
 /// Returns true after a close frame was sent, false when writing failed or the connection
 /// finished.
-async fn write_loop(mut io: WriteHalf, outbox: Arc<Outbox>) -> bool {
+async fn write_loop(mut io: WriteHalf, outbox: Arc<Outbox>, mut deflate: Option<Box<ConnDeflate>>) -> bool {
     loop {
         match outbox.next().await {
             Batch::Messages(batch, pongs) => {
@@ -575,7 +588,15 @@ async fn write_loop(mut io: WriteHalf, outbox: Arc<Outbox>) -> bool {
                     r = Box::pin(frame_io::write_messages(&mut io, &pongs, outbox.close_wanted(), CLOSE_TIMEOUT)).await;
                 }
                 if let Ok(Written::All) = r {
-                    r = Box::pin(frame_io::write_messages(&mut io, &batch, outbox.close_wanted(), CLOSE_TIMEOUT)).await;
+                    r = match deflate.as_mut() {
+                        None => Box::pin(frame_io::write_messages(&mut io, &batch, outbox.close_wanted(), CLOSE_TIMEOUT)).await,
+                        Some(d) => {
+                            let frames = d.frames(&batch);
+                            let r = Box::pin(frame_io::write_messages(&mut io, &frames, outbox.close_wanted(), CLOSE_TIMEOUT)).await;
+                            d.idle();
+                            r
+                        }
+                    };
                 }
                 // Written: the batch's share of the budget goes back now.
                 drop(batch);
@@ -621,7 +642,7 @@ mod tests {
         let (conn, _) = register(&hub.inner, &route, OpenInfo { conn: 999, ..Default::default() });
         let raw = TcpStream::connect(addr).await.unwrap();
         let (_read, write, _) = Stream::tcp(raw).into_split();
-        let writer = write_loop(write, conn.outbox.clone());
+        let writer = write_loop(write, conn.outbox.clone(), None);
         let task = handle_socket(hub.inner.clone(), tcp, remote);
         let (reader_size, writer_size) = (std::mem::size_of_val(&task), std::mem::size_of_val(&writer));
         eprintln!("connection task future: {reader_size} bytes, writer task future: {writer_size} bytes");

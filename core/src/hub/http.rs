@@ -172,12 +172,17 @@ fn reason(status: u16) -> &'static str {
 }
 
 /// The `101 Switching Protocols` response for a key.
-pub(crate) fn upgrade_response(key: &str, protocol: Option<&str>) -> String {
+pub(crate) fn upgrade_response(key: &str, protocol: Option<&str>, extensions: Option<&str>) -> String {
     let accept = tungstenite::handshake::derive_accept_key(key.trim().as_bytes());
     let mut s = format!("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n");
     if let Some(p) = protocol {
         s.push_str("Sec-WebSocket-Protocol: ");
         s.push_str(p);
+        s.push_str("\r\n");
+    }
+    if let Some(e) = extensions {
+        s.push_str("Sec-WebSocket-Extensions: ");
+        s.push_str(e);
         s.push_str("\r\n");
     }
     s.push_str("\r\n");
@@ -199,6 +204,6 @@ mod tests {
 
     #[test]
     fn accept_key_matches_rfc_example() {
-        assert!(upgrade_response("dGhlIHNhbXBsZSBub25jZQ==", None).contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
+        assert!(upgrade_response("dGhlIHNhbXBsZSBub25jZQ==", None, None).contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
     }
 }

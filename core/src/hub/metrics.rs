@@ -80,5 +80,15 @@ counters! {
     protocol_error_closes,
     /// Plain HTTP requests served (status, metrics, pages, files).
     http_requests,
+    /// Connections that negotiated permessage-deflate.
+    deflate_connections,
+    /// Messages compressed by zlib (a copy shared by a fan-out's recipients counts once).
+    deflate_compressions,
+    /// Messages sent compressed (one per recipient).
+    deflate_messages_out,
+    /// Compressed payload bytes sent (one count per recipient).
+    deflate_bytes_out,
+    /// Uncompressed size of the messages sent compressed (one count per recipient).
+    deflate_original_bytes_out,
 }
 

@@ -7,6 +7,7 @@
 //! [`Hub::send`], [`Hub::publish`], [`Hub::join`], [`Hub::close`]…
 
 mod auth;
+mod compress;
 mod conn;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]

@@ -9,7 +9,7 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -61,7 +61,7 @@ impl Budget {
     pub(crate) fn charge(self: &Arc<Self>, msg: Message) -> Outgoing {
         let len = msg.len();
         self.used.fetch_add(len, Ordering::Relaxed);
-        Outgoing { msg, live: None, _charge: Arc::new(Charge { len, budget: self.clone() }) }
+        Outgoing { msg, live: None, charge: Arc::new(Charge { len, budget: self.clone(), deflated: OnceLock::new() }) }
     }
     /// Bytes counted now.
     pub(crate) fn used(&self) -> usize {
@@ -77,11 +77,15 @@ impl Budget {
 struct Charge {
     len: usize,
     budget: Arc<Budget>,
+    /// The message compressed once for every recipient that negotiated the same compressor
+    /// (keyed by its profile); charged to the budget with the message.
+    deflated: OnceLock<(u32, Bytes)>,
 }
 
 impl Drop for Charge {
     fn drop(&mut self) {
-        self.budget.used.fetch_sub(self.len, Ordering::Relaxed);
+        let deflated = self.deflated.get().map_or(0, |(_, b)| b.len());
+        self.budget.used.fetch_sub(self.len + deflated, Ordering::Relaxed);
     }
 }
 
@@ -93,10 +97,24 @@ pub(crate) struct Outgoing {
     pub(crate) msg: Message,
     /// On a live route: the message's key and when it was published.
     pub(crate) live: Option<(Bytes, Instant)>,
-    _charge: Arc<Charge>,
+    charge: Arc<Charge>,
 }
 
 impl Outgoing {
+    /// The message compressed by the compressor `profile` (no context takeover), computed by
+    /// `compress` for the first recipient that asks and shared by every later one. `None`
+    /// when another profile got there first or compression failed: compress it yourself.
+    pub(crate) fn shared_deflated(&self, profile: u32, compress: impl FnOnce() -> Option<Bytes>) -> Option<Bytes> {
+        let c = &self.charge;
+        let (p, bytes) = c.deflated.get_or_init(|| {
+            // A failed compression is remembered as an impossible profile.
+            let (p, b) = compress().map_or((u32::MAX, Bytes::new()), |b| (profile, b));
+            c.budget.used.fetch_add(b.len(), Ordering::Relaxed);
+            (p, b)
+        });
+        (*p == profile).then(|| bytes.clone())
+    }
+
     /// Marks a message of a live route with its key and publish time.
     pub(crate) fn keyed(mut self, key: Bytes, born: Instant) -> Self {
         self.live = Some((key, born));

@@ -48,6 +48,7 @@ class Hub:
         shutdown_timeout: float = 5.0,
         static_dir: Optional[str] = None,
         demo_page: bool = False,
+        compression: Optional[str] = "deflate",
     ) -> None: ...
     @property
     def local_addr(self) -> Tuple[str, int]: ...

@@ -392,6 +392,9 @@ class serve:
     ) -> None:
         if kwargs.get("sock") is not None or kwargs.get("unix") or kwargs.get("path"):
             raise NotImplementedError("omnisock serve() listens on host:port only (no sock=, no Unix sockets)")
+        if compression not in ("deflate", None):
+            raise ValueError(f"unsupported compression: {compression}")
+        self._compression = compression
         self._handler = handler
         self._host = host
         self._port = port
@@ -434,6 +437,7 @@ class serve:
             ping_interval=self._ping_interval if self._ping_interval else None,
             pong_timeout=float(ping_timeout),
             shutdown_timeout=float(self._options["close_timeout"] or 10),
+            compression=self._compression,
         )
         self._server = Server(self._handler, loop=loop, hub=hub, options=self._options)
         return self._server
