@@ -13,6 +13,8 @@ BENCH = os.path.dirname(os.path.abspath(__file__))
 
 PARTS = [
     ("hub", "The hub (omnisock hub vs Python websockets, picows, Node ws)"),
+    ("clients", "Client round trips: every binding against its peer (summary)"),
+    ("c", "C client (omnisock C ABI vs a blocking tungstenite client)"),
     ("python", "Python binding (omnisock wheel vs websockets, picows)"),
     ("csharp", "Unity / C# (omnisock vs Mono's ClientWebSocket)"),
     ("java", "Android / Java (omnisock vs OkHttp 3.13)"),

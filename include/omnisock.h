@@ -223,13 +223,19 @@ size_t omnisock_last_error(char *buf, size_t len);
 
 // Blocks up to `timeout_ms` until one of `n` client or hub handles has an event, and writes
 // the index of the first such handle to `out_index`; fails with OMNISOCK_ERR_TIMEOUT when none
-// did. Lets one host thread serve many handles on every platform (the wake fd is unix-only).
+// did (or `omnisock_wake_any` was called). Lets one host thread serve many handles on every platform (the wake fd is unix-only).
 // A handle freed by another thread during the wait counts as ready (its next call then
 // fails with OMNISOCK_ERR_INVALID_HANDLE).
 omnisock_result omnisock_wait_any(const uint64_t *handles,
                                   size_t n,
                                   uint32_t timeout_ms,
                                   size_t *out_index);
+
+// Makes `omnisock_wait_any` return early with OMNISOCK_ERR_TIMEOUT: the call blocked now, or
+// else the next one to start (the request is kept until a call consumes it). For hosts that
+// make events of their own beside omnisock's (a managed dispatcher): wake the waiting thread
+// with this instead of waking it on a timer. Thread-safe; never blocks.
+void omnisock_wake_any(void);
 
 // Stops omnisock's internal runtime: every remaining connection is dropped without a closing
 // handshake (close and shut down first for a clean end). Waits at most `timeout_ms`.
@@ -255,8 +261,13 @@ omnisock_result omnisock_client_config_from_json(const char *text,
                                                  omnisock_client_config *out);
 
 // Creates a client configuration from MMDAgent-EX `.mdf` text (`len` bytes, need not be
-// NUL-terminated): `Plugin_Remote_Websocket_Host`, `_Port` and `_Directory` give the URL
-// (port 443 means wss://, any other ws://) and line framing is turned on.
+// NUL-terminated nor UTF-8), the way its Plugin_Remote reads it: `Plugin_Remote_Websocket_Host`,
+// `_Port` (default 80; 443 means wss://) and `_Directory` (default "/") give the URL; line
+// framing is on; `X-App-Type: MMDAgent` is sent; `Plugin_Remote_RetryCount` retries a failed
+// connect or a lost connection every 0.5 s; HTTP 429 retries with the path `<directory>-N`;
+// `Plugin_Remote_Websocket_VerifyCertificate=false` turns certificate checks off (on by
+// default). Lines in other encodings (Shift_JIS comments) are skipped; a needed value that is
+// not UTF-8 fails with OMNISOCK_ERR_CONFIG naming the key and the line.
 omnisock_result omnisock_client_config_from_mdf(const char *text,
                                                 size_t len,
                                                 omnisock_client_config *out);
@@ -612,6 +623,31 @@ omnisock_result omnisock_hub_shutdown(omnisock_hub h);
 // Shuts the hub down (if not yet) and frees it. A thread blocked in `omnisock_hub_wait` on it
 // returns at once with OMNISOCK_ERR_INVALID_HANDLE. 0 and already freed handles are ignored.
 void omnisock_hub_free(omnisock_hub h);
+
+// Sends the connection through an HTTP proxy, `http://[user:pass@]host:port`, with an HTTP
+// `CONNECT` tunnel (ws and wss alike; Basic credentials when given). NULL removes it.
+// A malformed URL fails with OMNISOCK_ERR_INVALID_ARGUMENT (the message hides credentials).
+omnisock_result omnisock_client_config_set_proxy(omnisock_client_config cfg, const char *url);
+
+// Adds a certificate pin, OkHttp `CertificatePinner` style: `pattern` is a host name,
+// `*.host` (one more label) or `**.host` (any depth); `pin` is `sha256/` + the base64
+// SHA-256 of a SubjectPublicKeyInfo. A host matching any pattern must have one of its
+// pins in its verified certificate chain, or the TLS handshake fails listing the chain's pins.
+omnisock_result omnisock_client_config_add_certificate_pin(omnisock_client_config cfg,
+                                                           const char *pattern,
+                                                           const char *pin);
+
+// Connects over the Unix domain socket at `path` instead of TCP; the URL still gives the
+// Host header, the path and ws/wss (wss runs TLS over the Unix socket). NULL goes back to TCP.
+omnisock_result omnisock_client_config_set_unix_socket(omnisock_client_config cfg,
+                                                       const char *path);
+
+// Also listens on the Unix domain socket at `path` (a stale socket file is replaced; the file
+// is removed when the hub stops; who may connect follows the file's permissions, so put it
+// in a directory only the intended users can enter). With an empty listen address
+// (`omnisock_hub_config_set_listen(cfg, "")`) the hub listens on the Unix socket only.
+// NULL removes it.
+omnisock_result omnisock_hub_config_set_unix_socket(omnisock_hub_config cfg, const char *path);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -2,7 +2,7 @@
 # Benchmarks the Unity package's C# client against Mono's System.Net.WebSockets.ClientWebSocket
 # (same Mono, same `omnisock hub` /echo route on 127.0.0.1). Prints a Markdown table of medians.
 #
-# Usage: bench/csharp/run.sh [REPS [ROUNDTRIPS [PIPELINED [MIB_MESSAGES]]]]   (default 5 20000 100000 50)
+# Usage: bench/csharp/run.sh [REPS [ROUNDTRIPS [PIPELINED [MIB_MESSAGES [IDLE_SECONDS]]]]]   (default 5 20000 100000 50 10)
 # Needs: mono-mcs mono-runtime; builds libomnisock + the CLI with cargo (OMNISOCK_NO_BUILD=1 skips).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -31,6 +31,7 @@ public final class Bench {
     static final int BIG = 1 << 20;
     static final int BIG_COUNT = 40;
     static final int IDLE = 200;
+    static final int IDLE_S = 10;
     static final long WAIT_S = 120;
 
     /** One client library under test: opens an echo connection whose messages go to a sink. */
@@ -124,24 +125,53 @@ public final class Bench {
         return new String(c);
     }
 
-    /** Sequential round trips of 64 B text: the listener sends the next one when the echo arrives. */
+    /** Per-run round-trip percentiles (µs), keyed "LIB p50" / "LIB p99", one entry per run. */
+    static final java.util.Map<String, List<Double>> PCT = new java.util.HashMap<String, List<Double>>();
+
+    /**
+     * Sequential round trips of 64 B text: the listener sends the next one when the echo arrives.
+     * Each round trip's latency is from its send to its echo's listener call.
+     */
     static double roundTrips(Lib lib, String url) throws Exception {
         final String msg = payload64();
         final CountDownLatch done = new CountDownLatch(1);
         final AtomicInteger left = new AtomicInteger(RT_COUNT);
+        final long[] lat = new long[RT_COUNT];
+        final long[] sentAt = new long[1];
         final Conn[] conn = new Conn[1];
         conn[0] = lib.open(url, new Sink() {
             public void onText(String s) {
-                if (left.decrementAndGet() == 0) done.countDown(); else conn[0].sendText(msg);
+                long now = System.nanoTime();
+                int l = left.decrementAndGet();
+                lat[l] = now - sentAt[0];
+                if (l == 0) {
+                    done.countDown();
+                } else {
+                    sentAt[0] = System.nanoTime();
+                    conn[0].sendText(msg);
+                }
             }
             public void onBinary(int n) {}
         });
         long t0 = System.nanoTime();
+        sentAt[0] = t0;
         conn[0].sendText(msg);
         check(done.await(WAIT_S, TimeUnit.SECONDS), lib.name() + " round trips");
         double s = (System.nanoTime() - t0) / 1e9;
         conn[0].close();
+        Arrays.sort(lat);
+        record(lib.name() + " p50", lat[RT_COUNT / 2] / 1e3);
+        record(lib.name() + " p99", lat[Math.min(RT_COUNT - 1, (int) (RT_COUNT * 0.99))] / 1e3);
         return RT_COUNT / s;
+    }
+
+    static synchronized void record(String key, double v) {
+        List<Double> l = PCT.get(key);
+        if (l == null) {
+            l = new ArrayList<Double>();
+            PCT.put(key, l);
+        }
+        l.add(v);
     }
 
     /** 100,000 x 64 B sent back to back; done when every echo is back. */
@@ -213,7 +243,8 @@ public final class Bench {
             }
         }
         System.err.printf(Locale.ROOT, "%s: %s %s | %s %s%n", title, a.name(), fmt(ra), b.name(), fmt(rb));
-        return new double[] {median(ra), median(rb)};
+        return new double[] {median(ra), median(rb), java.util.Collections.min(ra), java.util.Collections.max(ra),
+                java.util.Collections.min(rb), java.util.Collections.max(rb)};
     }
 
     static String fmt(List<Double> v) {
@@ -244,13 +275,62 @@ public final class Bench {
         return before;
     }
 
-    /** Prints "rssKiBPerClient heapBytesPerClient threadsPerClient" for N idle connections. */
+    /** utime + stime of this process (every thread, the JVM's own included), in ms. */
+    static double cpuMs() throws Exception {
+        String stat = new String(Files.readAllBytes(Paths.get("/proc/self/stat")), StandardCharsets.US_ASCII);
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" +");
+        // f[0] is field 3 (state): utime and stime are fields 14 and 15, clock ticks of 10 ms.
+        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10.0;
+    }
+
+    /**
+     * Context switches per thread of this process (voluntary + involuntary), by thread id: each
+     * wake-up of a sleeping thread counts one, so over an idle window this counts timer and poll
+     * wake-ups.
+     */
+    static java.util.Map<String, Long> switches() {
+        java.util.Map<String, Long> all = new java.util.HashMap<String, Long>();
+        java.io.File[] tasks = new java.io.File("/proc/self/task").listFiles();
+        if (tasks == null) return all;
+        for (java.io.File t : tasks) {
+            try {
+                long n = 0;
+                for (String line : Files.readAllLines(Paths.get(t.getPath(), "status"))) {
+                    if (line.contains("ctxt_switches:")) n += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                }
+                all.put(t.getName(), n);
+            } catch (java.io.IOException gone) {
+                // The thread ended meanwhile.
+            }
+        }
+        return all;
+    }
+
+    /** Wake-ups between two samples: threads alive at the end, minus what each had at the start. */
+    static long wakeupsBetween(java.util.Map<String, Long> start, java.util.Map<String, Long> end) {
+        long total = 0;
+        for (java.util.Map.Entry<String, Long> e : end.entrySet()) {
+            Long before = start.get(e.getKey());
+            total += e.getValue() - (before == null ? 0 : before);
+        }
+        return total;
+    }
+
+    /**
+     * Prints "rssKiBPerClient heapBytesPerClient threadsPerClient idleCpuMs idleWakeupsPerS" for N idle
+     * connections; idleCpuMs is the process's CPU over IDLE_S seconds with one open client.
+     */
     static void memoryChild(String which, String url, int n) throws Exception {
         Lib lib = which.equals("omnisock") ? new Omnisock() : new OkHttp();
         // Warm up the library (classes, runtime threads) with one connection first.
         Conn warm = lib.open(url, new Sink() { public void onText(String s) {} public void onBinary(int x) {} });
         warm.sendText("warm");
-        Thread.sleep(200);
+        Thread.sleep(1000);
+        double cpu0 = cpuMs();
+        java.util.Map<String, Long> w0 = switches();
+        Thread.sleep(IDLE_S * 1000L);
+        long wakes = wakeupsBetween(w0, switches());
+        double idleCpu = cpuMs() - cpu0;
         long heap0 = heapBytes();
         long rss0 = rssKiB();
         int threads0 = Thread.activeCount();
@@ -262,7 +342,7 @@ public final class Bench {
         long heap1 = heapBytes();
         long rss1 = rssKiB();
         int threads1 = Thread.activeCount();
-        System.out.printf(Locale.ROOT, "%.2f %.0f %.2f%n", (rss1 - rss0) / (double) n, (heap1 - heap0) / (double) n, (threads1 - threads0) / (double) n);
+        System.out.printf(Locale.ROOT, "%.2f %.0f %.2f %.0f %.1f%n", (rss1 - rss0) / (double) n, (heap1 - heap0) / (double) n, (threads1 - threads0) / (double) n, idleCpu, wakes / (double) IDLE_S);
         for (Conn c : conns) c.close();
         warm.close();
         lib.shutdown();
@@ -278,7 +358,7 @@ public final class Bench {
         check(p.waitFor(WAIT_S, TimeUnit.SECONDS), "memory child exit");
         check(line != null, "memory child output");
         String[] f = line.trim().split(" ");
-        return new double[] {Double.parseDouble(f[0]), Double.parseDouble(f[1]), Double.parseDouble(f[2])};
+        return new double[] {Double.parseDouble(f[0]), Double.parseDouble(f[1]), Double.parseDouble(f[2]), Double.parseDouble(f[3]), Double.parseDouble(f[4])};
     }
 
     public static void main(String[] args) throws Exception {
@@ -321,15 +401,20 @@ public final class Bench {
             System.out.println("| benchmark | omnisock | OkHttp 3.13 | ratio |");
             System.out.println("|---|---:|---:|---:|");
             row("sequential round trips/s (64 B text)", rt, "%.0f");
+            latRow("round trip p50 µs", "p50", omni, ok);
+            latRow("round trip p99 µs", "p99", omni, ok);
             row("pipelined 100,000 x 64 B, msgs/s", pl, "%.0f");
             row("1 MiB binary echo, MB/s", big, "%.1f");
             double[] rss = {medianOf(memO, 0), medianOf(memK, 0)};
             double[] heap = {medianOf(memO, 1) / 1024, medianOf(memK, 1) / 1024};
             double[] thr = {medianOf(memO, 2), medianOf(memK, 2)};
+            double[] idleCpu = {medianOf(memO, 3), medianOf(memK, 3)};
             System.out.printf(Locale.ROOT, "| memory per idle client, process RSS (KiB) | %.1f | %.1f | %.2fx less |%n", rss[0], rss[1], rss[1] / rss[0]);
             System.out.printf(Locale.ROOT, "| memory per idle client, Java heap (KiB) | %.1f | %.1f | %.2fx less |%n", heap[0], heap[1], heap[1] / heap[0]);
             System.out.printf(Locale.ROOT, "| Java threads per idle client | %.2f | %.2f | |%n", thr[0], thr[1]);
-            System.out.printf(Locale.ROOT, "%nrounds: %d interleaved (+1 warm-up) per throughput figure; memory: median of 3 fresh JVMs per library, %d idle connections each%n", rounds, IDLE);
+            System.out.printf(Locale.ROOT, "| idle client, process CPU ms over %d s (JVM included) | %s | %s | |%n", IDLE_S, spread(memO, 3), spread(memK, 3));
+            System.out.printf(Locale.ROOT, "| idle client, thread wake-ups/s (JVM included) | %s | %s | |%n", spread(memO, 4), spread(memK, 4));
+            System.out.printf(Locale.ROOT, "%nrounds: %d interleaved (+1 warm-up) per throughput figure, cells are median (min–max); memory and idle CPU: median of 3 fresh JVMs per library, %d idle connections each%n", rounds, IDLE);
         } finally {
             hub.destroy();
             hub.waitFor(10, TimeUnit.SECONDS);
@@ -343,7 +428,33 @@ public final class Bench {
         return median(x);
     }
 
+    /** "median (min–max)" of field k. */
+    static String spread(List<double[]> v, int k) {
+        double lo = Double.MAX_VALUE, hi = -Double.MAX_VALUE;
+        for (double[] d : v) {
+            lo = Math.min(lo, d[k]);
+            hi = Math.max(hi, d[k]);
+        }
+        return String.format(Locale.ROOT, "%.1f (%.1f–%.1f)", medianOf(v, k), lo, hi);
+    }
+
+    /** A latency row: medians over the runs of each run's percentile; ratio > 1 = omnisock lower. */
+    static void latRow(String title, String p, Lib a, Lib b) {
+        List<Double> la = PCT.get(a.name() + " " + p);
+        List<Double> lb = PCT.get(b.name() + " " + p);
+        // The first entry of each is the warm-up run.
+        la = la.subList(1, la.size());
+        lb = lb.subList(1, lb.size());
+        System.err.printf(Locale.ROOT, "%s: %s %s | %s %s%n", title, a.name(), fmt(la), b.name(), fmt(lb));
+        double ma = median(la), mb = median(lb);
+        System.out.printf(Locale.ROOT, "| %s | %.0f (%.0f–%.0f) | %.0f (%.0f–%.0f) | %.2fx |%n", title,
+                ma, java.util.Collections.min(la), java.util.Collections.max(la),
+                mb, java.util.Collections.min(lb), java.util.Collections.max(lb), mb / ma);
+    }
+
+    /** A throughput row: median (min–max) of each; ratio > 1 = omnisock faster. */
     static void row(String name, double[] v, String f) {
-        System.out.printf(Locale.ROOT, "| %s | " + f + " | " + f + " | %.2fx |%n", name, v[0], v[1], v[0] / v[1]);
+        String cell = f + " (" + f + "–" + f + ")";
+        System.out.printf(Locale.ROOT, "| %s | " + cell + " | " + cell + " | %.2fx |%n", name, v[0], v[2], v[3], v[1], v[4], v[5], v[0] / v[1]);
     }
 }

@@ -16,8 +16,12 @@ Scenarios (each server a fresh process, loadgen measures the server's CPU time):
               -> deliveries/s and p99 latency
   fanout-sat  the same, publishing as fast as the window allows -> deliveries/s, server
               CPU µs per delivery
-  client      one client, sequential 64 B round trips (/s) and 1 MiB binary echo (MB/s),
-              against the omnisock hub's /echo route (the same server for every client)
+  client      one client, sequential 64 B round trips (/s, p50, p99), pipelined 64 B,
+              1 MiB binary echo (MB/s), idle CPU and memory, against the omnisock hub's
+              /echo route (the same server for every client); the libraries interleaved,
+              --rounds times, the order rotating each round
+
+    python3 bench/python/run.py --clients-only --rounds 5   # the client table alone (~4 min)
 """
 
 import argparse
@@ -39,6 +43,8 @@ HUB = os.path.join(TARGET, "release", "omnisock")
 VENV = os.path.join(TARGET, "py-bench-venv")
 PY = os.path.join(VENV, "bin", "python")
 PEERS = os.path.join(ROOT, "bench", "peers")
+sys.path.insert(0, os.path.dirname(HERE))
+import clientcmp  # noqa: E402
 
 
 def rel(p):
@@ -136,26 +142,56 @@ def run_server_scenarios(quick, servers):
     return results, commands
 
 
-def run_client_scenarios(quick, libs):
-    secs = "2" if quick else "5"
-    results = {}
-    hub = Server("hub")
-    try:
-        for lib in libs:
-            cmd = [PY, os.path.join(HERE, "client_bench.py"), lib, f"ws://127.0.0.1:{hub.port}/echo", "--rtt", secs, "--large", secs]
-            out = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-            lines = [l for l in out.stdout.splitlines() if l.startswith("{")]
-            results[lib] = json.loads(lines[-1]) if lines else {"error": out.stderr[-300:]}
-            print("client", lib, json.dumps(results[lib]), flush=True)
-    finally:
-        hub.stop()
-    return results
+def run_client_scenarios(quick, libs, rounds):
+    secs = "2" if quick else "3"
+    idle = "2" if quick else "10"
+    commands = {"__hub__": HUB}
+    for lib in libs:
+        commands[lib] = (lambda lib: lambda url: [PY, os.path.join(HERE, "client_bench.py"), lib, url, "--rtt", secs,
+                                                  "--large", secs, "--idle", idle, "--idle-clients", "50"])(lib)
+    runs = clientcmp.interleave(commands, rounds, 4 * float(secs) + float(idle) + 120)
+    cmd = f"client_bench.py LIB ws://127.0.0.1:PORT/echo --rtt {secs} --large {secs} --idle {idle} --idle-clients 50"
+    return runs, cmd
 
 
 def fmt(v, digits=0):
     if v is None:
         return "—"
     return f"{v:,.{digits}f}"
+
+
+def client_section(client_res, libs):
+    runs, cmd = client_res
+    pairs = [("omnisock", p) for p in libs if p != "omnisock" and "omnisock" in libs]
+    rounds = max((len(v) for v in runs.values()), default=0)
+    return ["", "## Clients (one connection to `omnisock hub`'s /echo route)", "",
+            f"{rounds} interleaved rounds (the order rotates each round), one fresh client process per run, one hub for",
+            "all. Each cell: median (min–max) over the rounds; ratios > 1 mean omnisock is better (faster, lower",
+            "latency, less). Pipelined: windows of 64 messages. Idle CPU: the client process's CPU time with one open",
+            "client and nothing sent (default keepalive); idle memory: RSS growth over 50 open clients.",
+            f"Machine: {clientcmp.machine_note()}.", "",
+            clientcmp.table(runs, {}, pairs), "",
+            f"Command: `target/py-bench-venv/bin/python bench/python/{cmd}`", ""]
+
+
+def write_client_results(client_res, libs, rounds, path):
+    """Replaces the client section of an existing RESULTS.md (the server tables stay), or
+    writes a file with the client section alone."""
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    section = client_section(client_res, libs)[1:]
+    section.insert(2, f"{now} · Python {platform.python_version()} · `python3 bench/python/run.py --clients-only --rounds {rounds}`.")
+    section.insert(3, "")
+    errors = clientcmp.errors(client_res[0])
+    if errors:
+        section += ["Errors:", ""] + errors + [""]
+    old = open(path).read() if os.path.exists(path) else "# Python benchmarks\n"
+    head = old.split("\n## Clients")[0].rstrip("\n")
+    rest = old.split("\n## Clients", 1)[1] if "\n## Clients" in old else ""
+    tail = ("\n## " + rest.split("\n## ", 1)[1]) if "\n## " in rest else ""
+    text = head + "\n\n" + "\n".join(section).rstrip("\n") + "\n" + tail
+    open(path, "w").write(text)
+    print("\n".join(section))
+    print("wrote", rel(path))
 
 
 def write_results(server_res, commands, client_res, servers, libs, quick, path):
@@ -189,13 +225,9 @@ def write_results(server_res, commands, client_res, servers, libs, quick, path):
               "`bench/peers/websockets_server.py PORT`, `bench/peers/picows_server.py PORT`):", ""]
     for scen, c in commands.items():
         lines.append(f"- {scen}: `{c}`")
-    lines += ["", "## Clients (one connection to `omnisock hub`'s /echo route)", "",
-              "| client | sequential 64 B round trips/s | p50 µs | p99 µs | 1 MiB binary echo MB/s |", "|---|---:|---:|---:|---:|"]
-    for lib in libs:
-        r = client_res.get(lib, {})
-        lines.append(f"| {lib} | {fmt(r.get('rtt_per_s'))} | {fmt(r.get('rtt_p50_us'), 1)} | {fmt(r.get('rtt_p99_us'), 1)} | {fmt(r.get('large_mb_per_s'), 1)} |")
-    lines += ["", "Command: `target/py-bench-venv/bin/python bench/python/client_bench.py LIB ws://127.0.0.1:PORT/echo --rtt 5 --large 5`", ""]
-    errors = [f"- {k}: {v['error']}" for k, v in list(server_res.items()) + list(client_res.items()) if isinstance(v, dict) and v.get("error")]
+    lines += client_section(client_res, libs)
+    errors = [f"- {k}: {v['error']}" for k, v in server_res.items() if isinstance(v, dict) and v.get("error")]
+    errors += clientcmp.errors(client_res[0])
     if errors:
         lines += ["## Errors", ""] + errors + [""]
     open(path, "w").write("\n".join(lines))
@@ -208,6 +240,8 @@ def main():
     ap.add_argument("--servers", default="omnisock,omnisock+uvloop,websockets,picows")
     ap.add_argument("--clients", default="omnisock,websockets,picows")
     ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds of the client scenario")
+    ap.add_argument("--clients-only", action="store_true", help="run only the client scenario")
     a = ap.parse_args()
     for exe in (LOADGEN, HUB):
         if not os.path.exists(exe):
@@ -215,9 +249,13 @@ def main():
     ensure_venv()
     servers = a.servers.split(",")
     libs = a.clients.split(",")
+    if a.clients_only:
+        write_client_results(run_client_scenarios(a.quick, libs, a.rounds), libs, a.rounds, a.out)
+        return
     server_res, commands = run_server_scenarios(a.quick, servers)
-    client_res = run_client_scenarios(a.quick, libs)
+    client_res = run_client_scenarios(a.quick, libs, a.rounds)
     write_results(server_res, commands, client_res, servers, libs, a.quick, a.out)
+    subprocess.run([sys.executable, os.path.join(ROOT, "bench", "collect.py")], check=False)
 
 
 if __name__ == "__main__":

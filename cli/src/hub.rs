@@ -15,6 +15,9 @@ pub struct HubArgs {
     /// Listen address, overriding the config (port 0 picks a free port).
     #[arg(long, short = 'l', value_name = "IP:PORT")]
     listen: Option<String>,
+    /// Also listen on this Unix domain socket (with `--listen ""`: only on it).
+    #[arg(long, value_name = "PATH")]
+    unix: Option<PathBuf>,
     /// Serve files from this directory for plain GET requests.
     #[arg(long = "static", value_name = "DIR")]
     static_dir: Option<PathBuf>,
@@ -39,13 +42,23 @@ pub fn run(args: HubArgs) -> Result<(), String> {
     if let Some(dir) = args.static_dir {
         config.static_dir = Some(dir);
     }
+    if let Some(path) = args.unix {
+        config.unix = Some(path);
+    }
     let hub = Hub::start(config).map_err(|e| e.to_string())?;
     let addr = hub.local_addr();
     let scheme = if hub.config().tls.is_some() { "https" } else { "http" };
     let routes: Vec<String> = hub.config().routes.iter().map(|r| format!("{} ({})", r.path, r.kind.name())).collect();
-    println!("omnisock hub listening on {scheme}://{addr}/");
+    if !hub.config().listen.is_empty() {
+        println!("omnisock hub listening on {scheme}://{addr}/");
+    }
+    if let Some(path) = &hub.config().unix {
+        println!("omnisock hub listening on unix:{} ({scheme})", path.display());
+    }
     println!("routes: {}", if routes.is_empty() { "none".to_string() } else { routes.join(", ") });
-    println!("status: {scheme}://{addr}/_omnisock/status  metrics: {scheme}://{addr}/metrics");
+    if !hub.config().listen.is_empty() {
+        println!("status: {scheme}://{addr}/_omnisock/status  metrics: {scheme}://{addr}/metrics");
+    }
     let _ = std::io::stdout().flush();
 
     // Drain host-route events on a thread so a `host` route without a host never stalls.

@@ -125,6 +125,29 @@ pub struct ClientConfig {
     pub compression_threshold: usize,
     /// What the permessage-deflate offer asks for (window bits, context takeover).
     pub compression_options: CompressionOptions,
+    /// HTTP proxy, `http://[user:pass@]host:port`: the connection goes through an HTTP
+    /// `CONNECT` tunnel (Basic credentials when given), for ws and wss alike.
+    pub proxy: Option<String>,
+    /// Take the proxy from `https_proxy` / `http_proxy` / `all_proxy` (and their upper-case
+    /// forms), skipping hosts listed in `no_proxy`, as Python `websockets` does. An explicit
+    /// [`proxy`](Self::proxy) wins.
+    pub proxy_from_env: bool,
+    /// Redirects (301, 302, 303, 307, 308 with a `Location`) followed per connection attempt;
+    /// 0 makes a redirect an error that names the `Location`.
+    pub max_redirects: u32,
+    /// Certificate pins, OkHttp `CertificatePinner` style: `[pattern, "sha256/BASE64"]` pairs
+    /// where the pattern is `host`, `*.host` (one label) or `**.host` (any depth). A host that
+    /// matches a pattern must present one of that pattern's keys somewhere in its verified chain.
+    pub certificate_pins: Vec<(String, String)>,
+    /// Cookies sent with every handshake (`Cookie` header), besides those the server set.
+    pub cookies: Vec<(String, String)>,
+    /// Connect over this Unix domain socket instead of TCP (the URL still gives the Host
+    /// header, the path and ws/wss).
+    pub unix_socket: Option<std::path::PathBuf>,
+    /// MMDAgent-EX `Plugin_Remote` behaviour: an HTTP 429 answer makes the next attempt use
+    /// the path with `-N` appended (N = 1, 2, … per 429 since the last open), to find a
+    /// channel name not in use. The retries themselves follow [`reconnect`](Self::reconnect).
+    pub too_many_requests_path_suffix: bool,
     /// Limits of the event queue.
     #[serde(skip)]
     pub event_limits: crate::event::QueueLimits,
@@ -193,6 +216,13 @@ impl ClientConfig {
             compression: false,
             compression_threshold: DEFAULT_COMPRESSION_THRESHOLD,
             compression_options: CompressionOptions::default(),
+            proxy: None,
+            proxy_from_env: false,
+            max_redirects: 0,
+            certificate_pins: Vec::new(),
+            cookies: Vec::new(),
+            unix_socket: None,
+            too_many_requests_path_suffix: false,
             event_limits: Default::default(),
         }
     }
@@ -234,40 +264,28 @@ impl ClientConfig {
             return Err(Error::invalid("max message size must be > 0"));
         }
         self.compression_options.settings().validate().map_err(|m| Error::invalid(format!("compression options: {m}")))?;
+        if let Some(p) = &self.proxy {
+            crate::client::proxy::Proxy::parse(p)?;
+        }
+        crate::tls::pins::Pins::parse(&self.certificate_pins)?;
+        crate::client::cookies::check_pairs(&self.cookies)?;
+        if self.unix_socket.as_ref().is_some_and(|p| p.as_os_str().is_empty()) {
+            return Err(Error::invalid("unix_socket must be a path (or null for TCP)"));
+        }
         Ok(())
     }
 
-    /// Reads an MMDAgent-EX `.mdf` text: `Plugin_Remote_Websocket_Host`, `_Port` and
-    /// `_Directory` give the URL (port 443 means `wss://`, any other `ws://`), and line framing is
-    /// turned on. Other keys are ignored; `#` starts a comment line.
+    /// Reads an MMDAgent-EX `.mdf` text the way its `Plugin_Remote` does (see [`crate::mdf`]):
+    /// host, port (default 80; 443 means `wss://`) and directory give the URL, line framing is
+    /// on, `X-App-Type: MMDAgent` is sent, `Plugin_Remote_RetryCount` retries every 0.5 s.
     pub fn from_mdf(text: &str) -> Result<Self> {
-        let (mut host, mut port, mut dir) = (None, None, None);
-        for (n, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let Some((key, value)) = line.split_once('=') else { continue };
-            let value = value.trim().to_string();
-            match key.trim() {
-                "Plugin_Remote_Websocket_Host" => host = Some(value),
-                "Plugin_Remote_Websocket_Port" => {
-                    port = Some(value.parse::<u16>().map_err(|_| {
-                        Error::config(format!("mdf line {}: Plugin_Remote_Websocket_Port must be a port number, got {value:?}", n + 1))
-                    })?)
-                }
-                "Plugin_Remote_Websocket_Directory" => dir = Some(value),
-                _ => {}
-            }
-        }
-        let host = host.filter(|h| !h.is_empty()).ok_or_else(|| Error::config("mdf: Plugin_Remote_Websocket_Host is missing"))?;
-        let port = port.ok_or_else(|| Error::config("mdf: Plugin_Remote_Websocket_Port is missing"))?;
-        let dir = dir.unwrap_or_default();
-        let dir = if dir.starts_with('/') { dir } else { format!("/{dir}") };
-        let scheme = if port == 443 { "wss" } else { "ws" };
-        let mut cfg = ClientConfig::new(format!("{scheme}://{host}:{port}{dir}"));
-        cfg.line_framing = true;
-        Ok(cfg)
+        crate::mdf::client_config(text.as_bytes())
+    }
+
+    /// [`from_mdf`](Self::from_mdf) from the file's bytes, which need not be UTF-8 (lines in
+    /// other encodings, e.g. Shift_JIS comments, are skipped).
+    pub fn from_mdf_bytes(bytes: &[u8]) -> Result<Self> {
+        crate::mdf::client_config(bytes)
     }
 }
 
@@ -447,8 +465,12 @@ pub struct HubTls {
 /// Everything a hub needs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HubConfig {
-    /// Listen address, `ip:port` (port 0 picks a free one).
+    /// Listen address, `ip:port` (port 0 picks a free one); empty for none (then `unix`
+    /// must be set).
     pub listen: String,
+    /// Also (or only) listen on this Unix domain socket path. A stale socket file is replaced;
+    /// the file is removed when the hub stops.
+    pub unix: Option<PathBuf>,
     /// Routes by path.
     pub routes: Vec<RouteConfig>,
     /// Most connections held at once; more get HTTP 503.
@@ -509,6 +531,7 @@ impl HubConfig {
     pub fn new(listen: impl Into<String>) -> Self {
         HubConfig {
             listen: listen.into(),
+            unix: None,
             routes: Vec::new(),
             max_connections: 100_000,
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
@@ -547,7 +570,10 @@ impl HubConfig {
     /// Parses the TOML form (see the README); unknown keys are errors.
     pub fn from_toml(text: &str) -> Result<Self> {
         let file: HubFile = toml::from_str(text).map_err(|e| Error::config(format!("hub config: {e}")))?;
-        let mut cfg = HubConfig::new(file.listen.unwrap_or_else(|| "127.0.0.1:9001".into()));
+        // A Unix socket without a listen address listens on the Unix socket only.
+        let default_listen = if file.unix.is_some() { "" } else { "127.0.0.1:9001" };
+        let mut cfg = HubConfig::new(file.listen.unwrap_or_else(|| default_listen.into()));
+        cfg.unix = file.unix;
         if let Some(n) = file.max_connections {
             cfg.max_connections = n;
         }
@@ -686,6 +712,8 @@ impl HubConfig {
 #[serde(deny_unknown_fields)]
 struct HubFile {
     listen: Option<String>,
+    /// Unix domain socket path.
+    unix: Option<PathBuf>,
     max_connections: Option<usize>,
     max_message_size: Option<SizeValue>,
     max_buffered: Option<SizeValue>,
@@ -838,6 +866,34 @@ mod tests {
         let invalid = ClientConfig::from_json(r#"{"url":"ws://h/","send_queue_limit":0}"#).unwrap_err();
         assert!(invalid.to_string().contains("send queue limit"), "{invalid}");
         assert!(ClientConfig::from_json(r#"{"url":"ws://h/","connect_timeout":"soon"}"#).is_err());
+    }
+
+    #[test]
+    fn network_options_cross_as_json_under_their_names() {
+        let c = ClientConfig::from_json(
+            r#"{"url":"wss://h/","proxy":"http://u:p@127.0.0.1:3128","proxy_from_env":true,"max_redirects":10,
+                "certificate_pins":[["**.h","sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="]],
+                "cookies":[["a","1"]],"unix_socket":"/tmp/s.sock","too_many_requests_path_suffix":true}"#,
+        )
+        .unwrap();
+        assert_eq!(c.proxy.as_deref(), Some("http://u:p@127.0.0.1:3128"));
+        assert!(c.proxy_from_env && c.too_many_requests_path_suffix);
+        assert_eq!(c.max_redirects, 10);
+        assert_eq!(c.certificate_pins[0].0, "**.h");
+        assert_eq!(c.cookies, vec![("a".to_string(), "1".to_string())]);
+        assert_eq!(c.unix_socket.as_deref(), Some(std::path::Path::new("/tmp/s.sock")));
+        assert_eq!(ClientConfig::from_json(&c.to_json()).unwrap(), c);
+        let d = ClientConfig::from_json(r#"{"url":"ws://h/","proxy":null,"unix_socket":null}"#).unwrap();
+        assert_eq!((d.proxy.is_none(), d.proxy_from_env, d.max_redirects, d.unix_socket.is_none()), (true, false, 0, true));
+        for (bad, says) in [
+            (r#"{"url":"ws://h/","proxy":"socks5://h:1"}"#, "socks5"),
+            (r#"{"url":"ws://h/","certificate_pins":[["h","md5/x"]]}"#, "sha256/"),
+            (r#"{"url":"ws://h/","cookies":[["a b","1"]]}"#, "cookie name"),
+            (r#"{"url":"ws://h/","unix_socket":""}"#, "unix_socket"),
+        ] {
+            let e = ClientConfig::from_json(bad).unwrap_err();
+            assert!(e.to_string().contains(says), "{bad}: {e}");
+        }
     }
 
     #[test]

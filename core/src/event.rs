@@ -13,7 +13,7 @@ use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, RawFd};
 #[cfg(unix)]
 use std::os::unix::net::UnixStream;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -261,7 +261,9 @@ impl WakeFd {
     }
     fn drain(&self) {
         let mut buf = [0u8; 64];
-        while matches!((&self.rx).read(&mut buf), Ok(k) if k > 0) {}
+        // At most one byte is pending (`Inner::signaled` guards every write), so one read takes
+        // it: no second read that only reports EAGAIN (one syscall less per wake).
+        while matches!((&self.rx).read(&mut buf), Ok(k) if k == buf.len()) {}
     }
 }
 
@@ -279,26 +281,42 @@ impl WakeFd {
     fn drain(&self) {}
 }
 
-/// Wakes `wait_any` callers: a sequence number bumped on every push while anyone waits.
+/// Wakes `wait_any` callers: a sequence number bumped when a queue becomes ready while anyone
+/// waits, and a wake the host asked for ([`wake_any`]) that the next `wait_any` consumes.
 struct AnyEvent {
     waiters: AtomicUsize,
+    woken: AtomicBool,
     seq: Mutex<u64>,
     cond: Condvar,
 }
 
-static ANY_EVENT: AnyEvent = AnyEvent { waiters: AtomicUsize::new(0), seq: Mutex::new(0), cond: Condvar::new() };
+static ANY_EVENT: AnyEvent =
+    AnyEvent { waiters: AtomicUsize::new(0), woken: AtomicBool::new(false), seq: Mutex::new(0), cond: Condvar::new() };
 
 impl AnyEvent {
     fn bump(&self) {
         if self.waiters.load(Ordering::SeqCst) > 0 {
-            *self.seq.lock().unwrap_or_else(|e| e.into_inner()) += 1;
-            self.cond.notify_all();
+            self.bump_always();
         }
+    }
+
+    fn bump_always(&self) {
+        *self.seq.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        self.cond.notify_all();
     }
 }
 
+/// Makes a [`wait_any`] return early (as if it timed out): the one blocked now, or else the next
+/// one to start. A host that also makes events of its own (a managed dispatcher) calls this
+/// instead of waking up on a timer, so an idle dispatcher costs no CPU.
+pub fn wake_any() {
+    ANY_EVENT.woken.store(true, Ordering::SeqCst);
+    ANY_EVENT.bump_always();
+}
+
 /// Blocks up to `timeout` until one of `queues` has an event; returns the index of the first
-/// non-empty one. One host thread can so serve many clients and hubs without a wake fd.
+/// non-empty one, or `None` on timeout or after [`wake_any`]. One host thread can so serve many
+/// clients and hubs without a wake fd.
 pub fn wait_any(queues: &[&EventQueue], timeout: Duration) -> Option<usize> {
     let deadline = Instant::now() + timeout;
     let any = &ANY_EVENT;
@@ -308,6 +326,9 @@ pub fn wait_any(queues: &[&EventQueue], timeout: Duration) -> Option<usize> {
         // A closed queue counts as ready: the host's next call on it reports the freed handle.
         if let Some(i) = queues.iter().position(|q| !q.is_empty() || q.is_closed()) {
             break Some(i);
+        }
+        if any.woken.swap(false, Ordering::SeqCst) {
+            break None;
         }
         let now = Instant::now();
         if now >= deadline {
@@ -393,11 +414,13 @@ impl EventQueue {
             }
             (was_empty, inner.waiters)
         };
-        if waiters > 0 {
-            self.ready.notify_all();
-        }
-        ANY_EVENT.bump();
+        // Waiters only block on an empty queue, and the push that made it non-empty woke them:
+        // later pushes wake nobody (no futex call while the queue stays non-empty).
         if became_ready {
+            if waiters > 0 {
+                self.ready.notify_all();
+            }
+            ANY_EVENT.bump();
             let cb = self.callback.lock().unwrap_or_else(|e| e.into_inner()).clone();
             if let Some(cb) = cb {
                 cb();
@@ -523,5 +546,76 @@ mod payload_tests {
         let e = Payload::from_bytes(&b"\xff\xfe"[..], true).unwrap_err();
         assert_eq!(e.code(), ErrorCode::InvalidUtf8);
         assert!(!Payload::from_bytes(&b"\xff\xfe"[..], false).unwrap().is_text());
+    }
+}
+
+#[cfg(test)]
+mod wake_tests {
+    use super::*;
+    use std::thread;
+
+    fn text(s: &str) -> Event {
+        Event::Message { conn: 0, data: Payload::Text(s.into()) }
+    }
+
+    #[test]
+    fn a_waiter_is_woken_by_the_push_that_makes_the_queue_non_empty_each_time() {
+        let q = Arc::new(EventQueue::new(QueueLimits::default()).unwrap());
+        for round in 0..3 {
+            let w = Arc::clone(&q);
+            let waiter = thread::spawn(move || w.wait(Duration::from_secs(60)));
+            q.push_now(text("a"));
+            q.push_now(text("b"));
+            assert!(waiter.join().unwrap(), "round {round}: the wait saw the events");
+            assert_eq!(q.poll(16).len(), 2, "round {round}: both events queued");
+            assert!(!q.wait(Duration::from_millis(1)), "round {round}: an empty queue times out");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_wake_fd_holds_one_byte_while_events_are_queued_and_none_after_a_poll_empties_it() {
+        let q = EventQueue::new(QueueLimits::default()).unwrap();
+        let _ = q.wake_fd();
+        let pending = |q: &EventQueue| -> usize {
+            let mut buf = [0u8; 8];
+            match (&q.wake.rx).read(&mut buf) {
+                Ok(k) => k,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => 0,
+                Err(e) => panic!("read: {e}"),
+            }
+        };
+        for round in 0..3 {
+            q.push_now(text("a"));
+            q.push_now(text("b"));
+            q.poll(16);
+            assert_eq!(pending(&q), 0, "round {round}: drained by the poll that emptied the queue");
+        }
+        q.push_now(text("a"));
+        q.push_now(text("b"));
+        assert_eq!(pending(&q), 1, "one byte for two events");
+    }
+
+    #[test]
+    fn wake_any_ends_the_current_or_next_wait_any_once() {
+        let q = EventQueue::new(QueueLimits::default()).unwrap();
+        // Asked for before anyone waits: the next wait_any returns at once, without an event.
+        wake_any();
+        let t = Instant::now();
+        assert_eq!(wait_any(&[&q], Duration::from_secs(60)), None);
+        assert!(t.elapsed() < Duration::from_secs(30), "returned early");
+        // Consumed: the one after that times out.
+        assert_eq!(wait_any(&[&q], Duration::from_millis(1)), None);
+        // Asked for while a thread waits: that wait ends.
+        let q = Arc::new(q);
+        let w = Arc::clone(&q);
+        let t = Instant::now();
+        let waiter = thread::spawn(move || wait_any(&[&w], Duration::from_secs(60)));
+        wake_any();
+        assert_eq!(waiter.join().unwrap(), None);
+        assert!(t.elapsed() < Duration::from_secs(30), "returned early");
+        // An event still wins over nothing.
+        q.push_now(text("x"));
+        assert_eq!(wait_any(&[&q], Duration::from_secs(60)), Some(0));
     }
 }

@@ -236,6 +236,44 @@ impl AsyncWrite for Stream {
     }
 }
 
+/// A connected socket under TLS: TCP or a Unix domain socket. TLS always runs over this one
+/// type, so the TLS code is compiled once for both transports (and for the Redis backplane).
+pub enum NetStream {
+    /// TCP.
+    Tcp(TcpStream),
+    /// A Unix domain socket.
+    #[cfg(unix)]
+    Unix(tokio::net::UnixStream),
+}
+
+macro_rules! net_dispatch {
+    ($self:expr, $s:ident => $e:expr) => {
+        match $self.get_mut() {
+            NetStream::Tcp($s) => $e,
+            #[cfg(unix)]
+            NetStream::Unix($s) => $e,
+        }
+    };
+}
+
+impl AsyncRead for NetStream {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        net_dispatch!(self, s => Pin::new(s).poll_read(cx, buf))
+    }
+}
+
+impl AsyncWrite for NetStream {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        net_dispatch!(self, s => Pin::new(s).poll_write(cx, buf))
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        net_dispatch!(self, s => Pin::new(s).poll_flush(cx))
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        net_dispatch!(self, s => Pin::new(s).poll_shutdown(cx))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,8 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use crate::config::{ClientTls, HubTls};
 use crate::error::{Error, ErrorCode, Result};
 
+pub mod pins;
+
 fn provider() -> Arc<CryptoProvider> {
     Arc::new(ring::default_provider())
 }
@@ -34,14 +36,16 @@ pub fn certs_from_pem(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>> {
 /// Builds the rustls client configuration: webpki roots plus any extra CA, certificate errors
 /// refused unless `danger_accept_invalid_certs` is set.
 pub fn client_config(tls: &ClientTls, alpn_http1: bool) -> Result<Arc<rustls::ClientConfig>> {
+    client_config_pinned(tls, alpn_http1, &pins::Pins::default())
+}
+
+/// [`client_config`] with certificate pins checked on the verified chain (see [`pins`]).
+pub fn client_config_pinned(tls: &ClientTls, alpn_http1: bool, pins: &pins::Pins) -> Result<Arc<rustls::ClientConfig>> {
     let builder = rustls::ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| tls_err("TLS versions", e))?;
-    let mut config = if tls.danger_accept_invalid_certs {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider())))
-            .with_no_client_auth()
+    let roots = if tls.danger_accept_invalid_certs {
+        None
     } else {
         let mut roots = RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
         if !tls.extra_ca_pem.is_empty() {
@@ -49,7 +53,15 @@ pub fn client_config(tls: &ClientTls, alpn_http1: bool) -> Result<Arc<rustls::Cl
                 roots.add(cert).map_err(|e| tls_err("cannot add the extra CA certificate", e))?;
             }
         }
-        builder.with_root_certificates(roots).with_no_client_auth()
+        Some(roots)
+    };
+    let mut config = match (roots, pins.is_empty()) {
+        (Some(roots), true) => builder.with_root_certificates(roots).with_no_client_auth(),
+        (None, true) => builder.dangerous().with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider()))).with_no_client_auth(),
+        (roots, false) => {
+            let verifier = pins::PinningVerifier { pins: pins.clone(), roots: roots.map(Arc::new), provider: provider() };
+            builder.dangerous().with_custom_certificate_verifier(Arc::new(verifier)).with_no_client_auth()
+        }
     };
     if alpn_http1 {
         config.alpn_protocols = vec![b"http/1.1".to_vec()];

@@ -297,3 +297,77 @@ async fn hub_keepalive_closes_a_silent_connection_with_1011() {
     reader.abort();
     hub.shutdown_async().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_requests_reach_a_host_accepts_route() {
+    let hub = hub_with(&[("/plain", RouteKind::Host), ("*", RouteKind::Host)], |c| {
+        c.routes[1].host_accepts = true;
+    });
+    // A health check: the host answers 200 with its own header and body.
+    let getting = tokio::spawn({
+        let addr = hub.local_addr();
+        async move { raw_get(addr, "/healthz?probe=1").await }
+    });
+    let Event::Handshake(info) = next_event(hub.events()).await else { panic!("expected the plain request as a handshake") };
+    assert_eq!((info.path.as_str(), info.query.as_str()), ("/healthz", "probe=1"));
+    let headers = vec![("X-Check".to_string(), "fine".to_string()), ("Content-Length".to_string(), "999".to_string())];
+    hub.respond(info.conn, 200, "", &headers, b"OK\n").unwrap();
+    let answer = getting.await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+    assert!(answer.contains("X-Check: fine\r\n"), "{answer}");
+    assert!(answer.contains("Content-Length: 3\r\n") && !answer.contains("999"), "the body's own length: {answer}");
+    assert!(answer.ends_with("\r\n\r\nOK\n"), "{answer}");
+
+    // A redirect with a custom reason phrase.
+    let getting = tokio::spawn({
+        let addr = hub.local_addr();
+        async move { raw_get(addr, "/old").await }
+    });
+    let Event::Handshake(info) = next_event(hub.events()).await else { panic!() };
+    hub.respond(info.conn, 302, "Moved Along", &[("Location".into(), "/new".into())], b"").unwrap();
+    let answer = getting.await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 302 Moved Along\r\n") && answer.contains("Location: /new\r\n"), "{answer}");
+
+    // Accepting a plain request answers as a WebSocket endpoint does.
+    let getting = tokio::spawn({
+        let addr = hub.local_addr();
+        async move { raw_get(addr, "/ws").await }
+    });
+    let Event::Handshake(info) = next_event(hub.events()).await else { panic!() };
+    assert_eq!(hub.respond(info.conn, 200, "", &[("Bad Name".into(), "x".into())], b"").unwrap_err().code(), ErrorCode::InvalidArgument);
+    assert_eq!(hub.respond(info.conn, 101, "", &[], b"").unwrap_err().code(), ErrorCode::InvalidArgument);
+    hub.accept(info.conn, None).unwrap();
+    assert!(getting.await.unwrap().starts_with("HTTP/1.1 426 "));
+
+    // Routes without host_accepts and the hub's own pages keep the hub's answers.
+    assert_eq!(http_get(&hub, "/plain").await.0, 426);
+    assert_eq!(http_get(&hub, "/_omnisock/status").await.0, 200);
+    hub.shutdown_async().await;
+}
+
+/// A GET over a raw socket; the whole answer as text.
+async fn raw_get(addr: std::net::SocketAddr, target: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(format!("GET {target} HTTP/1.1\r\nHost: localhost\r\n\r\n").as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out)).await.unwrap().unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_shutdown_stops_accepting_without_waiting() {
+    let hub = hub_with(&[("/echo", RouteKind::Echo)], |_| {});
+    let mut a = peer(&url(&hub, "/echo")).await;
+    hub.start_shutdown();
+    assert!(hub.is_shut_down());
+    match recv(&mut a).await {
+        Message::Close(Some(f)) => assert_eq!(u16::from(f.code), 1001),
+        other => panic!("expected close 1001, got {other:?}"),
+    }
+    let addr = hub.local_addr();
+    eventually("the listener to close", || std::net::TcpStream::connect(addr).is_err()).await;
+    drop(a);
+    hub.shutdown_async().await;
+    eventually("no connection left", || hub.connection_count() == 0).await;
+}

@@ -39,7 +39,7 @@ pub(crate) static CLIENTS: Registry<ClientObj> = Registry::new(0x12, "client");
 /// Applies `f` to the configuration, keeping the change only when the core's
 /// `ClientConfig::validate` accepts the result (so a bad value fails at once, with the core's
 /// message, and leaves the configuration as it was).
-fn with_config(cfg: omnisock_client_config, f: impl FnOnce(&mut ClientConfig) -> Result<(), Error>) -> Result<(), Error> {
+pub(crate) fn with_config(cfg: omnisock_client_config, f: impl FnOnce(&mut ClientConfig) -> Result<(), Error>) -> Result<(), Error> {
     let c = CONFIGS.get(cfg)?;
     let mut guard = c.lock().unwrap_or_else(|e| e.into_inner());
     let mut changed = guard.clone();
@@ -78,15 +78,19 @@ pub unsafe extern "C" fn omnisock_client_config_from_json(text: *const c_char, l
 }
 
 /// Creates a client configuration from MMDAgent-EX `.mdf` text (`len` bytes, need not be
-/// NUL-terminated): `Plugin_Remote_Websocket_Host`, `_Port` and `_Directory` give the URL
-/// (port 443 means wss://, any other ws://) and line framing is turned on.
+/// NUL-terminated nor UTF-8), the way its Plugin_Remote reads it: `Plugin_Remote_Websocket_Host`,
+/// `_Port` (default 80; 443 means wss://) and `_Directory` (default "/") give the URL; line
+/// framing is on; `X-App-Type: MMDAgent` is sent; `Plugin_Remote_RetryCount` retries a failed
+/// connect or a lost connection every 0.5 s; HTTP 429 retries with the path `<directory>-N`;
+/// `Plugin_Remote_Websocket_VerifyCertificate=false` turns certificate checks off (on by
+/// default). Lines in other encodings (Shift_JIS comments) are skipped; a needed value that is
+/// not UTF-8 fails with OMNISOCK_ERR_CONFIG naming the key and the line.
 #[no_mangle]
 pub unsafe extern "C" fn omnisock_client_config_from_mdf(text: *const c_char, len: usize, out: *mut omnisock_client_config) -> omnisock_result {
     guard("omnisock_client_config_from_mdf", || {
         let bytes = bytes_arg(text as *const u8, len, "text")?;
         need_out(out, "out")?;
-        let text = std::str::from_utf8(bytes).map_err(|e| Error::new(omnisock_core::ErrorCode::InvalidUtf8, format!("mdf text is not valid UTF-8: {e}")))?;
-        let cfg = ClientConfig::from_mdf(text)?;
+        let cfg = ClientConfig::from_mdf_bytes(bytes)?;
         write_out(out, CONFIGS.insert(Mutex::new(cfg)), "out")
     })
 }

@@ -63,7 +63,7 @@ impl EventSource for HubObj {
 static CONFIGS: Registry<Mutex<HubConfig>> = Registry::new(0x21, "hub config");
 pub(crate) static HUBS: Registry<HubObj> = Registry::new(0x22, "hub");
 
-fn with_config(cfg: omnisock_hub_config, f: impl FnOnce(&mut HubConfig) -> Result<(), Error>) -> Result<(), Error> {
+pub(crate) fn with_config(cfg: omnisock_hub_config, f: impl FnOnce(&mut HubConfig) -> Result<(), Error>) -> Result<(), Error> {
     let c = CONFIGS.get(cfg)?;
     let mut guard = c.lock().unwrap_or_else(|e| e.into_inner());
     f(&mut guard)

@@ -18,6 +18,7 @@ mod args;
 pub mod client;
 pub mod event;
 pub mod hub;
+mod net;
 pub mod result;
 pub mod vocab;
 
@@ -56,7 +57,7 @@ pub unsafe extern "C" fn omnisock_last_error(buf: *mut c_char, len: usize) -> us
 
 /// Blocks up to `timeout_ms` until one of `n` client or hub handles has an event, and writes
 /// the index of the first such handle to `out_index`; fails with OMNISOCK_ERR_TIMEOUT when none
-/// did. Lets one host thread serve many handles on every platform (the wake fd is unix-only).
+/// did (or `omnisock_wake_any` was called). Lets one host thread serve many handles on every platform (the wake fd is unix-only).
 /// A handle freed by another thread during the wait counts as ready (its next call then
 /// fails with OMNISOCK_ERR_INVALID_HANDLE).
 #[no_mangle]
@@ -84,6 +85,15 @@ pub unsafe extern "C" fn omnisock_wait_any(handles: *const u64, n: usize, timeou
             None => Err(omnisock_core::Error::new(omnisock_core::ErrorCode::Timeout, format!("no event within {timeout_ms} ms"))),
         }
     })
+}
+
+/// Makes `omnisock_wait_any` return early with OMNISOCK_ERR_TIMEOUT: the call blocked now, or
+/// else the next one to start (the request is kept until a call consumes it). For hosts that
+/// make events of their own beside omnisock's (a managed dispatcher): wake the waiting thread
+/// with this instead of waking it on a timer. Thread-safe; never blocks.
+#[no_mangle]
+pub extern "C" fn omnisock_wake_any() {
+    let _ = std::panic::catch_unwind(omnisock_core::event::wake_any);
 }
 
 /// Stops omnisock's internal runtime: every remaining connection is dropped without a closing

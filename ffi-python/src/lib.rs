@@ -235,11 +235,13 @@ impl PyHub {
     ///
     /// `routes`: `(path, kind, queue_limit, on_overflow, subprotocols, host_accepts)` tuples.
     /// `compression`: `"deflate"` (permessage-deflate with `websockets`' defaults) or `None`.
+    /// `unix`: also listen on this Unix domain socket path.
     #[new]
     #[pyo3(signature = (
         listen, routes, *, max_connections=100_000, max_size=Some(1 << 20), origins=Vec::new(),
         token=None, tls_cert=None, tls_key=None, ping_interval=Some(20.0), pong_timeout=20.0,
-        shutdown_timeout=5.0, static_dir=None, demo_page=false, compression=Some("deflate".to_owned())
+        shutdown_timeout=5.0, static_dir=None, demo_page=false, compression=Some("deflate".to_owned()),
+        unix=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -258,6 +260,7 @@ impl PyHub {
         static_dir: Option<String>,
         demo_page: bool,
         compression: Option<String>,
+        unix: Option<String>,
     ) -> PyResult<Self> {
         let compression = match compression.as_deref() {
             None => None,
@@ -279,6 +282,7 @@ impl PyHub {
             r.compression = compression.clone();
             cfg.routes.push(r);
         }
+        cfg.unix = unix.map(Into::into);
         cfg.max_connections = max_connections;
         cfg.max_message_size = max_size.map_or(usize::MAX >> 2, |m| m.min(usize::MAX as u64 >> 2) as usize).max(1);
         cfg.origins = origins;
@@ -366,15 +370,27 @@ impl PyHub {
     }
 
     /// Accepts a paused handshake (routes with `host_accepts`), optionally with a subprotocol.
-    #[pyo3(signature = (conn, protocol=None))]
-    fn accept(&self, conn: ConnId, protocol: Option<&str>) -> PyResult<()> {
-        self.inner.accept(conn, protocol).map_err(err)
+    /// `headers` are added to the `101` response.
+    #[pyo3(signature = (conn, protocol=None, headers=None))]
+    fn accept(&self, conn: ConnId, protocol: Option<&str>, headers: Option<Vec<(String, String)>>) -> PyResult<()> {
+        match headers {
+            Some(h) if !h.is_empty() => self.inner.accept_with_headers(conn, protocol, &h),
+            _ => self.inner.accept(conn, protocol),
+        }
+        .map_err(err)
     }
 
     /// Refuses a paused handshake with an HTTP status and body.
     #[pyo3(signature = (conn, status, body=""))]
     fn reject(&self, conn: ConnId, status: u16, body: &str) -> PyResult<()> {
         self.inner.reject(conn, status, body).map_err(err)
+    }
+
+    /// Answers a paused handshake or plain request with any HTTP response (status 200-599,
+    /// headers, body) instead of upgrading: health checks, redirects, refusals.
+    #[pyo3(signature = (conn, status, reason="", headers=Vec::new(), body=Vec::new()))]
+    fn respond(&self, conn: ConnId, status: u16, reason: &str, headers: Vec<(String, String)>, body: Vec<u8>) -> PyResult<()> {
+        self.inner.respond(conn, status, reason, &headers, &body).map_err(err)
     }
 
     /// Sends a ping; a pong with a non-empty payload comes back as an `kind` event.
@@ -433,6 +449,12 @@ impl PyHub {
         self.inner.is_shut_down()
     }
 
+    /// Starts the graceful shutdown without waiting: stops accepting at once and asks every
+    /// connection to close with 1001. Idempotent.
+    fn start_shutdown(&self) {
+        self.inner.start_shutdown();
+    }
+
     /// Graceful shutdown: close 1001 to everyone, wait up to the shutdown timeout (GIL
     /// released), then drop the rest. Idempotent.
     fn shutdown(&self, py: Python<'_>) {
@@ -468,12 +490,20 @@ fn runtime_shutdown(py: Python<'_>, timeout: f64) -> PyResult<()> {
     Ok(())
 }
 
+/// The core's default client configuration as JSON: its keys are the options this build of
+/// the core understands (the Python layer maps `websockets` arguments onto those it finds).
+#[pyfunction]
+fn client_config_defaults() -> String {
+    ClientConfig::new("ws://localhost/").to_json()
+}
+
 #[pymodule]
 #[pyo3(name = "_native")]
 fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyClient>()?;
     m.add_class::<PyHub>()?;
     m.add_function(wrap_pyfunction!(runtime_shutdown, m)?)?;
+    m.add_function(wrap_pyfunction!(client_config_defaults, m)?)?;
     m.add("VERSION", omnisock_core::VERSION)?;
     Ok(())
 }

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """Checks Autobahn|Testsuite reports: fails if any case's behavior is FAILED.
 
-Usage: check_reports.py REPORT_DIR AGENT [--min-cases N] [--implemented]
+Usage: check_reports.py REPORT_DIR AGENT [--min-cases N] [--no-unimplemented]
 
 REPORT_DIR holds the index.json written by wstest (reports/servers or reports/clients).
-OK, NON-STRICT, INFORMATIONAL and UNIMPLEMENTED are accepted; FAILED (in `behavior` or
-`behaviorClose`) and a missing agent or too few cases are failures. With --implemented,
-UNIMPLEMENTED is a failure too (the side under test negotiates permessage-deflate). Prints the count per
+OK, NON-STRICT, INFORMATIONAL and UNIMPLEMENTED are accepted (UNIMPLEMENTED not with
+--no-unimplemented: every case, permessage-deflate included, must run); FAILED (in `behavior` or
+`behaviorClose`) and a missing agent or too few cases are failures. Prints the count per
 behavior and, for each failed case, its description, expectation and what was observed.
 """
 
@@ -28,9 +28,9 @@ def main():
     ap.add_argument("report_dir")
     ap.add_argument("agent")
     ap.add_argument("--min-cases", type=int, default=1)
-    ap.add_argument("--implemented", action="store_true", help="count UNIMPLEMENTED cases as failures")
+    ap.add_argument("--no-unimplemented", action="store_true")
     args = ap.parse_args()
-    accepted = ACCEPTED - {"UNIMPLEMENTED"} if args.implemented else ACCEPTED
+    accepted = ACCEPTED - {"UNIMPLEMENTED"} if args.no_unimplemented else ACCEPTED
 
     index_path = os.path.join(args.report_dir, "index.json")
     try:

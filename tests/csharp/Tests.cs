@@ -14,7 +14,7 @@ using ErrorEventArgs = Omnisock.ErrorEventArgs; // System.IO has one too (as wit
 
 namespace OmnisockTests
 {
-    public static class Tests
+    public static partial class Tests
     {
         // Everything a client saw, in order, with the thread each event was raised on.
         private sealed class Recorder
@@ -62,7 +62,7 @@ namespace OmnisockTests
             using (var ws = new WebSocket(hub.Url("/echo")))
             {
                 var r = new Recorder(ws);
-                Assert.Equal(WebSocketState.Connecting, ws.ReadyState, "state before Connect (websocket-sharp's)");
+                Assert.Equal(WebSocketState.New, ws.ReadyState, "state before Connect (websocket-sharp's)");
                 ws.Connect();
                 Assert.Equal(WebSocketState.Open, ws.ReadyState, "state after Connect");
                 Assert.Equal(0, r.Opens, "OnOpen is raised by dispatching, not inside Connect");

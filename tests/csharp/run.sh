@@ -42,7 +42,12 @@ echo "== compiling the seed sample (Samples~/CameraPositionSender) with the Unit
 
 echo "== compiling the tests"
 "${MCS[@]}" -target:exe -r:"$out/Omnisock.dll" -r:"$out/UnityEngine.dll" -r:"$out/Sample.dll" \
-    -out:"$out/OmnisockTests.exe" "$here"/Harness.cs "$here"/Tests.cs
+    -out:"$out/OmnisockTests.exe" "$here"/*.cs
+
+echo "== compiling the console programs written the websocket-sharp way (Programs/)"
+for prog in ChatServer ChatClient; do
+    "${MCS[@]}" -target:exe -r:"$out/Omnisock.dll" -out:"$out/$prog.exe" "$here/Programs/$prog.cs"
+done
 
 echo "== making a test CA and a server certificate for 127.0.0.1"
 tls="$out/tls"
@@ -54,6 +59,8 @@ mkdir -p "$tls"
     openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "/CN=127.0.0.1" 2>/dev/null
     printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' > ext.cnf
     openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 30 -extfile ext.cnf 2>/dev/null
+    # The server key's SPKI SHA-256 in base64 (a certificate pin is "sha256/" + this)
+    openssl x509 -in server.pem -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64 > server.pin
 )
 
 echo "== running"

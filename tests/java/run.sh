@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Java tests of the JNI binding (ffi-jni) and the Android sample's host-testable code.
 #
-#   tests/java/run.sh [--no-checkjni] [--no-build] [JUnit console options, e.g. --select-class dev.omnisock.HubApiTest]
+#   tests/java/run.sh [--no-checkjni] [--no-build] [--after-merge] [JUnit console options, e.g. --select-class dev.omnisock.HubApiTest]
+#
+# --after-merge runs only tests/java/after-merge (compiled on every run): OkHttpClient options
+# whose core keys (proxy, max_redirects, certificate_pins, compression) the core does not have yet.
 #
 # Builds the native library, the CLI hub and the C library (one cargo build), packs the Java API
 # with ffi-jni/build-aar.sh (host jar + an AAR for the packaging check), makes a self-signed
@@ -18,12 +21,14 @@ root="$(cd "$here/../.." && pwd)"
 out="$root/target/java-tests"
 checkjni=1
 build=1
+after_merge=0
 launcher_args=()
 for arg in "$@"; do
     case "$arg" in
         --no-checkjni) checkjni=0 ;;
         --no-build) build=0 ;;
-        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+        --after-merge) after_merge=1 ;;
+        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
         *) launcher_args+=("$arg") ;;
     esac
 done
@@ -74,6 +79,9 @@ sample="$root/android-sample/app/src/main/java/com/example/camerareceiver"
 javac -encoding UTF-8 -Xlint:all,-options -d "$out/classes" -cp "$cp_compile" \
     $(find "$here/src" -name '*.java' | sort) "$sample/PositionView.java" "$sample/WebSocketClient.java" \
     || fail "javac failed"
+mkdir -p "$out/classes-after-merge"
+javac -encoding UTF-8 -Xlint:all,-options -d "$out/classes-after-merge" -cp "$out/classes:$cp_compile" \
+    $(find "$here/after-merge" -name '*.java' | sort) || fail "javac (after-merge) failed"
 
 props=(
     -Domnisock.test.cli="$root/target/release/omnisock"
@@ -88,6 +96,8 @@ props=(
 # Default: every test class; given selectors (--select-class ...) replace the scan.
 if [ ${#launcher_args[@]} -gt 0 ]; then
     selectors=("${launcher_args[@]}")
+elif [ "$after_merge" = 1 ]; then
+    selectors=(--scan-classpath "$out/classes-after-merge")
 else
     selectors=(--scan-classpath "$out/classes")
 fi
@@ -95,7 +105,7 @@ run_suite() {
     local label="$1"
     shift
     echo "== JUnit ($label)"
-    timeout 900 java "$@" "${props[@]}" -cp "$out/classes:$cp_compile" \
+    timeout 900 java "$@" "${props[@]}" -cp "$out/classes:$out/classes-after-merge:$cp_compile" \
         org.junit.platform.console.ConsoleLauncher --disable-banner --details=tree \
         --fail-if-no-tests "${selectors[@]}" 2>&1 | tee "$out/junit-$label.log"
     return "${PIPESTATUS[0]}"

@@ -21,8 +21,10 @@ namespace Omnisock
     /// <para>Events are raised on the thread that calls <see cref="DispatchAll"/> (or an object's own
     /// <c>DispatchMessageQueue()</c>), never on a library thread. In Unity the
     /// <c>OmnisockDispatcher</c> component does that in <c>Update()</c>, so handlers run on the main
-    /// thread. Elsewhere, call <see cref="DispatchAll"/> from your own loop, or call
-    /// <see cref="StartBackgroundThread"/> to have one dedicated thread raise all events.</para>
+    /// thread. Elsewhere (a console program, a server, a tool) events fire with no extra call, as in
+    /// websocket-sharp: the first WebSocket or Hub starts the background thread
+    /// (<see cref="StartBackgroundThread"/>) unless <see cref="AutoStart"/> was turned off by a host
+    /// that calls <see cref="DispatchAll"/> from its own loop.</para>
     /// </summary>
     public static class Dispatcher
     {
@@ -45,7 +47,26 @@ namespace Omnisock
 #if UNITY_5_3_OR_NEWER
             OmnisockDispatcher.EnsureCreated();
 #endif
+            if (autoStart) StartBackgroundThread();
             Wake();
+        }
+
+#if UNITY_5_3_OR_NEWER
+        private static volatile bool autoStart = false;
+#else
+        private static volatile bool autoStart = true;
+#endif
+
+        /// <summary>
+        /// Whether the first WebSocket or Hub starts the background dispatcher thread. True outside
+        /// Unity, so events fire with no extra call; false in Unity, where the OmnisockDispatcher
+        /// raises them on the main thread. Set it to false before creating sockets when your own
+        /// loop calls <see cref="DispatchAll"/> or <c>DispatchMessageQueue()</c>.
+        /// </summary>
+        public static bool AutoStart
+        {
+            get { return autoStart; }
+            set { autoStart = value; }
         }
 
         internal static void Unregister(IDispatchable d)
@@ -99,8 +120,9 @@ namespace Omnisock
         /// Starts one background thread that raises the events of every WebSocket and Hub as they
         /// arrive (for hosts without a main loop: servers, tools, tests). In Unity, leave it off when
         /// handlers touch Unity objects: OmnisockDispatcher already delivers on the main thread.
-        /// The thread sleeps in the library's omnisock_wait_any on every native handle (all platforms);
-        /// events made in C# (such as a failed Send) are picked up within ManagedWakeMs.
+        /// The thread sleeps in the library's omnisock_wait_any on every native handle (all platforms)
+        /// and is woken by the library for native events and by omnisock_wake_any for events made in
+        /// C# (such as a failed Send) or a new handle: an idle dispatcher does not wake up.
         /// </summary>
         public static void StartBackgroundThread()
         {
@@ -124,7 +146,7 @@ namespace Omnisock
                 t = thread;
                 thread = null;
             }
-            Wake();
+            WakeThread();
             if (t != null && t != Thread.CurrentThread) t.Join(10000);
         }
 
@@ -137,17 +159,29 @@ namespace Omnisock
         }
 
         /// <summary>
-        /// Longest wait before events made in C# (not by the library) are raised by the background
-        /// thread, and before a just-created handle is watched.
+        /// Longest single wait of the background thread. Every event, whether made by the library or
+        /// in C#, wakes it at once; this only bounds each native call.
         /// </summary>
-        internal const uint ManagedWakeMs = 20;
+        internal const uint IdleWaitMs = 10000;
 
         private static int managedSignaled;
+        private static readonly object idleGate = new object();
 
-        /// <summary>Asks the background thread to dispatch soon (for events made in C#).</summary>
+        /// <summary>
+        /// Asks the background thread to dispatch now (for events made in C#, new handles). Only the
+        /// first call after the thread started a round wakes it: many SendAsync completions cost one
+        /// wake per round, not one each.
+        /// </summary>
         internal static void Wake()
         {
-            Interlocked.Exchange(ref managedSignaled, 1);
+            if (Interlocked.Exchange(ref managedSignaled, 1) == 0 && running) WakeThread();
+        }
+
+        /// <summary>Ends the background thread's current wait: omnisock_wait_any (native handles) or idleGate (none).</summary>
+        private static void WakeThread()
+        {
+            Native.omnisock_wake_any();
+            lock (idleGate) Monitor.PulseAll(idleGate);
         }
 
         private static unsafe void Loop()
@@ -177,15 +211,18 @@ namespace Omnisock
                 }
                 if (n == 0)
                 {
-                    Thread.Sleep((int)ManagedWakeMs);
+                    lock (idleGate)
+                    {
+                        if (running && Volatile.Read(ref managedSignaled) == 0) Monitor.Wait(idleGate, (int)IdleWaitMs);
+                    }
                     continue;
                 }
                 UIntPtr index;
                 fixed (ulong* p = handles)
                 {
-                    // OMNISOCK_ERR_TIMEOUT (nothing came) and stale handles (an object just closed)
-                    // both simply lead to the next round.
-                    Native.omnisock_wait_any(p, (UIntPtr)n, ManagedWakeMs, out index);
+                    // OMNISOCK_ERR_TIMEOUT (nothing came, or Wake) and stale handles (an object just
+                    // closed) all simply lead to the next round.
+                    Native.omnisock_wait_any(p, (UIntPtr)n, IdleWaitMs, out index);
                 }
             }
         }

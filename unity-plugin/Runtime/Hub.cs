@@ -42,6 +42,7 @@ namespace Omnisock
 
         private readonly List<Route> routes = new List<Route>();
         private readonly List<string> origins = new List<string>();
+        private readonly List<string> hostAccepts = new List<string>();
         private readonly string toml;
         private readonly bool useDefault;
 
@@ -95,6 +96,18 @@ namespace Omnisock
             return this;
         }
 
+        /// <summary>
+        /// Makes the host decide each handshake on the (host) route at <paramref name="path"/>: the hub
+        /// raises <see cref="Hub.OnHandshake"/> and the handshake waits (at most 10 s, then HTTP 503)
+        /// for <see cref="Hub.Accept"/> or <see cref="Hub.Reject"/>.
+        /// </summary>
+        public HubOptions SetHostAccepts(string path)
+        {
+            if (path == null) throw new ArgumentNullException("path");
+            hostAccepts.Add(path);
+            return this;
+        }
+
         /// <summary>Allows an Origin (once any is added, other origins get HTTP 403).</summary>
         public HubOptions AddOrigin(string origin)
         {
@@ -126,6 +139,8 @@ namespace Omnisock
                 foreach (var r in routes)
                     fixed (byte* p = Native.Utf8Z(r.Path))
                         Native.Check(Native.omnisock_hub_config_add_route(cfg, p, (int)r.Kind, (UIntPtr)(ulong)r.QueueLimit, (int)r.Overflow));
+                foreach (var path in hostAccepts)
+                    fixed (byte* p = Native.Utf8Z(path)) Native.Check(Native.omnisock_hub_config_set_route_host_accepts(cfg, p, 1));
                 foreach (var o in origins)
                     fixed (byte* p = Native.Utf8Z(o)) Native.Check(Native.omnisock_hub_config_add_origin(cfg, p));
                 if (MaxConnections > 0) Native.Check(Native.omnisock_hub_config_set_max_connections(cfg, (UIntPtr)(ulong)MaxConnections));
@@ -175,6 +190,13 @@ namespace Omnisock
         public string Headers { get; private set; }
         /// <summary>The negotiated subprotocol (may be empty).</summary>
         public string Protocol { get; private set; }
+    }
+
+    /// <summary>A handshake waiting for <see cref="Hub.Accept"/> or <see cref="Hub.Reject"/> (routes set with <see cref="HubOptions.SetHostAccepts"/>).</summary>
+    public class HubHandshakeEventArgs : HubOpenEventArgs
+    {
+        internal HubHandshakeEventArgs(ulong conn, string path, string query, string remote, string headers, string protocol)
+            : base(conn, path, query, remote, headers, protocol) { }
     }
 
     /// <summary>A message from a connection on a host route.</summary>
@@ -244,6 +266,9 @@ namespace Omnisock
             if (h != 0) Native.omnisock_hub_free(h);
         }
 
+        /// <summary>A handshake on a route set with <see cref="HubOptions.SetHostAccepts"/> waits for Accept or Reject.</summary>
+        public event EventHandler<HubHandshakeEventArgs> OnHandshake;
+        /// <summary>A connection opened on a host route.</summary>
         public event EventHandler<HubOpenEventArgs> OnOpen;
         public event EventHandler<HubMessageEventArgs> OnMessage;
         public event EventHandler<HubCloseEventArgs> OnClose;
@@ -309,6 +334,19 @@ namespace Omnisock
         public unsafe void CloseConnection(ulong conn, ushort code, string reason = null)
         {
             fixed (byte* r = Native.Utf8Z(reason)) Native.Check(Native.omnisock_hub_close_connection(H, conn, code, r));
+        }
+
+        /// <summary>Accepts the handshake <paramref name="conn"/> (from OnHandshake), with a subprotocol the client offered or null for none.</summary>
+        public unsafe void Accept(ulong conn, string protocol = null)
+        {
+            fixed (byte* p = Native.Utf8Z(protocol)) Native.Check(Native.omnisock_hub_accept(H, conn, p));
+        }
+
+        /// <summary>Refuses the handshake <paramref name="conn"/> (from OnHandshake) with an HTTP status (400-599) and a plain-text body.</summary>
+        public unsafe void Reject(ulong conn, int status, string body = null)
+        {
+            if (status < 400 || status > 599) throw new ArgumentOutOfRangeException("status", status, "a refusal has an HTTP status 400-599");
+            fixed (byte* b = Native.Utf8Z(body)) Native.Check(Native.omnisock_hub_reject(H, conn, (ushort)status, b));
         }
 
         /// <summary>Adds connection <paramref name="conn"/> to <paramref name="group"/> (idempotent).</summary>
@@ -511,6 +549,9 @@ namespace Omnisock
                 case Native.EVENT_OPEN:
                     return new HubOpenEventArgs(e->Conn, Native.String(e->Path, e->PathLen), Native.String(e->Query, e->QueryLen),
                         Native.String(e->Remote, e->RemoteLen), Native.String(e->Headers, e->HeadersLen), Native.String(e->Data, e->DataLen));
+                case Native.EVENT_HANDSHAKE:
+                    return new HubHandshakeEventArgs(e->Conn, Native.String(e->Path, e->PathLen), Native.String(e->Query, e->QueryLen),
+                        Native.String(e->Remote, e->RemoteLen), Native.String(e->Headers, e->HeadersLen), Native.String(e->Data, e->DataLen));
                 case Native.EVENT_TEXT:
                     return new HubMessageEventArgs(e->Conn, Native.String(e->Data, e->DataLen));
                 case Native.EVENT_BINARY:
@@ -531,7 +572,8 @@ namespace Omnisock
         {
             try
             {
-                if (args is HubOpenEventArgs) { var h = OnOpen; if (h != null) h(this, (HubOpenEventArgs)args); }
+                if (args is HubHandshakeEventArgs) { var h = OnHandshake; if (h != null) h(this, (HubHandshakeEventArgs)args); }
+                else if (args is HubOpenEventArgs) { var h = OnOpen; if (h != null) h(this, (HubOpenEventArgs)args); }
                 else if (args is HubMessageEventArgs) { var h = OnMessage; if (h != null) h(this, (HubMessageEventArgs)args); }
                 else if (args is HubCloseEventArgs) { var h = OnClose; if (h != null) h(this, (HubCloseEventArgs)args); }
                 else if (args is HubErrorEventArgs) { var h = OnError; if (h != null) h(this, (HubErrorEventArgs)args); }

@@ -48,22 +48,14 @@ namespace Omnisock
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern UIntPtr omnisock_last_error(byte* buf, UIntPtr len);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_runtime_shutdown(uint timeoutMs);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_wait_any(ulong* handles, UIntPtr n, uint timeoutMs, out UIntPtr index);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern void omnisock_wake_any();
 
         // ---- client config
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_client_config_new(byte* url, out ulong cfg);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_client_config_from_json(byte* text, UIntPtr len, out ulong cfg);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern void omnisock_client_config_free(ulong cfg);
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_client_config_add_header(ulong cfg, byte* name, byte* value);
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_client_config_add_subprotocol(ulong cfg, byte* name);
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_client_config_add_fallback_url(ulong cfg, byte* url);
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_client_config_set_connect_timeout_ms(ulong cfg, uint ms);
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_client_config_set_keepalive(ulong cfg, uint pingIntervalMs, uint pongTimeoutMs);
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_client_config_set_reconnect(ulong cfg, uint maxAttempts, uint initialDelayMs, uint maxDelayMs);
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_client_config_set_send_queue_limit(ulong cfg, UIntPtr bytes);
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_client_config_set_max_message_size(ulong cfg, UIntPtr bytes);
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_client_config_set_line_framing(ulong cfg, byte on);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_client_config_add_ca_pem(ulong cfg, byte* pem, UIntPtr len);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_client_config_add_ca_file(ulong cfg, byte* path);
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_client_config_dangerous_accept_any_certificate(ulong cfg, byte on);
 
         // ---- client
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_client_connect(ulong cfg, out ulong client);
@@ -84,6 +76,7 @@ namespace Omnisock
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern void omnisock_hub_config_free(ulong cfg);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_config_set_listen(ulong cfg, byte* listen);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_config_add_route(ulong cfg, byte* path, int kind, UIntPtr queueLimit, int overflow);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_config_set_route_host_accepts(ulong cfg, byte* path, byte on);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_config_set_max_connections(ulong cfg, UIntPtr max);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_config_set_max_message_size(ulong cfg, UIntPtr bytes);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_config_add_origin(ulong cfg, byte* origin);
@@ -107,6 +100,8 @@ namespace Omnisock
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_group_size(ulong hub, byte* group, out UIntPtr size);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_connection_count(ulong hub, out UIntPtr count);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_queued_bytes(ulong hub, ulong conn, out UIntPtr bytes);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_accept(ulong hub, ulong conn, byte* protocol);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_reject(ulong hub, ulong conn, ushort status, byte* body);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_ping(ulong hub, ulong conn, byte* data, UIntPtr len);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_status_json(ulong hub, byte* buf, UIntPtr bufLen, out UIntPtr outLen);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_poll(ulong hub, Event* events, UIntPtr capacity, out UIntPtr count);

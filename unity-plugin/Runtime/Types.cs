@@ -6,14 +6,16 @@ namespace Omnisock
     /// <summary>The state of a <see cref="WebSocket"/> (same names and values as websocket-sharp).</summary>
     public enum WebSocketState : ushort
     {
-        /// <summary>Not connected yet, connecting, or waiting to reconnect.</summary>
-        Connecting = 0,
+        /// <summary>Created; Connect has not been called yet.</summary>
+        New = 0,
+        /// <summary>Connecting, or waiting to reconnect.</summary>
+        Connecting = 1,
         /// <summary>Open: messages flow.</summary>
-        Open = 1,
+        Open = 2,
         /// <summary>The closing handshake is under way.</summary>
-        Closing = 2,
+        Closing = 3,
         /// <summary>Closed for good (call Connect again to open a new connection).</summary>
-        Closed = 3,
+        Closed = 4,
     }
 
     /// <summary>WebSocket close status codes (RFC 6455 section 7.4), named as in websocket-sharp.</summary>
@@ -77,9 +79,14 @@ namespace Omnisock
             get { return rawData ?? (rawData = Encoding.UTF8.GetBytes(data)); }
         }
 
+        /// <summary>Whether this is a text message.</summary>
         public bool IsText { get { return isText; } }
+        /// <summary>Whether this is a binary message (not a ping).</summary>
         public bool IsBinary { get { return !isText; } }
-        /// <summary>Always false: pings are answered by the library and not reported.</summary>
+        /// <summary>
+        /// Whether this reports a received ping. Always false for now: the core answers pings itself
+        /// and does not report them to any binding (see <see cref="WebSocket.EmitOnPing"/>).
+        /// </summary>
         public bool IsPing { get { return false; } }
     }
 

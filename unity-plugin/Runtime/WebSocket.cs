@@ -1,8 +1,11 @@
 using System;
 using System.Collections.Generic;
+using System.Collections.Specialized;
 using System.Diagnostics;
+using System.IO;
 using System.Text;
 using System.Threading;
+using Omnisock.Net;
 
 namespace Omnisock
 {
@@ -31,6 +34,7 @@ namespace Omnisock
             public long Delay;
             public ulong Handle;
             public string Text;
+            public string Headers;
             public byte[] Bytes;
             public Exception Error;
             public Action<bool> Callback;
@@ -47,7 +51,7 @@ namespace Omnisock
         private readonly List<string> caFiles = new List<string>();
         private readonly List<string> fallbackUrls = new List<string>();
         private long handle;                 // native omnisock_client (0 = none)
-        private volatile int cachedState = (int)WebSocketState.Connecting;
+        private volatile int cachedState = (int)WebSocketState.New;
         private volatile bool disposed;
         private int outcomes;                // open/close/error/reconnecting events seen (for Connect())
         private long pingCounter;
@@ -55,6 +59,12 @@ namespace Omnisock
         private string protocol = string.Empty;
         private string origin;
         private string authorization;
+        private NetworkCredential credentials;
+        private readonly CookieCollection cookies = new CookieCollection();
+        private string proxy;                // http://user:pass@host:port for the core, null = none
+        private readonly Logger log = new Logger();
+        private ClientSslConfiguration sslConfiguration;
+        private NameValueCollection responseHeaders = new NameValueCollection();
 
         [ThreadStatic] private static Native.Event[] pollBuffer;
 
@@ -180,13 +190,15 @@ namespace Omnisock
         /// <summary>Sends HTTP Basic credentials with the handshake (null username removes them).</summary>
         public void SetCredentials(string username, string password, bool preAuth)
         {
-            if (username == null)
+            if (string.IsNullOrEmpty(username))
             {
                 authorization = null;
+                credentials = null;
                 return;
             }
             if (username.IndexOf(':') >= 0) throw new ArgumentException("a username cannot contain ':'", "username");
             authorization = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(username + ":" + (password ?? string.Empty)));
+            credentials = new NetworkCredential(username, password);
         }
 
         /// <summary>Sends HTTP Basic credentials with the handshake.</summary>
@@ -206,16 +218,142 @@ namespace Omnisock
             }
         }
 
+        // ------------------------------------------------------------------ websocket-sharp's other settings
+
+        /// <summary>
+        /// Offers permessage-deflate when <see cref="CompressionMethod.Deflate"/> (core option
+        /// <c>compression</c>); messages shorter than <see cref="CompressionThreshold"/> go uncompressed.
+        /// </summary>
+        public CompressionMethod Compression { get; set; }
+
+        /// <summary>Messages shorter than this many bytes are sent uncompressed (core option <c>compression_threshold</c>; null = the core's default, 1024).</summary>
+        public int? CompressionThreshold
+        {
+            get { return compressionThreshold; }
+            set
+            {
+                if (value.HasValue && value.Value < 0) throw new ArgumentOutOfRangeException("value", "CompressionThreshold cannot be negative");
+                compressionThreshold = value;
+            }
+        }
+        private int? compressionThreshold;
+
+        /// <summary>The credentials given to <see cref="SetCredentials(string, string, bool)"/> (null when none).</summary>
+        public NetworkCredential Credentials { get { return credentials; } }
+
+        /// <summary>
+        /// websocket-sharp raises OnMessage with <see cref="MessageEventArgs.IsPing"/> for each ping
+        /// received when this is true. The omnisock core answers pings itself and does not report
+        /// them yet: when true, Connect logs a warning through <see cref="Log"/> and no ping event
+        /// is raised.
+        /// </summary>
+        public bool EmitOnPing { get; set; }
+
+        /// <summary>Follows HTTP redirects (3xx with Location) of the handshake, at most <see cref="MaxRedirects"/> (core option <c>max_redirects</c>).</summary>
+        public bool EnableRedirection { get; set; }
+
+        /// <summary>
+        /// The most redirects followed when <see cref="EnableRedirection"/> is on (websocket-sharp
+        /// follows them without a limit; a bound ends redirect loops).
+        /// </summary>
+        public const int MaxRedirects = 10;
+
+        /// <summary>The extensions the server accepted (its Sec-WebSocket-Extensions header; "" when none).</summary>
+        public string Extensions
+        {
+            get { return responseHeaders["Sec-WebSocket-Extensions"] ?? string.Empty; }
+        }
+
+        /// <summary>The cookies the server set in its handshake response (Set-Cookie), known once open.</summary>
+        public CookieCollection HandshakeResponseCookies
+        {
+            get
+            {
+                var c = new CookieCollection();
+                var values = responseHeaders.GetValues("Set-Cookie");
+                if (values == null) return c;
+                foreach (var v in values)
+                {
+                    var cookie = Cookie.ParseSetCookie(v);
+                    if (cookie != null) c.Add(cookie);
+                }
+                return c;
+            }
+        }
+
+        /// <summary>The headers of the server's handshake response, known once open (empty before).</summary>
+        public NameValueCollection HandshakeResponseHeaders
+        {
+            get { return responseHeaders; }
+        }
+
+        /// <summary>Whether the URL is wss:// (TLS).</summary>
+        public bool IsSecure
+        {
+            get { return url.StartsWith("wss:", StringComparison.OrdinalIgnoreCase); }
+        }
+
+        /// <summary>The logger of this socket (level <see cref="LogLevel.Error"/> by default; standard error, or Unity's console).</summary>
+        public Logger Log { get { return log; } }
+
+        /// <summary>
+        /// Accepted for websocket-sharp programs; the core always sends without delay (TCP_NODELAY
+        /// is set on every connection), whatever the value.
+        /// </summary>
+        public bool NoDelay { get; set; }
+
+        /// <summary>TLS settings (certificate pins; the CA and the opt-out are <see cref="AddCertificateAuthority"/> and <see cref="DangerousAcceptAnyCertificate"/>).</summary>
+        public ClientSslConfiguration SslConfiguration
+        {
+            get
+            {
+                lock (stateLock) return sslConfiguration ?? (sslConfiguration = new ClientSslConfiguration(new Uri(url).DnsSafeHost));
+            }
+        }
+
+        /// <summary>Connects through a Unix domain socket at this path instead of TCP (core option <c>unix_socket</c>; null = TCP).</summary>
+        public string UnixSocket { get; set; }
+
+        /// <summary>Sends a cookie with the handshake (core option <c>cookies</c>); one with the same name, path and domain is replaced.</summary>
+        public void SetCookie(Cookie cookie)
+        {
+            if (cookie == null) throw new ArgumentNullException("cookie");
+            cookies.Add(cookie);
+        }
+
+        /// <summary>
+        /// Connects through an HTTP proxy (CONNECT; core option <c>proxy</c>) at <paramref name="url"/>
+        /// ("http://host:port"), with Basic credentials when <paramref name="username"/> is set. A null
+        /// or empty URL removes the proxy.
+        /// </summary>
+        public void SetProxy(string url, string username, string password)
+        {
+            if (string.IsNullOrEmpty(url))
+            {
+                proxy = null;
+                return;
+            }
+            Uri uri;
+            if (!Uri.TryCreate(url, UriKind.Absolute, out uri) || uri.Scheme != "http" || uri.AbsolutePath != "/" || uri.Query.Length > 0 || uri.UserInfo.Length > 0)
+                throw new ArgumentException("a proxy URL is http://host:port: " + url, "url");
+            if (!string.IsNullOrEmpty(username) && username.IndexOf(':') >= 0)
+                throw new ArgumentException("a username cannot contain ':'", "username");
+            var auth = string.IsNullOrEmpty(username) ? string.Empty
+                : Uri.EscapeDataString(username) + ":" + Uri.EscapeDataString(password ?? string.Empty) + "@";
+            proxy = "http://" + auth + uri.Authority;
+        }
+
         // ------------------------------------------------------------------ state
 
-        /// <summary>The connection state (Connecting before Connect, as in websocket-sharp).</summary>
+        /// <summary>The connection state (New before the first Connect, as in websocket-sharp).</summary>
         public WebSocketState ReadyState
         {
             get
             {
                 ulong h = Handle;
                 int s;
-                if (h != 0 && Native.omnisock_client_state(h, out s) == 0) return (WebSocketState)s;
+                // The core counts from Connecting = 0; websocket-sharp has New = 0 before it.
+                if (h != 0 && Native.omnisock_client_state(h, out s) == 0) return (WebSocketState)(s + 1);
                 return (WebSocketState)cachedState;
             }
         }
@@ -304,6 +442,8 @@ namespace Omnisock
                 }
                 mark = Volatile.Read(ref outcomes);
                 ulong cfg = BuildConfig();
+                if (EmitOnPing) log.Warn("EmitOnPing: the core answers pings itself and does not report them; no ping event will be raised");
+                if (log.Enabled(LogLevel.Debug)) log.Debug("connecting to " + url);
                 ulong h;
                 int rc;
                 try
@@ -323,61 +463,87 @@ namespace Omnisock
             }
         }
 
+        /// <summary>The configuration for the next connection, in the core's JSON vocabulary.</summary>
+        internal string ConfigJson()
+        {
+            var j = new JsonWriter().BeginObject();
+            j.String("url", url);
+            j.BeginArray("subprotocols");
+            foreach (var p in protocols) j.String(null, p);
+            j.EndArray();
+            j.BeginArray("headers");
+            if (origin != null) j.Pair("Origin", origin);
+            if (authorization != null) j.Pair("Authorization", authorization);
+            foreach (var h in userHeaders) j.Pair(h.Key, h.Value);
+            j.EndArray();
+            j.BeginArray("fallback_urls");
+            foreach (var u in fallbackUrls) j.String(null, u);
+            j.EndArray();
+            j.Millis("connect_timeout", Millis(ConnectTimeout, "ConnectTimeout", false));
+            uint interval = Millis(KeepAliveInterval, "KeepAliveInterval", true);
+            uint pongTimeout = Millis(KeepAliveTimeout, "KeepAliveTimeout", interval == 0);
+            if (interval == 0) j.String("ping_interval", "off");
+            else j.Millis("ping_interval", interval);
+            if (interval != 0 || pongTimeout != 0) j.Millis("pong_timeout", pongTimeout);
+            var r = Reconnect ?? ReconnectPolicy.Off;
+            j.BeginObject("reconnect").Number("max_attempts", r.MaxAttempts);
+            if (r.MaxAttempts > 0)
+            {
+                j.Millis("initial_delay", Millis(r.InitialDelay, "InitialDelay", false));
+                j.Millis("max_delay", Millis(r.MaxDelay, "MaxDelay", false));
+            }
+            j.EndObject();
+            j.Number("send_queue_limit", (long)(ulong)Size(SendQueueLimit, "SendQueueLimit"));
+            j.Number("max_message_size", (long)(ulong)Size(MaxMessageSize, "MaxMessageSize"));
+            j.Bool("line_framing", LineFraming);
+            j.BeginObject("tls").Bool("danger_accept_invalid_certs", DangerousAcceptAnyCertificate).EndObject();
+            // Options of newer cores: written only when used, so a program that does not use
+            // them runs on a core that does not know them yet.
+            if (Compression == CompressionMethod.Deflate) j.Bool("compression", true);
+            if (compressionThreshold.HasValue) j.Number("compression_threshold", compressionThreshold.Value);
+            if (EnableRedirection) j.Number("max_redirects", MaxRedirects);
+            if (proxy != null) j.String("proxy", proxy);
+            if (UnixSocket != null) j.String("unix_socket", UnixSocket);
+            var cookieList = cookies.Snapshot();
+            if (cookieList.Length > 0)
+            {
+                j.BeginArray("cookies");
+                foreach (var c in cookieList) j.Pair(c.Name, c.Value);
+                j.EndArray();
+            }
+            var pins = sslConfiguration == null ? new KeyValuePair<string, string>[0] : sslConfiguration.CertificatePins;
+            if (pins.Length > 0)
+            {
+                j.BeginArray("certificate_pins");
+                foreach (var pin in pins) j.Pair(pin.Key, pin.Value);
+                j.EndArray();
+            }
+            return j.EndObject().ToString();
+        }
+
         private unsafe ulong BuildConfig()
         {
+            var json = Encoding.UTF8.GetBytes(ConfigJson());
             ulong cfg;
-            fixed (byte* u = Native.Utf8Z(url))
-            {
-                Native.Check(Native.omnisock_client_config_new(u, out cfg));
-            }
+            fixed (byte* p = json) Native.Check(Native.omnisock_client_config_from_json(p, (UIntPtr)json.Length, out cfg));
             try
             {
-                foreach (var p in protocols)
-                {
-                    fixed (byte* b = Native.Utf8Z(p)) Native.Check(Native.omnisock_client_config_add_subprotocol(cfg, b));
-                }
-                if (origin != null) AddHeader(cfg, "Origin", origin);
-                if (authorization != null) AddHeader(cfg, "Authorization", authorization);
-                foreach (var h in userHeaders) AddHeader(cfg, h.Key, h.Value);
-                Native.Check(Native.omnisock_client_config_set_connect_timeout_ms(cfg, Millis(ConnectTimeout, "ConnectTimeout", false)));
-                uint interval = Millis(KeepAliveInterval, "KeepAliveInterval", true);
-                Native.Check(Native.omnisock_client_config_set_keepalive(cfg, interval, Millis(KeepAliveTimeout, "KeepAliveTimeout", interval == 0)));
-                var r = Reconnect ?? ReconnectPolicy.Off;
-                Native.Check(Native.omnisock_client_config_set_reconnect(cfg, (uint)r.MaxAttempts,
-                    r.MaxAttempts == 0 ? 0 : Millis(r.InitialDelay, "InitialDelay", false),
-                    r.MaxAttempts == 0 ? 0 : Millis(r.MaxDelay, "MaxDelay", false)));
-                Native.Check(Native.omnisock_client_config_set_send_queue_limit(cfg, Size(SendQueueLimit, "SendQueueLimit")));
-                Native.Check(Native.omnisock_client_config_set_max_message_size(cfg, Size(MaxMessageSize, "MaxMessageSize")));
-                Native.Check(Native.omnisock_client_config_set_line_framing(cfg, (byte)(LineFraming ? 1 : 0)));
+                // CA certificates go through the calls that check them (and read files) in the core.
                 foreach (var pem in caPems)
                 {
                     var bytes = Encoding.UTF8.GetBytes(pem);
                     fixed (byte* b = bytes) Native.Check(Native.omnisock_client_config_add_ca_pem(cfg, b, (UIntPtr)bytes.Length));
                 }
-                foreach (var u in fallbackUrls)
-                {
-                    fixed (byte* b = Native.Utf8Z(u)) Native.Check(Native.omnisock_client_config_add_fallback_url(cfg, b));
-                }
                 foreach (var f in caFiles)
                 {
                     fixed (byte* b = Native.Utf8Z(f)) Native.Check(Native.omnisock_client_config_add_ca_file(cfg, b));
                 }
-                Native.Check(Native.omnisock_client_config_dangerous_accept_any_certificate(cfg, (byte)(DangerousAcceptAnyCertificate ? 1 : 0)));
                 return cfg;
             }
             catch
             {
                 Native.omnisock_client_config_free(cfg);
                 throw;
-            }
-        }
-
-        private static unsafe void AddHeader(ulong cfg, string name, string value)
-        {
-            fixed (byte* n = Native.Utf8Z(name))
-            fixed (byte* v = Native.Utf8Z(value))
-            {
-                Native.Check(Native.omnisock_client_config_add_header(cfg, n, v));
             }
         }
 
@@ -442,6 +608,87 @@ namespace Omnisock
             int rc = SendBinary(data, 0, data.Length);
             if (rc != 0) QueueSendFailure(rc);
             if (completed != null) QueueCompletion(completed, rc == 0);
+        }
+
+        /// <summary>Queues the contents of a file as one binary message. Throws ArgumentException when it cannot be read; failures to send raise OnError.</summary>
+        public void Send(FileInfo fileInfo)
+        {
+            var data = ReadFile(fileInfo);
+            if (data != null) Send(data);
+        }
+
+        /// <summary>Queues up to <paramref name="length"/> bytes read from <paramref name="stream"/> as one binary message (fewer when the stream ends first).</summary>
+        public void Send(Stream stream, int length)
+        {
+            var data = ReadStream(stream, length);
+            if (data != null) Send(data);
+        }
+
+        /// <summary>Queues the contents of a file; see <see cref="SendAsync(string, Action{bool})"/>.</summary>
+        public void SendAsync(FileInfo fileInfo, Action<bool> completed)
+        {
+            var data = ReadFile(fileInfo);
+            if (data != null) SendAsync(data, completed);
+            else if (completed != null) QueueCompletion(completed, false);
+        }
+
+        /// <summary>Queues up to <paramref name="length"/> bytes of a stream; see <see cref="SendAsync(string, Action{bool})"/>.</summary>
+        public void SendAsync(Stream stream, int length, Action<bool> completed)
+        {
+            var data = ReadStream(stream, length);
+            if (data != null) SendAsync(data, completed);
+            else if (completed != null) QueueCompletion(completed, false);
+        }
+
+        /// <summary>The file's bytes, or null (OnError raised) when it is bigger than the send queue.</summary>
+        private byte[] ReadFile(FileInfo fileInfo)
+        {
+            if (fileInfo == null) throw new ArgumentNullException("fileInfo");
+            ThrowIfDisposed();
+            FileStream f;
+            try
+            {
+                f = fileInfo.OpenRead();
+            }
+            catch (Exception e)
+            {
+                throw new ArgumentException("cannot open " + fileInfo.FullName + ": " + e.Message, "fileInfo", e);
+            }
+            using (f)
+            {
+                if (f.Length > SendQueueLimit || f.Length > int.MaxValue)
+                {
+                    QueueError(new OmnisockException(OmnisockResult.QueueFull, "cannot send " + fileInfo.FullName + ": " + f.Length + " bytes exceed the send queue limit of " + SendQueueLimit));
+                    return null;
+                }
+                return ReadStream(f, (int)f.Length);
+            }
+        }
+
+        /// <summary>Up to <paramref name="length"/> bytes of the stream, or null (OnError raised) when that is more than the send queue takes.</summary>
+        private byte[] ReadStream(Stream stream, int length)
+        {
+            if (stream == null) throw new ArgumentNullException("stream");
+            if (!stream.CanRead) throw new ArgumentException("the stream cannot be read", "stream");
+            if (length < 1) throw new ArgumentException("length must be at least 1", "length");
+            ThrowIfDisposed();
+            if (length > SendQueueLimit)
+            {
+                QueueError(new OmnisockException(OmnisockResult.QueueFull, "cannot send " + length + " bytes: more than the send queue limit of " + SendQueueLimit));
+                return null;
+            }
+            // Read in chunks: a length is a promise of the caller, not of the stream.
+            var buf = new MemoryStream(Math.Min(length, 1 << 16));
+            var chunk = new byte[Math.Min(length, 1 << 16)];
+            while (buf.Length < length)
+            {
+                int n = stream.Read(chunk, 0, (int)Math.Min(chunk.Length, length - buf.Length));
+                if (n <= 0) break;
+                buf.Write(chunk, 0, n);
+            }
+            if (buf.Length == 0) throw new ArgumentException("no data could be read from the stream", "stream");
+            if (buf.Length < length) log.Warn("only " + buf.Length + " of " + length + " bytes could be read from the stream");
+            return buf.ToArray();
         }
 
         private const int NotConnected = -1;
@@ -721,6 +968,8 @@ namespace Omnisock
                     }
                     return; // answered pings are not events
                 case Native.EVENT_OPEN:
+                    p.Headers = Native.String(e->Headers, e->HeadersLen);
+                    goto case Native.EVENT_CLOSE;
                 case Native.EVENT_CLOSE:
                 case Native.EVENT_ERROR:
                 case Native.EVENT_RECONNECTING:
@@ -756,6 +1005,9 @@ namespace Omnisock
                     case Native.EVENT_OPEN:
                         {
                             protocol = ev.Text;
+                            responseHeaders = ParseHeaders(ev.Headers);
+                            if (log.Enabled(LogLevel.Debug)) log.Debug("open: " + url + (protocol.Length > 0 ? " (" + protocol + ")" : ""));
+                            if (log.Enabled(LogLevel.Trace)) log.Trace("handshake response headers:\n" + ev.Headers);
                             var handler = OnOpen;
                             if (handler != null) handler(this, EventArgs.Empty);
                             break;
@@ -763,6 +1015,7 @@ namespace Omnisock
                     case Native.EVENT_ERROR:
                         {
                             var e = ev.Error ?? new OmnisockException((OmnisockResult)ev.Code, ev.Text);
+                            log.Error(ev.Text);
                             RaiseError(ev.Text, e);
                             break;
                         }
@@ -775,6 +1028,7 @@ namespace Omnisock
                     case Native.EVENT_CLOSE:
                         {
                             Release(ev.Handle);
+                            if (log.Enabled(LogLevel.Debug)) log.Debug("closed: " + ev.Code + (string.IsNullOrEmpty(ev.Text) ? "" : " " + ev.Text));
                             var handler = OnClose;
                             if (handler != null) handler(this, new CloseEventArgs((ushort)ev.Code, ev.Text, ev.Flag));
                             break;
@@ -790,6 +1044,20 @@ namespace Omnisock
                 if (ev.Kind == Native.EVENT_ERROR) ReportUnhandled(e);
                 else RaiseError("an event handler threw: " + e.Message, e);
             }
+        }
+
+        /// <summary>"Name: value\r\n" lines (the core's form) as a collection; a repeated name keeps every value.</summary>
+        internal static NameValueCollection ParseHeaders(string lines)
+        {
+            var c = new NameValueCollection(StringComparer.OrdinalIgnoreCase);
+            if (string.IsNullOrEmpty(lines)) return c;
+            foreach (var line in lines.Split(new[] { "\r\n" }, StringSplitOptions.RemoveEmptyEntries))
+            {
+                int colon = line.IndexOf(':');
+                if (colon <= 0) continue;
+                c.Add(line.Substring(0, colon).Trim(), line.Substring(colon + 1).Trim());
+            }
+            return c;
         }
 
         private void RaiseError(string message, Exception e)
@@ -863,7 +1131,8 @@ namespace Omnisock
 
         /// <summary>
         /// Closes (1001, waiting for the handshake like Close) and releases the native connection.
-        /// No event is raised afterwards. Calling it again does nothing.
+        /// With the background dispatcher (outside Unity) OnClose is raised before it returns (it
+        /// waits at most 1 s for that). No event is raised afterwards. Calling it again does nothing.
         /// </summary>
         public void Dispose()
         {
@@ -877,6 +1146,7 @@ namespace Omnisock
             {
                 var s = ReadyState;
                 if (s == WebSocketState.Open || s == WebSocketState.Connecting) CloseCore((ushort)CloseStatusCode.Away, null, true);
+                AwaitCloseOnDispatcherThread();
             }
             lock (stateLock)
             {
@@ -891,6 +1161,18 @@ namespace Omnisock
             }
             Dispatcher.Unregister(this);
             GC.SuppressFinalize(this);
+        }
+
+        /// <summary>
+        /// With the background dispatcher (outside Unity), gives it a moment (at most 1 s) to raise
+        /// OnClose before Dispose drops what is left: websocket-sharp raises OnClose on Dispose.
+        /// </summary>
+        private void AwaitCloseOnDispatcherThread()
+        {
+            if (!Dispatcher.BackgroundThreadRunning || Thread.CurrentThread.ManagedThreadId == Dispatcher.BackgroundThreadId) return;
+            Dispatcher.Wake();
+            var sw = Stopwatch.StartNew();
+            for (int i = 0; i < 1000 && Handle != 0 && sw.ElapsedMilliseconds < 1000; i++) Thread.Sleep(1);
         }
 
         private void ThrowIfDisposed()

@@ -11,6 +11,7 @@ mod frame;
 mod fanout;
 mod hist;
 mod idle;
+mod rtt;
 mod soak;
 mod sys;
 
@@ -140,6 +141,31 @@ enum Cmd {
         #[arg(long)]
         wait_stdin: bool,
     },
+    /// Sequential round trips, pipelined and 1 MiB echoes, idle CPU and memory of one blocking
+    /// tungstenite client (no runtime, no extra thread): the C client's yardstick (bench/c).
+    Rtt {
+        /// Full URL of the echo route, e.g. ws://127.0.0.1:9001/echo (loopback only).
+        #[arg(long)]
+        url: String,
+        /// Most sequential 64 B round trips.
+        #[arg(long, default_value_t = 20_000)]
+        count: usize,
+        /// Most pipelined 64 B messages.
+        #[arg(long, default_value_t = 100_000)]
+        pipelined: usize,
+        /// Most 1 MiB echoes.
+        #[arg(long, default_value_t = 50)]
+        large: usize,
+        /// Upper bound in seconds on each phase.
+        #[arg(long, default_value_t = 10.0)]
+        max_time: f64,
+        /// Seconds the idle client is watched.
+        #[arg(long, default_value_t = 10.0)]
+        idle: f64,
+        /// Idle clients opened for the memory figure.
+        #[arg(long, default_value_t = 50)]
+        idle_clients: usize,
+    },
     /// Soak: churn, fan-out, large messages, stalled readers and bad input against a hub
     /// with /echo (echo) and /chat (broadcast) for a while; fails when RSS, fds or latency drift.
     Soak {
@@ -236,6 +262,7 @@ async fn run(cmd: Cmd) -> Result<Map<String, Value>, String> {
             };
             idle::run(p).await
         }
+        Cmd::Rtt { .. } => return Err("rtt runs without a runtime (see main)".into()),
         Cmd::Soak { url, pid, duration, sample, large, subs, stalled, max_rss_growth_mib, max_latency_factor } => {
             let p = soak::SoakParams {
                 target: Target::parse(url.trim_end_matches('/'))?,
@@ -257,6 +284,18 @@ async fn run(cmd: Cmd) -> Result<Map<String, Value>, String> {
 
 fn main() {
     let cli = Cli::parse();
+    if let Cmd::Rtt { url, count, pipelined, large, max_time, idle, idle_clients } = cli.cmd {
+        // Blocking on the calling thread: no runtime at all.
+        let p = rtt::RttParams { url, count, pipelined, large, max_time: secs(max_time), idle: secs(idle), idle_clients };
+        match rtt::run(p) {
+            Ok(out) => println!("{}", Value::Object(out)),
+            Err(e) => {
+                println!("{}", serde_json::json!({ "ok": false, "error": e }));
+                std::process::exit(2);
+            }
+        }
+        return;
+    }
     let rt = if cli.threads <= 1 {
         tokio::runtime::Builder::new_current_thread().enable_all().build()
     } else {

@@ -12,9 +12,14 @@
 pub mod fuzz;
 mod compress;
 mod conn;
+pub mod cookies;
+mod credentials;
+mod dial;
 mod direct;
 mod handshake;
 mod lines;
+pub mod proxy;
+pub mod redirect;
 mod session;
 
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
@@ -82,6 +87,8 @@ struct Shared {
     tx: mpsc::UnboundedSender<Command>,
     /// The direct send path's share of the connection (see [`direct`]).
     direct: std::sync::Mutex<direct::Direct>,
+    /// Cookies the server set and other state kept between attempts (see `dial`).
+    dial: std::sync::Mutex<dial::State>,
 }
 
 impl Shared {
@@ -106,7 +113,7 @@ pub struct Client {
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client").field("url", &self.shared.config.url).field("state", &self.state()).finish()
+        f.debug_struct("Client").field("url", &proxy::redact(&self.shared.config.url)).field("state", &self.state()).finish()
     }
 }
 
@@ -130,6 +137,7 @@ impl Client {
             closing: Notify::new(),
             tx,
             direct: Default::default(),
+            dial: Default::default(),
         });
         let task = handle.spawn(session::run(shared.clone(), targets, rx)).abort_handle();
         Ok(Client { shared, task: Arc::new(task) })

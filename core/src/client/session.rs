@@ -3,7 +3,6 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use tokio::net::TcpStream;
 use tokio::sync::{mpsc, Mutex as AsyncMutex};
 use tokio::time::{sleep, timeout};
 use tungstenite::client::IntoClientRequest;
@@ -13,16 +12,22 @@ use tungstenite::http::{HeaderName, HeaderValue};
 use super::{ClientState, Command, Shared};
 use crate::error::{Error, ErrorCode, Result};
 use crate::event::{Event, OpenInfo};
-use crate::io::{BoxedIo, Stream};
+use crate::io::BoxedIo;
 use crate::ws;
 
 /// The parsed destination of a client.
 pub(super) struct Target {
-    url: String,
-    request: Request,
-    host: String,
-    port: u16,
-    tls: Option<(Arc<rustls::ClientConfig>, rustls_pki_types::ServerName<'static>)>,
+    /// The URL for messages (credentials hidden).
+    pub(super) url: String,
+    /// The URL as given (redirects resolve against it).
+    pub(super) raw: String,
+    /// The upgrade request (headers included; no cookies, which are added per attempt).
+    pub(super) request: Request,
+    /// Host and port to connect to (unless a Unix socket is configured).
+    pub(super) host: String,
+    pub(super) port: u16,
+    /// TLS configuration and server name for wss.
+    pub(super) tls: Option<(Arc<rustls::ClientConfig>, rustls_pki_types::ServerName<'static>)>,
 }
 
 impl Target {
@@ -31,8 +36,11 @@ impl Target {
         std::iter::once(&config.url).chain(&config.fallback_urls).map(|u| Target::parse(config, u)).collect()
     }
 
-    fn parse(config: &crate::ClientConfig, url: &str) -> Result<Target> {
-        let mut request = url
+    // Not inlined: it is called from two places, and it is large.
+    #[inline(never)]
+    pub(super) fn parse(config: &crate::ClientConfig, raw: &str) -> Result<Target> {
+        let url = &super::proxy::redact(raw);
+        let mut request = raw
             .into_client_request()
             .map_err(|e| Error::new(ErrorCode::InvalidUrl, format!("invalid WebSocket URL {url:?}: {e}")))?;
         let uri = request.uri().clone();
@@ -61,12 +69,14 @@ impl Target {
             let v = HeaderValue::from_str(&offer).map_err(|_| Error::invalid("invalid compression offer"))?;
             request.headers_mut().insert(super::compress::HEADER, v);
         }
+        super::credentials::authorize(&mut request, url)?;
         let tls = if secure {
-            Some((crate::tls::client_config(&config.tls, false)?, crate::tls::server_name(&host)?))
+            let pins = crate::tls::pins::Pins::parse(&config.certificate_pins)?;
+            Some((crate::tls::client_config_pinned(&config.tls, false, &pins)?, crate::tls::server_name(&host)?))
         } else {
             None
         };
-        Ok(Target { url: url.to_string(), request, host, port, tls })
+        Ok(Target { url: url.to_string(), raw: raw.to_string(), request, host, port, tls })
     }
 }
 
@@ -194,40 +204,16 @@ impl Drop for Stopped {
     }
 }
 
-/// TCP connect (+ TLS) + WebSocket handshake.
+/// Transport (+ proxy, TLS, redirects; see `dial`) + WebSocket handshake + compression parameters.
 async fn connect(shared: &Shared, target: &Target) -> Result<(BoxedIo, Vec<u8>, OpenInfo, Option<crate::deflate::Params>)> {
-    let url = &target.url;
-    let tcp = TcpStream::connect((target.host.as_str(), target.port))
-        .await
-        .map_err(|e| Error::new(ErrorCode::Connect, format!("cannot connect to {url}: {e}")))?;
-    let _ = tcp.set_nodelay(true);
-    let remote = tcp.peer_addr().map(|a| a.to_string()).unwrap_or_default();
-    let local = tcp.local_addr().map(|a| a.to_string()).unwrap_or_default();
-    let io: BoxedIo = match &target.tls {
-        None => Stream::tcp(tcp),
-        Some((config, name)) => {
-            let tls = tokio_rustls::TlsConnector::from(config.clone()).connect(name.clone(), tcp).await.map_err(|e| {
-                let e = e.to_string();
-                let hint = if e.contains("CaUsedAsEndEntity") {
-                    format!(" (the server presents {})", crate::tls::CA_AS_SERVER_CERT_FIX)
-                } else {
-                    String::new()
-                };
-                Error::new(ErrorCode::Tls, format!("TLS handshake with {url} failed: {e}{hint}"))
-            })?;
-            Stream::boxed(tls)
-        }
-    };
-    let mut io = io;
-    let accepted = super::handshake::handshake(&mut io, &target.request, &shared.config.subprotocols, url).await?;
+    let super::dial::Opened { io, accepted, remote, local, path, query } = super::dial::open(shared, target).await?;
     let rest = accepted.rest;
-    let deflate = super::compress::accept(&shared.config, &accepted.headers, url)?;
+    let deflate = super::compress::accept(&shared.config, &accepted.headers, &target.url)?;
     let (headers, protocol) = (accepted.headers, accepted.protocol);
-    let uri = target.request.uri();
     let info = OpenInfo {
         conn: 0,
-        path: uri.path().to_string(),
-        query: uri.query().unwrap_or("").to_string(),
+        path,
+        query,
         remote,
         local,
         headers,

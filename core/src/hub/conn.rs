@@ -1,13 +1,13 @@
 //! Accepting sockets and running one WebSocket connection of the hub.
 
 use std::collections::HashSet;
-use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream};
+#[cfg(test)]
+use tokio::net::TcpStream;
 use tokio::sync::Notify;
 use tokio::time::{timeout, Instant};
 use tungstenite::Message;
@@ -15,12 +15,13 @@ use tungstenite::Message;
 use super::http::{self, HeadError, Request};
 use super::compress::ConnDeflate;
 use super::outbox::{Batch, Outbox};
+use super::unix::{Listeners, Socket};
 use super::{into_message, reports_to_host, to_message, Conn, HubInner, Route};
 use crate::config::RouteKind;
 use crate::error::ErrorCode;
 use crate::event::{Event, OpenInfo, Payload};
 use crate::frame_io::{self, Incoming, MessageReader, ReadError, Written};
-use crate::io::{BoxedIo, ReadHalf, Stream, WriteHalf};
+use crate::io::{BoxedIo, NetStream, ReadHalf, Stream, WriteHalf};
 use crate::ws;
 
 /// Time allowed for the peer's close frame after the hub sent one.
@@ -31,12 +32,12 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 type Reader = Box<MessageReader<ReadHalf>>;
 
 /// Accepts sockets until shutdown.
-pub(super) async fn accept_loop(inner: Arc<HubInner>, listener: TcpListener) {
+pub(super) async fn accept_loop(inner: Arc<HubInner>, listener: Listeners) {
     loop {
         tokio::select! {
             r = listener.accept() => match r {
-                Ok((tcp, addr)) => {
-                    tokio::spawn(handle_socket(inner.clone(), tcp, addr));
+                Ok(socket) => {
+                    tokio::spawn(handle_socket(inner.clone(), socket));
                 }
                 Err(_) => {
                     // Out of file descriptors or similar: back off briefly instead of spinning.
@@ -72,20 +73,33 @@ struct Upgraded {
 /// One accepted socket: the handshake (in its own boxed future, freed when it ends), then the
 /// WebSocket connection. Idle memory per connection is this task plus its writer task, so
 /// nothing from the handshake may stay in it.
-async fn handle_socket(inner: Arc<HubInner>, tcp: TcpStream, remote: SocketAddr) {
-    if let Some(up) = Box::pin(handshake(inner.clone(), tcp, remote)).await {
+async fn handle_socket(inner: Arc<HubInner>, socket: Socket) {
+    if let Some(up) = Box::pin(handshake(inner.clone(), socket)).await {
         run_connection(&inner, up).await;
     }
 }
 
 /// TLS (if configured) and the request head, within `handshake_timeout` and counted among the
 /// pending handshakes (the oldest is evicted past `max_pending_handshakes`).
-async fn read_head(inner: &HubInner, tcp: TcpStream) -> Option<(BoxedIo, std::result::Result<Request, HeadError>)> {
+async fn read_head(inner: &HubInner, socket: Socket) -> Option<(BoxedIo, std::result::Result<Request, HeadError>)> {
     let mut ticket = inner.pending_handshakes.enter(&inner.counters);
     let head = async {
-        let mut io: BoxedIo = match &inner.tls {
-            None => Stream::tcp(tcp),
-            Some(acceptor) => Stream::boxed(acceptor.accept(tcp).await.ok()?),
+        let mut io: BoxedIo = match (socket, &inner.tls) {
+            (Socket::Tcp(tcp, _), None) => Stream::tcp(tcp),
+            #[cfg(unix)]
+            (Socket::Unix(s), None) => Stream::boxed(s),
+            #[cfg(not(unix))]
+            (Socket::Unix(s), _) => match s {},
+            (socket, Some(acceptor)) => {
+                let net = match socket {
+                    Socket::Tcp(tcp, _) => NetStream::Tcp(tcp),
+                    #[cfg(unix)]
+                    Socket::Unix(s) => NetStream::Unix(s),
+                    #[cfg(not(unix))]
+                    Socket::Unix(s) => match s {},
+                };
+                Stream::boxed(acceptor.accept(net).await.ok()?)
+            }
         };
         let req = http::read_request(&mut io).await;
         Some((io, req))
@@ -103,10 +117,16 @@ async fn read_head(inner: &HubInner, tcp: TcpStream) -> Option<(BoxedIo, std::re
 }
 
 /// TLS (if configured), the request head, then a plain HTTP answer or a WebSocket upgrade.
-async fn handshake(inner: Arc<HubInner>, tcp: TcpStream, remote: SocketAddr) -> Option<Box<Upgraded>> {
-    let _ = tcp.set_nodelay(true);
-    let local = tcp.local_addr().unwrap_or(inner.local_addr);
-    let (mut io, req) = read_head(&inner, tcp).await?;
+async fn handshake(inner: Arc<HubInner>, socket: Socket) -> Option<Box<Upgraded>> {
+    let (remote, local) = match &socket {
+        Socket::Tcp(tcp, remote) => {
+            let _ = tcp.set_nodelay(true);
+            (remote.to_string(), tcp.local_addr().unwrap_or(inner.local_addr).to_string())
+        }
+        // A Unix socket's peer is unnamed; the local side is the socket path.
+        Socket::Unix(_) => (String::new(), inner.config.unix.as_ref().map(|p| p.display().to_string()).unwrap_or_default()),
+    };
+    let (mut io, req) = read_head(&inner, socket).await?;
     let req = match req {
         Ok(req) => req,
         Err(HeadError::Bad(msg)) => {
@@ -120,8 +140,46 @@ async fn handshake(inner: Arc<HubInner>, tcp: TcpStream, remote: SocketAddr) -> 
         upgrade(&inner, io, req, remote, local).await
     } else {
         inner.counters.http_requests.inc();
-        serve_http(&inner, &mut io, &req).await;
+        match host_http_route(&inner, &req) {
+            Some(_) => Box::pin(host_http(&inner, &mut io, req, remote, local)).await,
+            None => serve_http(&inner, &mut io, &req).await,
+        }
         None
+    }
+}
+
+/// The route whose host answers this plain request: a `GET`/`HEAD` for a path other than the
+/// hub's own pages, on a route (or the `"*"` fallback) with `host_accepts`.
+fn host_http_route<'a>(inner: &'a HubInner, req: &Request) -> Option<&'a Arc<Route>> {
+    if !matches!(req.method.as_str(), "GET" | "HEAD") || matches!(req.path.as_str(), "/_omnisock/status" | "/metrics") {
+        return None;
+    }
+    inner.routes.get(&req.path).or_else(|| inner.routes.get("*")).filter(|r| r.config.host_accepts)
+}
+
+/// A plain request on a `host_accepts` route: reported as a handshake; the host answers it
+/// with `Hub::respond` (a health check, a redirect) or accepts it, which answers 426 as a
+/// WebSocket endpoint does. 503 while the hub shuts down.
+async fn host_http(inner: &HubInner, io: &mut BoxedIo, req: Request, remote: impl std::fmt::Display, local: impl std::fmt::Display) {
+    let head_only = req.method == "HEAD";
+    if inner.is_stopping() {
+        http::respond_error(io, 503, "hub shutting down").await;
+        return;
+    }
+    let info = OpenInfo {
+        conn: inner.next_conn_id(),
+        path: req.path,
+        query: req.query,
+        remote: remote.to_string(),
+        local: local.to_string(),
+        headers: req.headers,
+        protocol: None,
+    };
+    match ask_host(inner, &info).await {
+        super::Decision::Respond(a) => http::write_answer(io, &a, head_only).await,
+        super::Decision::Accept(..) => {
+            http::respond(io, 426, "text/plain; charset=utf-8", &[("Upgrade", "websocket")], b"426 Upgrade Required: this is a WebSocket endpoint\n", head_only).await;
+        }
     }
 }
 
@@ -172,7 +230,7 @@ async fn serve_http(inner: &HubInner, io: &mut BoxedIo, req: &Request) {
 }
 
 /// Checks the upgrade request, answers it, and runs the connection.
-async fn upgrade(inner: &Arc<HubInner>, mut io: BoxedIo, req: Request, remote: SocketAddr, local: SocketAddr) -> Option<Box<Upgraded>> {
+async fn upgrade(inner: &Arc<HubInner>, mut io: BoxedIo, req: Request, remote: String, local: String) -> Option<Box<Upgraded>> {
     let c = &inner.counters;
     let Some(route) = inner.routes.get(&req.path).or_else(|| inner.routes.get("*")).cloned() else {
         c.rejected_no_route.inc();
@@ -240,14 +298,16 @@ async fn upgrade(inner: &Arc<HubInner>, mut io: BoxedIo, req: Request, remote: S
         conn: id,
         path: req.path,
         query: req.query,
-        remote: remote.to_string(),
-        local: local.to_string(),
+        remote,
+        local,
         headers: req.headers,
         protocol: protocol.clone(),
     };
+    let mut extra = Vec::new();
     if route.config.host_accepts {
         match ask_host(inner, &info).await {
-            super::Decision::Accept(p) => {
+            super::Decision::Accept(p, headers) => {
+                extra = headers;
                 if let Some(p) = &p {
                     if !offered.contains(p) {
                         http::respond_error(&mut io, 500, "the host chose a subprotocol the client did not offer").await;
@@ -258,9 +318,9 @@ async fn upgrade(inner: &Arc<HubInner>, mut io: BoxedIo, req: Request, remote: S
                     protocol = p;
                 }
             }
-            super::Decision::Reject(status, body) => {
+            super::Decision::Respond(a) => {
                 c.rejected_auth.inc();
-                http::respond(&mut io, status, "text/plain; charset=utf-8", &[], body.as_bytes(), false).await;
+                http::write_answer(&mut io, &a, false).await;
                 return None;
             }
         }
@@ -271,7 +331,7 @@ async fn upgrade(inner: &Arc<HubInner>, mut io: BoxedIo, req: Request, remote: S
         crate::deflate::server_negotiate(&rc.settings(), offers).map(|p| (p, rc))
     });
     let extensions = deflate.as_ref().map(|(p, _)| p.response());
-    if io.write_all(http::upgrade_response(&key, protocol.as_deref(), extensions.as_deref()).as_bytes()).await.is_err() || io.flush().await.is_err() {
+    if io.write_all(http::upgrade_response(&key, protocol.as_deref(), extensions.as_deref(), &extra).as_bytes()).await.is_err() || io.flush().await.is_err() {
         return None;
     }
     c.connections_total.inc();
@@ -301,7 +361,12 @@ async fn ask_host(inner: &HubInner, info: &OpenInfo) -> super::Decision {
     inner.pending.lock().unwrap_or_else(|e| e.into_inner()).remove(&info.conn);
     match d {
         Ok(Ok(d)) => d,
-        _ => super::Decision::Reject(503, "the host did not answer the handshake in time".into()),
+        _ => super::Decision::Respond(http::Answer {
+            status: 503,
+            reason: String::new(),
+            headers: vec![("Content-Type".into(), "text/plain; charset=utf-8".into())],
+            body: b"the host did not answer the handshake in time".to_vec(),
+        }),
     }
 }
 
@@ -643,7 +708,7 @@ mod tests {
         let raw = TcpStream::connect(addr).await.unwrap();
         let (_read, write, _) = Stream::tcp(raw).into_split();
         let writer = write_loop(write, conn.outbox.clone(), None);
-        let task = handle_socket(hub.inner.clone(), tcp, remote);
+        let task = handle_socket(hub.inner.clone(), Socket::Tcp(tcp, remote));
         let (reader_size, writer_size) = (std::mem::size_of_val(&task), std::mem::size_of_val(&writer));
         eprintln!("connection task future: {reader_size} bytes, writer task future: {writer_size} bytes");
         assert!(reader_size <= 1200, "the connection task future grew to {reader_size} bytes");

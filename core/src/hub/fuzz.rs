@@ -15,7 +15,7 @@ pub async fn request_head(input: &[u8]) -> bool {
     let _ = req.header_has("connection", "upgrade");
     if let Some(key) = req.header("sec-websocket-key") {
         if http::valid_ws_key(key) {
-            let _ = http::upgrade_response(key, req.header("sec-websocket-protocol"));
+            let _ = http::upgrade_response(key, req.header("sec-websocket-protocol"), None, &[]);
         }
     }
     let _ = auth::authorized(&req, "s3cret");

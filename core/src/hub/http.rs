@@ -155,10 +155,94 @@ pub(crate) async fn respond_error(io: &mut BoxedIo, status: u16, message: &str) 
     respond(io, status, "text/plain; charset=utf-8", &[], body.as_bytes(), false).await;
 }
 
+/// Largest body a host may answer a plain request with.
+pub(crate) const MAX_ANSWER_BODY: usize = 16 << 20;
+
+/// A complete HTTP response the host gives instead of an upgrade.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub status: u16,
+    /// Reason phrase; empty for the standard one.
+    pub reason: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    /// Checks a host's response: status 200-599, header names are HTTP tokens, no CR, LF or
+    /// NUL in values or the reason, a body within [`MAX_ANSWER_BODY`].
+    pub(crate) fn new(status: u16, reason: &str, headers: &[(String, String)], body: &[u8]) -> crate::Result<Answer> {
+        use crate::Error;
+        if !(200..=599).contains(&status) {
+            return Err(Error::invalid(format!("response status must be 200-599, got {status}")));
+        }
+        if bad_text(reason) {
+            return Err(Error::invalid("response reason phrase must not contain CR, LF or NUL"));
+        }
+        check_headers(headers)?;
+        if body.len() > MAX_ANSWER_BODY {
+            return Err(Error::invalid(format!("response body is {} bytes; at most {MAX_ANSWER_BODY} are sent", body.len())));
+        }
+        Ok(Answer { status, reason: reason.to_string(), headers: headers.to_vec(), body: body.to_vec() })
+    }
+}
+
+fn bad_text(s: &str) -> bool {
+    s.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0)
+}
+
+/// Checks headers a host adds to a response: names are HTTP tokens, values have no CR, LF or NUL.
+pub(crate) fn check_headers(headers: &[(String, String)]) -> crate::Result<()> {
+    for (k, v) in headers {
+        let token = !k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+        if !token {
+            return Err(crate::Error::invalid(format!("response header name {k:?} is not an HTTP token")));
+        }
+        if bad_text(v) {
+            return Err(crate::Error::invalid(format!("response header {k} must not contain CR, LF or NUL")));
+        }
+    }
+    Ok(())
+}
+
+/// Writes a host's response and closes the write side. `Content-Length` is the body's length
+/// (a host's own `Content-Length` or `Transfer-Encoding` is replaced); `Connection: close` is
+/// added unless the host set `Connection`.
+pub(crate) async fn write_answer(io: &mut BoxedIo, a: &Answer, head_only: bool) {
+    let phrase = if a.reason.is_empty() { reason(a.status) } else { a.reason.as_str() };
+    let mut head = format!("HTTP/1.1 {} {phrase}\r\n", a.status);
+    let mut has_connection = false;
+    for (k, v) in &a.headers {
+        if k.eq_ignore_ascii_case("content-length") || k.eq_ignore_ascii_case("transfer-encoding") {
+            continue;
+        }
+        has_connection |= k.eq_ignore_ascii_case("connection");
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if !has_connection {
+        head.push_str("Connection: close\r\n");
+    }
+    head.push_str(&format!("Content-Length: {}\r\n\r\n", a.body.len()));
+    let _ = io.write_all(head.as_bytes()).await;
+    if !head_only {
+        let _ = io.write_all(&a.body).await;
+    }
+    let _ = io.flush().await;
+    let _ = io.shutdown().await;
+}
+
 fn reason(status: u16) -> &'static str {
     match status {
         101 => "Switching Protocols",
         200 => "OK",
+        201 => "Created",
+        204 => "No Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        304 => "Not Modified",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
         400 => "Bad Request",
         401 => "Unauthorized",
         408 => "Request Timeout",
@@ -166,13 +250,17 @@ fn reason(status: u16) -> &'static str {
         404 => "Not Found",
         405 => "Method Not Allowed",
         426 => "Upgrade Required",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
         503 => "Service Unavailable",
         _ => "Error",
     }
 }
 
-/// The `101 Switching Protocols` response for a key.
-pub(crate) fn upgrade_response(key: &str, protocol: Option<&str>, extensions: Option<&str>) -> String {
+/// The `101 Switching Protocols` response for a key, with the negotiated extensions and the
+/// host's extra headers (checked by [`check_headers`]; the handshake's own headers cannot be replaced).
+pub(crate) fn upgrade_response(key: &str, protocol: Option<&str>, extensions: Option<&str>, extra: &[(String, String)]) -> String {
     let accept = tungstenite::handshake::derive_accept_key(key.trim().as_bytes());
     let mut s = format!("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n");
     if let Some(p) = protocol {
@@ -185,6 +273,10 @@ pub(crate) fn upgrade_response(key: &str, protocol: Option<&str>, extensions: Op
         s.push_str(e);
         s.push_str("\r\n");
     }
+    const OWN: [&str; 5] = ["upgrade", "connection", "sec-websocket-accept", "sec-websocket-protocol", "sec-websocket-extensions"];
+    for (k, v) in extra.iter().filter(|(k, _)| !OWN.iter().any(|o| k.eq_ignore_ascii_case(o))) {
+        s.push_str(&format!("{k}: {v}\r\n"));
+    }
     s.push_str("\r\n");
     s
 }
@@ -192,6 +284,19 @@ pub(crate) fn upgrade_response(key: &str, protocol: Option<&str>, extensions: Op
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn host_answers_are_checked() {
+        let h = |k: &str, v: &str| vec![(k.to_string(), v.to_string())];
+        assert!(Answer::new(200, "", &h("Content-Type", "text/plain"), b"ok").is_ok());
+        assert!(Answer::new(302, "Found", &h("Location", "/elsewhere"), b"").is_ok());
+        assert!(Answer::new(101, "", &[], b"").is_err());
+        assert!(Answer::new(600, "", &[], b"").is_err());
+        assert!(Answer::new(200, "O\r\nK", &[], b"").is_err());
+        assert!(Answer::new(200, "", &h("Bad Name", "x"), b"").is_err());
+        assert!(Answer::new(200, "", &h("X-Split", "a\r\nInjected: 1"), b"").is_err());
+        assert!(Answer::new(200, "", &[], &vec![0; MAX_ANSWER_BODY + 1]).is_err());
+    }
 
     #[test]
     fn websocket_keys_must_be_16_bytes_of_base64() {
@@ -204,6 +309,9 @@ mod tests {
 
     #[test]
     fn accept_key_matches_rfc_example() {
-        assert!(upgrade_response("dGhlIHNhbXBsZSBub25jZQ==", None, None).contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
+        assert!(upgrade_response("dGhlIHNhbXBsZSBub25jZQ==", None, None, &[]).contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
+        let extra = vec![("Server".to_string(), "test".to_string()), ("Upgrade".to_string(), "other".to_string())];
+        let r = upgrade_response("dGhlIHNhbXBsZSBub25jZQ==", None, None, &extra);
+        assert!(r.contains("\r\nServer: test\r\n") && !r.contains("other"), "{r}");
     }
 }

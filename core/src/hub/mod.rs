@@ -19,6 +19,7 @@ mod outbox;
 mod pending;
 mod static_files;
 mod status;
+mod unix;
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -69,10 +70,10 @@ pub(crate) struct Conn {
 
 /// The host's answer to a paused handshake.
 pub(crate) enum Decision {
-    /// Accept, optionally with a subprotocol.
-    Accept(Option<String>),
-    /// Refuse with an HTTP status and a body.
-    Reject(u16, String),
+    /// Accept, optionally with a subprotocol and extra response headers.
+    Accept(Option<String>, Vec<(String, String)>),
+    /// Answer with this HTTP response instead (refusals, health checks, redirects).
+    Respond(http::Answer),
 }
 
 /// Everything the hub's tasks share.
@@ -268,27 +269,45 @@ impl Hub {
     pub fn start(config: HubConfig) -> Result<Hub> {
         config.validate()?;
         let handle = crate::runtime::handle()?;
-        let addr: SocketAddr = config
-            .listen
-            .parse()
-            .map_err(|_| Error::invalid(format!("listen address {:?} must be ip:port, e.g. 127.0.0.1:9001", config.listen)))?;
+        if config.listen.is_empty() && config.unix.is_none() {
+            return Err(Error::invalid("the hub needs a listen address (ip:port), a Unix socket path, or both"));
+        }
+        let addr: Option<SocketAddr> = if config.listen.is_empty() {
+            None
+        } else {
+            Some(config.listen.parse().map_err(|_| Error::invalid(format!("listen address {:?} must be ip:port, e.g. 127.0.0.1:9001", config.listen)))?)
+        };
         let tls = match &config.tls {
             Some(t) => Some(tokio_rustls::TlsAcceptor::from(crate::tls::server_config(t)?)),
             None => None,
         };
-        let listener = {
-            let _guard = handle.enter();
-            let bind_err = |e: std::io::Error| Error::new(ErrorCode::Io, format!("cannot listen on {addr}: {e}"));
-            let socket = if addr.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() }.map_err(bind_err)?;
-            socket.set_reuseaddr(true).map_err(bind_err)?;
-            // Accepted sockets inherit the listener's send buffer size.
-            if config.send_buffer > 0 {
-                socket.set_send_buffer_size(config.send_buffer as u32).map_err(bind_err)?;
+        let tcp = match addr {
+            Some(addr) => {
+                let _guard = handle.enter();
+                let bind_err = |e: std::io::Error| Error::new(ErrorCode::Io, format!("cannot listen on {addr}: {e}"));
+                let socket = if addr.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() }.map_err(bind_err)?;
+                socket.set_reuseaddr(true).map_err(bind_err)?;
+                // Accepted sockets inherit the listener's send buffer size.
+                if config.send_buffer > 0 {
+                    socket.set_send_buffer_size(config.send_buffer as u32).map_err(bind_err)?;
+                }
+                socket.bind(addr).map_err(bind_err)?;
+                Some(socket.listen(4096).map_err(bind_err)?)
             }
-            socket.bind(addr).map_err(bind_err)?;
-            socket.listen(4096).map_err(bind_err)?
+            None => None,
         };
-        let local_addr = listener.local_addr().map_err(|e| Error::new(ErrorCode::Io, e.to_string()))?;
+        let local_addr = match &tcp {
+            Some(l) => l.local_addr().map_err(|e| Error::new(ErrorCode::Io, e.to_string()))?,
+            None => SocketAddr::from(([0, 0, 0, 0], 0)),
+        };
+        let unix = match &config.unix {
+            Some(path) => {
+                let _guard = handle.enter();
+                Some((unix::bind(path)?, path.clone()))
+            }
+            None => None,
+        };
+        let listeners = unix::Listeners { tcp, unix };
         let events = EventQueue::new(config.event_limits)
             .map_err(|e| Error::new(ErrorCode::Io, format!("cannot create the event queue: {e}")))?;
         let routes = config
@@ -330,11 +349,12 @@ impl Hub {
         });
         let local: Weak<dyn LocalDelivery> = Arc::downgrade(&inner) as Weak<HubInner>;
         inner.backplane.attach(local);
-        handle.spawn(conn::accept_loop(inner.clone(), listener));
+        handle.spawn(conn::accept_loop(inner.clone(), listeners));
         Ok(Hub { inner })
     }
 
-    /// The address the hub listens on (with the real port when the config said 0).
+    /// The address the hub listens on (with the real port when the config said 0);
+    /// `0.0.0.0:0` when it listens on a Unix socket only.
     pub fn local_addr(&self) -> SocketAddr {
         self.inner.local_addr
     }
@@ -413,7 +433,15 @@ impl Hub {
     /// Accepts a handshake reported by `Event::Handshake`, optionally choosing a subprotocol
     /// (it must be one the client offered).
     pub fn accept(&self, conn: ConnId, protocol: Option<&str>) -> Result<()> {
-        self.decide(conn, Decision::Accept(protocol.map(str::to_string)))
+        self.decide(conn, Decision::Accept(protocol.map(str::to_string), Vec::new()))
+    }
+
+    /// Accepts a handshake like [`Hub::accept`] and adds `headers` to the `101` response (a
+    /// `Server` header, cookies, ...). The handshake's own headers (`Upgrade`, `Connection`,
+    /// `Sec-WebSocket-Accept`, `Sec-WebSocket-Protocol`) are not replaced.
+    pub fn accept_with_headers(&self, conn: ConnId, protocol: Option<&str>, headers: &[(String, String)]) -> Result<()> {
+        http::check_headers(headers)?;
+        self.decide(conn, Decision::Accept(protocol.map(str::to_string), headers.to_vec()))
     }
 
     /// Rejects a handshake reported by `Event::Handshake` with an HTTP status (400-599) and a
@@ -422,7 +450,18 @@ impl Hub {
         if !(400..=599).contains(&status) {
             return Err(Error::invalid(format!("reject status must be 400-599, got {status}")));
         }
-        self.decide(conn, Decision::Reject(status, body.to_string()))
+        let headers = vec![("Content-Type".to_string(), "text/plain; charset=utf-8".to_string())];
+        self.decide(conn, Decision::Respond(http::Answer { status, reason: String::new(), headers, body: body.as_bytes().to_vec() }))
+    }
+
+    /// Answers a request reported by `Event::Handshake` with any HTTP response (status 200-599,
+    /// the host's headers and body) instead of upgrading: health checks, redirects, refusals.
+    /// On routes with `host_accepts`, plain `GET` requests (no upgrade) are reported as
+    /// handshakes too, so the host can serve them this way; accepting one answers 426.
+    /// `Content-Length` is always the body's length; `reason` empty means the standard phrase.
+    pub fn respond(&self, conn: ConnId, status: u16, reason: &str, headers: &[(String, String)], body: &[u8]) -> Result<()> {
+        let answer = http::Answer::new(status, reason, headers, body)?;
+        self.decide(conn, Decision::Respond(answer))
     }
 
     fn decide(&self, conn: ConnId, d: Decision) -> Result<()> {
@@ -575,9 +614,7 @@ impl Hub {
     /// the rest. Blocks the calling thread (when called on a runtime thread it does not wait).
     /// Idempotent.
     pub fn shutdown(&self) {
-        if self.begin_shutdown() {
-            return;
-        }
+        self.begin_shutdown();
         let deadline = Instant::now() + self.inner.config.shutdown_timeout;
         if tokio::runtime::Handle::try_current().is_err() {
             while (self.connection_count() > 0 || self.inner.listening.load(Ordering::Acquire)) && Instant::now() < deadline {
@@ -589,14 +626,19 @@ impl Hub {
 
     /// The async form of [`shutdown`](Self::shutdown).
     pub async fn shutdown_async(&self) {
-        if self.begin_shutdown() {
-            return;
-        }
+        self.begin_shutdown();
         let deadline = Instant::now() + self.inner.config.shutdown_timeout;
         while (self.connection_count() > 0 || self.inner.listening.load(Ordering::Acquire)) && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         self.kill_all();
+    }
+
+    /// Starts the graceful shutdown without waiting: the listening socket is closed by the
+    /// runtime right away and every connection is asked to close with 1001 after its queued
+    /// messages. [`shutdown`](Self::shutdown) then waits for them. Idempotent.
+    pub fn start_shutdown(&self) {
+        self.begin_shutdown();
     }
 
     /// Returns true if shutdown had already begun.

@@ -8,9 +8,14 @@ Only the ``websockets`` conventions are translated here (``None`` meaning "no li
 from __future__ import annotations
 
 import json
+import os
 import ssl as _ssl
 import sys
 from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from . import _native, _ssl_files
+
+_ssl_files.install()
 
 # What `None` ("no limit" in websockets) becomes for limits the core requires.
 _NO_OPEN_TIMEOUT = "1h"
@@ -30,8 +35,7 @@ def _tls(ssl: Any) -> Dict[str, Any]:
     if isinstance(ssl, _ssl.SSLContext):
         if ssl.verify_mode == _ssl.CERT_NONE:
             return {"danger_accept_invalid_certs": True}
-        ders = ssl.get_ca_certs(binary_form=True)
-        pem = "".join(_ssl.DER_cert_to_PEM_cert(d) for d in ders)
+        pem = _ssl_files.trusted_pem(ssl)
         return {"extra_ca_pem": pem} if pem else {}
     raise TypeError("ssl= must be an ssl.SSLContext")
 
@@ -51,6 +55,9 @@ def client_config(
     reconnect_attempts: int = 0,
     reconnect_delay: Optional[float] = None,
     ssl: Any = None,
+    proxy: Any = None,
+    max_redirects: Optional[int] = None,
+    unix_socket: Optional[str] = None,
     compression: Optional[str] = None,
 ) -> str:
     """The JSON configuration for ``_native.Client`` from ``websockets``-style arguments."""
@@ -65,10 +72,7 @@ def client_config(
         "close_timeout": _seconds(close_timeout or None, 10.0),
         "max_message_size": _NO_MAX_SIZE if max_size is None else int(max_size),
     }
-    if compression == "deflate":
-        # permessage-deflate with websockets' client offer (client_max_window_bits, no limits asked).
-        cfg["compression"] = True
-    elif compression is not None:
+    if compression not in ("deflate", None):
         raise ValueError(f"unsupported compression: {compression}")
     if send_queue_limit is not None:
         cfg["send_queue_limit"] = int(send_queue_limit)
@@ -79,4 +83,44 @@ def client_config(
     tls = _tls(ssl)
     if tls:
         cfg["tls"] = tls
+    cfg.update(_transport(proxy, max_redirects, unix_socket, compression))
     return json.dumps(cfg)
+
+
+_core_keys: Optional[frozenset] = None
+
+
+def core_keys() -> frozenset:
+    """The client options this build of the core understands (its default configuration's keys)."""
+    global _core_keys
+    if _core_keys is None:
+        _core_keys = frozenset(json.loads(_native.client_config_defaults()))
+    return _core_keys
+
+
+def _transport(proxy: Any, max_redirects: Optional[int], unix_socket: Optional[str], compression: Optional[str]) -> Dict[str, Any]:
+    """websockets' proxy, redirect, Unix socket and compression arguments as core options.
+
+    websockets' defaults (``proxy=True``: from the environment; redirects followed; deflate
+    offered) are passed only to a core that has the option; an explicit proxy URL or a Unix
+    socket path that the core cannot honour is an error, never silently dropped."""
+    wanted: Dict[str, Any] = {}
+    required = set()
+    if proxy is True:
+        wanted["proxy_from_env"] = True
+    elif isinstance(proxy, str):
+        wanted["proxy"] = proxy
+        required.add("proxy")
+    elif proxy not in (None, False):
+        raise TypeError(f"proxy must be True, None or a proxy URL, not {type(proxy).__name__}")
+    if max_redirects is not None:
+        wanted["max_redirects"] = int(max_redirects)
+    if unix_socket is not None:
+        wanted["unix_socket"] = os.fsdecode(os.fspath(unix_socket))
+        required.add("unix_socket")
+    if compression == "deflate":
+        wanted["compression"] = True
+    known = core_keys()
+    for key in required - known:
+        raise NotImplementedError(f"this build of the omnisock core has no {key!r} client option")
+    return {k: v for k, v in wanted.items() if k in known}

@@ -7,29 +7,78 @@ Each ``connect()`` runs one core client (connect, TLS, handshake, keepalive and,
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
+import os
+import random
 import ssl as _ssl
 import sys
+import traceback
 import urllib.parse
-from typing import Any, AsyncIterator, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, AsyncIterator, Callable, Dict, Generator, List, Optional, Sequence, Tuple, Union
 
 from . import _native, _vocab
 from ._pump import Pump
 from ._config import FOREVER, client_config
-from .connection import Connection, parse_address
+from .connection import Connection, ProtocolView, parse_address
 from .datastructures import Headers, HeadersLike
-from .exceptions import ConnectionClosedError, InvalidURI, _from_core
+from .exceptions import ConnectionClosedError, InvalidMessage, InvalidProxy, InvalidStatus, InvalidURI, _from_core
 from .http11 import Request, Response
 from .protocol import State
 
-__all__ = ["connect", "unix_connect", "ClientConnection", "USER_AGENT"]
+__all__ = ["connect", "unix_connect", "ClientConnection", "USER_AGENT", "backoff", "process_exception"]
 
 USER_AGENT = f"Python/{sys.version_info[0]}.{sys.version_info[1]} omnisock/{_native.VERSION}"
 
 EV_OPEN, EV_TEXT, EV_BINARY, EV_CLOSE, EV_ERROR = _vocab.EVENT_OPEN, _vocab.EVENT_TEXT, _vocab.EVENT_BINARY, _vocab.EVENT_CLOSE, _vocab.EVENT_ERROR
 EV_RECONNECTING, EV_PONG, EV_REJECTED = _vocab.EVENT_RECONNECTING, _vocab.EVENT_PONG, _vocab.EVENT_REJECTED
 
-#: Reconnect attempts for ``async for websocket in connect(...)`` (practically forever).
+_log = logging.getLogger("websockets.client")
+
+#: Redirects followed before giving up (websockets' default; ``WEBSOCKETS_MAX_REDIRECTS``).
+MAX_REDIRECTS = int(os.environ.get("WEBSOCKETS_MAX_REDIRECTS", "10"))
+
+#: ``ssl`` not given (``ssl=None`` is an error with a wss:// URI, as in websockets).
+_UNSET: Any = object()
+
+
+def backoff(initial_delay: float = 5.0, min_delay: float = 3.1, max_delay: float = 90.0, factor: float = 1.618) -> Generator[float, None, None]:
+    """Delays between reconnect attempts of ``async for websocket in connect(...)``: a random
+    first delay up to ``initial_delay`` (RFC 6455 §7.2.3), then from ``min_delay`` growing by
+    ``factor`` up to ``max_delay``."""
+    yield random.random() * initial_delay
+    delay = min_delay
+    while delay < max_delay:
+        yield delay
+        delay *= factor
+    while True:
+        yield max_delay
+
+
+def process_exception(exc: Exception) -> Optional[Exception]:
+    """The default retry rule of the reconnecting ``async for``: network errors, timeouts,
+    malformed answers and 5xx refusals are retried (``None``); anything else is fatal
+    (returned, then raised)."""
+    if isinstance(exc, (EOFError, OSError, asyncio.TimeoutError, InvalidMessage)):
+        return None
+    if isinstance(exc, InvalidStatus) and exc.response.status_code in (500, 502, 503, 504):
+        return None
+    return exc
+
+
+def _check_proxy(proxy: Any, proxy_ssl: Any) -> None:
+    """websockets' checks of ``proxy`` and ``proxy_ssl`` (same errors, same messages)."""
+    if not isinstance(proxy, str):
+        return
+    scheme = urllib.parse.urlsplit(proxy).scheme.lower()
+    if scheme not in ("http", "https", "socks5", "socks5h", "socks4", "socks4a"):
+        raise InvalidProxy(proxy, f"scheme {scheme} isn't supported")
+    if scheme == "http" and proxy_ssl is not _UNSET and proxy_ssl is not None:
+        raise ValueError("proxy_ssl argument is incompatible with an http:// proxy")
+    if scheme == "https" and proxy_ssl is None:
+        raise ValueError("proxy_ssl=None is incompatible with an https:// proxy")
+
+
 class ClientConnection(Connection):
     """A client connection (same API as websockets' ``ClientConnection``)."""
 
@@ -40,16 +89,23 @@ class ClientConnection(Connection):
             max_queue=o["max_queue"],
             close_timeout=o["close_timeout"],
             write_limit=o["write_limit"],
-            logger=o["logger"] or logging.getLogger("omnisock.client"),
+            logger=o["logger"] or _log,
         )
         self._session = session
         self._native = session.native
         full = path + ("?" + query if query else "")
-        self.request = Request(full, Headers(session.request_headers))
+        self.request = Request(full, Headers([("Host", session.host_header)] + session.request_headers))
+        self._uri = _RequestURI(session.uri.lower().startswith("wss:"), path, query)
         self.response = Response(101, "Switching Protocols", Headers(headers))
         self.subprotocol = protocol
         self.remote_address = parse_address(remote)
         self.local_address = None
+
+    @property
+    def protocol(self) -> "_ClientProtocolView":
+        """The connection's protocol state and the URI of the request that opened it (after
+        redirects): ``protocol.state``, ``protocol.uri.path``."""
+        return _ClientProtocolView(self)
 
     def _native_send(self, data, text):
         n = self._native
@@ -93,12 +149,34 @@ class ClientConnection(Connection):
         return f"<ClientConnection {self._session.uri} {self.state.name}>"
 
 
+class _RequestURI:
+    """``protocol.uri`` of a client connection: the opening request's ``path`` and ``query``."""
+
+    def __init__(self, secure: bool, path: str, query: str) -> None:
+        self.secure = secure
+        self.path = path or "/"
+        self.query = query
+        self.resource_name = self.path + ("?" + query if query else "")
+
+    def __repr__(self) -> str:
+        return f"<URI {self.resource_name}>"
+
+
+class _ClientProtocolView(ProtocolView):
+    @property
+    def uri(self) -> _RequestURI:
+        return self._conn._uri  # type: ignore[attr-defined]
+
+
 class _Session:
     """One core client and its event pump; produces a ClientConnection per successful open."""
 
     def __init__(self, uri: str, options: Dict[str, Any], config: Dict[str, Any], reconnect: bool) -> None:
         self.uri = uri
         self.options = options
+        parts = urllib.parse.urlsplit(uri)
+        #: The Host header the core sends (the URL's host and explicit port).
+        self.host_header = parts.netloc.rpartition("@")[2]
         self.loop = asyncio.get_running_loop()
         self.request_headers: List[Tuple[str, str]] = config["headers"]
         self.reconnect = reconnect
@@ -122,8 +200,9 @@ class _Session:
                 if c is not None:
                     c._on_message(ev[2])
             elif kind == EV_OPEN:
-                c = ClientConnection(self, ev[2], ev[3], ev[4], ev[5], ev[6])
+                c = self.options["create_connection"](self, ev[2], ev[3], ev[4], ev[5], ev[6])
                 self.conn = c
+                c._start_keepalive(self.options["ping_interval"])
                 self.error = None
                 if self.opened.done():
                     self.opened = self.loop.create_future()
@@ -143,7 +222,7 @@ class _Session:
                 else:
                     self.error = (ev[2], ev[3])
                     if self.reconnect:
-                        logging.getLogger("omnisock.client").info("connect to %s failed: %s", self.uri, ev[3])
+                        _log.info("connect to %s failed: %s", self.uri, ev[3])
             elif kind == EV_PONG:
                 c = self.conn
                 if c is not None:
@@ -160,7 +239,12 @@ class _Session:
 
     def _open_error(self, reason: str) -> BaseException:
         if self.error is not None:
-            return _from_core(self.error[0], self.error[1], self.uri, getattr(self, "refusal", None))
+            exc = _from_core(self.error[0], self.error[1], self.uri, getattr(self, "refusal", None))
+            if isinstance(exc, TimeoutError):
+                timeout = TimeoutError("timed out during opening handshake")
+                timeout.__cause__ = exc
+                return timeout
+            return exc
         return ConnectionClosedError(None, None)
 
     async def wait_open(self, timeout: Optional[float]) -> ClientConnection:
@@ -203,10 +287,13 @@ class connect:
         max_queue: Union[int, Tuple[int, Optional[int]], None] = 16,
         write_limit: Union[int, Tuple[int, Optional[int]]] = 2**15,
         logger: Optional[logging.Logger] = None,
-        ssl: Any = None,
+        ssl: Any = _UNSET,
         server_hostname: Optional[str] = None,
         create_connection: Any = None,
         extra_headers: Optional[HeadersLike] = None,
+        reconnect_delays: Callable[[], Generator[float, None, None]] = backoff,
+        host: Optional[str] = None,
+        port: Optional[int] = None,
         send_queue_limit: Optional[int] = None,
         reconnect_delay: Optional[float] = None,
         fallback_urls: Optional[Sequence[str]] = None,
@@ -217,10 +304,37 @@ class connect:
         parsed = urllib.parse.urlsplit(uri)
         if parsed.scheme.lower() not in ("ws", "wss"):
             raise InvalidURI(uri, "scheme isn't ws or wss")
-        if ssl is not None and ssl is not False and parsed.scheme.lower() == "ws":
+        secure = parsed.scheme.lower() == "wss"
+        if not secure and ssl is not _UNSET and ssl is not None and ssl is not False:
             raise ValueError("ssl argument is incompatible with a ws:// URI")
+        if secure and ssl is None:
+            raise ValueError("ssl=None is incompatible with a wss:// URI")
+        if ssl is _UNSET:
+            ssl = None
+        if subprotocols is not None and not isinstance(subprotocols, (list, tuple)):
+            raise TypeError(f"subprotocols must be a list, not a {type(subprotocols).__name__}")
+        if compression not in ("deflate", None):
+            raise ValueError(f"unsupported compression: {compression}")
+        if kwargs.get("sock") is not None:
+            raise NotImplementedError("omnisock connect() opens its own socket (no sock=)")
+        _check_proxy(proxy, kwargs.get("proxy_ssl", _UNSET))
         self.uri = uri
         headers: List[Tuple[str, str]] = []
+        # Credentials in the URI become Basic authentication, as in websockets.
+        credentials = None
+        if parsed.username is not None or "@" in parsed.netloc:
+            userinfo, _, hostport = parsed.netloc.rpartition("@")
+            user, _, password = userinfo.partition(":")
+            credentials = (urllib.parse.unquote(user), urllib.parse.unquote(password))
+            uri = urllib.parse.urlunsplit(parsed._replace(netloc=hostport))
+        # An explicit host / port: connect there; the URI's path stays.
+        if host is not None or port is not None:
+            p = urllib.parse.urlsplit(uri)
+            h = host if host is not None else p.hostname or ""
+            h = f"[{h}]" if ":" in h and not h.startswith("[") else h
+            hp = f"{h}:{port}" if port is not None else (f"{h}:{p.port}" if p.port else h)
+            uri = urllib.parse.urlunsplit(p._replace(netloc=hp))
+        self._connect_uri = uri
         for h in (extra_headers, additional_headers):
             if h is None:
                 continue
@@ -230,9 +344,13 @@ class connect:
                 headers.extend((str(k), str(v)) for k, v in h.items())
             else:
                 headers.extend((str(k), str(v)) for k, v in h)
+        names = {k.lower() for k, _ in headers}
+        if credentials is not None and "authorization" not in names:
+            token = base64.b64encode(f"{credentials[0]}:{credentials[1]}".encode()).decode()
+            headers.append(("Authorization", f"Basic {token}"))
         if origin is not None:
             headers.append(("Origin", str(origin)))
-        if user_agent_header is not None:
+        if user_agent_header is not None and "user-agent" not in names:
             headers.append(("User-Agent", user_agent_header))
         self.open_timeout = open_timeout
         self._config: Dict[str, Any] = dict(
@@ -246,20 +364,32 @@ class connect:
             max_size=max_size,
             send_queue_limit=send_queue_limit,
             ssl=ssl,
+            proxy=proxy if kwargs.get("unix_socket") is None else None,
+            max_redirects=_max_redirects(),
+            unix_socket=kwargs.get("unix_socket"),
             compression=compression,
         )
-        client_config(uri, **self._config)  # bad arguments fail here, at the call
+        client_config(self._connect_uri, **self._config)  # bad arguments fail here, at the call
         self._options: Dict[str, Any] = dict(
             max_queue=max_queue,
             close_timeout=close_timeout,
             write_limit=write_limit,
             logger=logger,
             reconnect_delay=reconnect_delay,
+            create_connection=create_connection or ClientConnection,
+            ping_interval=ping_interval,
         )
+        self.logger = logger or _log
+        self.process_exception = process_exception or globals()["process_exception"]
+        self.reconnect_delays = reconnect_delays
+        # The core's own reconnect loop serves the omnisock extras (rotating fallback URLs,
+        # a fixed first delay); otherwise each attempt is decided here, as websockets does.
+        self._core_reconnect = bool(fallback_urls) or reconnect_delay is not None
+        self._entered = False
         self.connection: Optional[ClientConnection] = None
 
     async def _await_impl(self) -> ClientConnection:
-        session = _Session(self.uri, self._options, self._config, reconnect=False)
+        session = _Session(self._connect_uri, self._options, self._config, reconnect=False)
         self.connection = await session.wait_open(self.open_timeout)
         return self.connection
 
@@ -269,18 +399,57 @@ class connect:
     __iter__ = __await__
 
     async def __aenter__(self) -> ClientConnection:
-        return await self
+        if self._entered:
+            raise RuntimeError("connect() isn't reentrant")
+        self._entered = True
+        try:
+            return await self
+        except BaseException:
+            self._entered = False
+            raise
 
     async def __aexit__(self, *exc: Any) -> None:
+        self._entered = False
         if self.connection is not None:
             await self.connection.close()
 
     async def __aiter__(self) -> AsyncIterator[ClientConnection]:
+        if self._core_reconnect:
+            async for conn in self._core_aiter():
+                yield conn
+            return
+        delays: Optional[Generator[float, None, None]] = None
+        while True:
+            try:
+                async with self as conn:
+                    yield conn
+            except Exception as exc:
+                try:
+                    new_exc = self.process_exception(exc)
+                except Exception as raised:
+                    new_exc = raised
+                if new_exc is exc:
+                    raise
+                if new_exc is not None:
+                    raise new_exc from exc
+                if delays is None:
+                    delays = self.reconnect_delays()
+                delay = next(delays)
+                self.logger.info(
+                    "connect failed; reconnecting in %.1f seconds: %s",
+                    delay,
+                    traceback.format_exception_only(type(exc), exc)[0].strip(),
+                )
+                await asyncio.sleep(delay)
+            else:
+                delays = None
+
+    async def _core_aiter(self) -> AsyncIterator[ClientConnection]:
         session: Optional[_Session] = None
         try:
             while True:
                 if session is None or session.finished:
-                    session = _Session(self.uri, self._options, self._config, reconnect=True)
+                    session = _Session(self._connect_uri, self._options, self._config, reconnect=True)
                 conn = await session.wait_open(None)
                 self.connection = conn
                 yield conn
@@ -293,5 +462,20 @@ class connect:
                 session.abort()
 
 
-def unix_connect(*args: Any, **kwargs: Any) -> connect:
-    raise NotImplementedError("omnisock does not connect over Unix sockets")
+def unix_connect(path: Optional[str] = None, uri: Optional[str] = None, **kwargs: Any) -> connect:
+    """Connects over the Unix socket at ``path``; ``uri`` (default ``ws://localhost/``, or
+    ``wss://`` with ``ssl``) gives the Host header, the request path and TLS's server name."""
+    if path is None and kwargs.get("sock") is None:
+        raise ValueError("no path and sock were specified")
+    if path is not None and kwargs.get("sock") is not None:
+        raise ValueError("path and sock can not be specified at the same time")
+    if uri is None:
+        uri = "ws://localhost/" if kwargs.get("ssl") is None else "wss://localhost/"
+    return connect(uri, unix_socket=path, **kwargs)
+
+
+def _max_redirects() -> int:
+    """``MAX_REDIRECTS`` as set on ``omnisock.asyncio.client`` (where websockets has it)."""
+    from .asyncio import client as asyncio_client
+
+    return int(getattr(asyncio_client, "MAX_REDIRECTS", MAX_REDIRECTS))

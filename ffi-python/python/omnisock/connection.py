@@ -47,6 +47,17 @@ def parse_address(remote: str) -> Optional[Tuple[str, int]]:
         return (remote, 0)
 
 
+class ProtocolView:
+    """The part of websockets' sans-I/O protocol object that applications read: ``state``."""
+
+    def __init__(self, conn: "Connection") -> None:
+        self._conn = conn
+
+    @property
+    def state(self) -> State:
+        return self._conn.state
+
+
 class Connection:
     """One WebSocket connection (asyncio). Subclasses bind it to a hub or a client."""
 
@@ -61,7 +72,7 @@ class Connection:
     ) -> None:
         self.loop = loop
         self.id: uuid.UUID = uuid.uuid4()
-        self.logger = logger or logging.getLogger("omnisock")
+        self.logger = logger or logging.getLogger("websockets")
         self.state: State = OPEN
         self.close_timeout = close_timeout
         self.latency: float = 0.0
@@ -79,6 +90,7 @@ class Connection:
         self._closed: asyncio.Future = loop.create_future()
         self._our_close: Optional[Close] = None
         self._pings: Dict[bytes, Tuple[asyncio.Future, float]] = {}
+        self._keepalive: Optional[asyncio.Task] = None
         self._error: Optional[Tuple[int, str]] = None
         if max_queue is None:
             self._high = None
@@ -143,9 +155,28 @@ class Connection:
                 self.latency = now - sent
                 break
 
+    def _start_keepalive(self, interval: Optional[float]) -> None:
+        """Measures ``latency`` every ``interval`` seconds with a ping, as websockets does.
+        Dead-peer detection stays in the core (its keepalive timeout); these pings also keep
+        the core's own keepalive quiet, since any pong counts as traffic."""
+        if interval and self._keepalive is None:
+            self._keepalive = self.loop.create_task(self._keepalive_loop(float(interval)))
+
+    async def _keepalive_loop(self, interval: float) -> None:
+        try:
+            while self.state is OPEN:
+                await asyncio.sleep(interval)
+                if self.state is not OPEN:
+                    break
+                await self.ping()  # the pong sets self.latency
+        except (ConnectionClosed, asyncio.CancelledError):
+            pass
+
     def _on_close(self, code: int, reason: str, clean: bool) -> None:
         if self.state is CLOSED:
             return
+        if self._keepalive is not None:
+            self._keepalive.cancel()
         ours = self._our_close
         if ours is not None:
             self.close_sent = ours
@@ -179,6 +210,11 @@ class Connection:
         return exc
 
     # ---- public API ----------------------------------------------------------------------
+
+    @property
+    def protocol(self) -> "ProtocolView":
+        """The connection's protocol state (``protocol.state``), as websockets exposes it."""
+        return ProtocolView(self)
 
     @property
     def open(self) -> bool:

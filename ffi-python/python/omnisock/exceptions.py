@@ -25,6 +25,9 @@ __all__ = [
     "InvalidURI",
     "InvalidProxy",
     "InvalidHandshake",
+    "ProxyError",
+    "InvalidProxyMessage",
+    "InvalidProxyStatus",
     "SecurityError",
     "InvalidMessage",
     "InvalidStatus",
@@ -111,7 +114,15 @@ class InvalidURI(WebSocketException):
 
 
 class InvalidProxy(WebSocketException):
-    """A proxy URI is invalid (proxies are not supported)."""
+    """A proxy URI is invalid."""
+
+    def __init__(self, proxy: str, msg: str) -> None:
+        self.proxy = proxy
+        self.msg = msg
+        super().__init__(proxy, msg)
+
+    def __str__(self) -> str:
+        return f"{self.proxy} isn't a valid proxy: {self.msg}"
 
 
 class InvalidHandshake(WebSocketException):
@@ -120,6 +131,25 @@ class InvalidHandshake(WebSocketException):
 
 class SecurityError(InvalidHandshake):
     """A handshake request or response broke a security rule."""
+
+
+class ProxyError(InvalidHandshake):
+    """Connecting through an HTTP proxy failed."""
+
+
+class InvalidProxyMessage(ProxyError):
+    """The proxy's answer to ``CONNECT`` was malformed."""
+
+
+class InvalidProxyStatus(ProxyError):
+    """The proxy refused ``CONNECT`` with an HTTP status (``response.status_code``)."""
+
+    def __init__(self, response) -> None:
+        self.response = response
+        super().__init__(response)
+
+    def __str__(self) -> str:
+        return f"proxy rejected connection: HTTP {self.response.status_code:d}"
 
 
 class InvalidMessage(InvalidHandshake):
@@ -250,6 +280,13 @@ def _from_core(code: int, message: str, uri: Optional[str] = None, refusal=None)
     """Maps a core error (stable code + message) to an exception instance. The one place.
 
     ``refusal`` is ``(status, headers, body)`` from the core when a handshake was refused."""
+    # Redirects the core would not follow (websockets raises SecurityError for these).
+    m = re.search(r"more than max_redirects = (\d+) redirects", message)
+    if m is not None:
+        return SecurityError(f"more than {m.group(1)} redirects")
+    m = re.search(r'redirect to "([^"]*)": a redirect from wss:// to ws://', message)
+    if m is not None:
+        return SecurityError(f"cannot follow redirect to non-secure URI {m.group(1)}")
     if code == _vocab.ERR_INVALID_URL:
         return InvalidURI(uri or _quoted(message), message)
     if code == _vocab.ERR_HANDSHAKE_REJECTED:
@@ -278,11 +315,15 @@ def _from_core(code: int, message: str, uri: Optional[str] = None, refusal=None)
             from .http11 import Response
 
             return InvalidStatus(Response(status, "", None, message.encode()))
+        if "malformed HTTP response" in message:
+            exc = InvalidMessage("did not receive a valid HTTP response")
+            exc.__cause__ = ValueError(message)
+            return exc
         if "handshake" in message:
             return InvalidHandshake(message)
         return ConnectionRefusedError(message) if "refused" in message.lower() else OSError(message)
     if code == _vocab.ERR_TLS:
-        return _ssl.SSLError(message)
+        return _tls_error(message)
     if code == _vocab.ERR_TIMEOUT:
         return TimeoutError(message)
     if code == _vocab.ERR_IO:
@@ -294,6 +335,26 @@ def _from_core(code: int, message: str, uri: Optional[str] = None, refusal=None)
     if code == _vocab.ERR_PROTOCOL:
         return ProtocolError(message)
     return CoreError(code, message)
+
+
+#: What OpenSSL says (and websockets users match on) for the core's certificate errors.
+_CERT_ERRORS = {
+    "UnknownIssuer": "unable to get local issuer certificate",
+    "NotValidForName": "Hostname mismatch",
+    "Expired": "certificate has expired",
+    "NotValidYet": "certificate is not yet valid",
+    "Revoked": "certificate revoked",
+}
+
+
+def _tls_error(message: str) -> _ssl.SSLError:
+    """A certificate the core refused becomes ``ssl.SSLCertVerificationError`` (as in
+    websockets, with OpenSSL's wording first); other TLS failures ``ssl.SSLError``."""
+    m = re.search(r"invalid peer certificate: (\w+)", message)
+    if m is None:
+        return _ssl.SSLError(message)
+    why = _CERT_ERRORS.get(m.group(1), m.group(1))
+    return _ssl.SSLCertVerificationError(1, f"[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: {why} ({message})")
 
 
 def _http_status(message: str) -> Optional[int]:

@@ -46,7 +46,9 @@ class Open(NamedTuple):
 
 
 class Handshake(NamedTuple):
-    """A handshake waits for ``hub.accept(conn)`` or ``hub.reject(conn, status)`` (routes with ``host_accepts``)."""
+    """A handshake waits for ``hub.accept(conn)``, ``hub.reject(conn, status)`` or
+    ``hub.respond(conn, status, headers, body)`` (routes with ``host_accepts``); so does a plain
+    ``GET``/``HEAD`` on such a route (no ``Upgrade`` header), which ``accept`` answers with 426."""
 
     conn: int
     path: str
@@ -245,11 +247,17 @@ class Hub:
         """Closes one connection after its queued messages."""
         self._native.close(conn, code, reason)
 
-    def accept(self, conn: int, protocol: Optional[str] = None) -> None:
-        self._native.accept(conn, protocol)
+    def accept(self, conn: int, protocol: Optional[str] = None, headers: Optional[List[Tuple[str, str]]] = None) -> None:
+        """Accepts a paused handshake; ``headers`` are added to the ``101`` response."""
+        self._native.accept(conn, protocol, list(headers) if headers else None)
 
     def reject(self, conn: int, status: int = 403, body: str = "") -> None:
         self._native.reject(conn, status, body)
+
+    def respond(self, conn: int, status: int, headers: Optional[List[Tuple[str, str]]] = None, body: bytes = b"", reason: str = "") -> None:
+        """Answers a paused handshake or plain request (routes with ``host_accepts``) with any
+        HTTP response: a health check's 200, a redirect, a refusal."""
+        self._native.respond(conn, status, reason, list(headers or []), bytes(body))
 
     def ping(self, conn: int, payload: bytes) -> None:
         self._native.ping(conn, payload)

@@ -8,37 +8,39 @@ objects, messages in their queues, and closes. The handler runs as one task per 
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import http as _http
 import inspect
 import ipaddress
 import logging
+import os
 import socket
 import ssl as _ssl
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
-from . import _native, _vocab
+from . import _native, _ssl_files, _vocab
 from ._pump import Pump
 from .connection import Connection, parse_address
 from .datastructures import Headers
-from .exceptions import ConnectionClosed, NotFound
+from .exceptions import ConnectionClosed, InvalidHandshake, NotFound
 from .http11 import Request, Response
 from .protocol import State
+
+_ssl_files.install()
 
 __all__ = ["serve", "unix_serve", "Server", "ServerConnection", "broadcast", "basic_auth"]
 
 EV_OPEN, EV_TEXT, EV_BINARY, EV_CLOSE, EV_ERROR = _vocab.EVENT_OPEN, _vocab.EVENT_TEXT, _vocab.EVENT_BINARY, _vocab.EVENT_CLOSE, _vocab.EVENT_ERROR
 EV_HANDSHAKE, EV_PONG = _vocab.EVENT_HANDSHAKE, _vocab.EVENT_PONG
 
-_STATUS_PHRASES = {
-    101: "Switching Protocols",
-    200: "OK",
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    426: "Upgrade Required",
-    500: "Internal Server Error",
-    503: "Service Unavailable",
-}
+
+
+def _phrase(status: int) -> str:
+    try:
+        return _http.HTTPStatus(status).phrase
+    except ValueError:
+        return ""
 
 
 class ServerConnection(Connection):
@@ -87,10 +89,12 @@ class ServerConnection(Connection):
             pass
 
     def respond(self, status: int, text: str) -> Response:
-        """A plain-text HTTP response for ``process_request`` to return (refuses the handshake)."""
+        """A plain-text HTTP response for ``process_request`` to return instead of upgrading:
+        any status (a health check's 200, a redirect's 302 with a ``Location`` header added,
+        a refusal's 4xx)."""
         body = text.encode()
         headers = Headers([("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))])
-        return Response(int(status), _STATUS_PHRASES.get(int(status), ""), headers, body)
+        return Response(int(status), _phrase(int(status)), headers, body)
 
     def __repr__(self) -> str:
         return f"<ServerConnection {self._cid} {self.remote_address} {self.state.name}>"
@@ -99,19 +103,22 @@ class ServerConnection(Connection):
 class _SocketInfo:
     """What ``server.sockets[i]`` offers: ``getsockname()`` and ``family``."""
 
-    def __init__(self, addr: Tuple[str, int]) -> None:
+    def __init__(self, addr: Union[Tuple[str, int], str]) -> None:
         self._addr = addr
-        self.family = socket.AF_INET6 if ":" in addr[0] else socket.AF_INET
+        if isinstance(addr, str):
+            self.family = socket.AF_UNIX
+        else:
+            self.family = socket.AF_INET6 if ":" in addr[0] else socket.AF_INET
         self.type = socket.SOCK_STREAM
 
-    def getsockname(self) -> Tuple[str, int]:
+    def getsockname(self) -> Union[Tuple[str, int], str]:
         return self._addr
 
     def fileno(self) -> int:
         return -1
 
     def __repr__(self) -> str:
-        return f"<omnisock listening socket {self._addr[0]}:{self._addr[1]}>"
+        return f"<omnisock listening socket {self._addr}>"
 
 
 class Server:
@@ -122,17 +129,23 @@ class Server:
         self._hub = hub
         self.handler = handler
         self._legacy = _takes_path(handler)
-        self.logger = options["logger"] or logging.getLogger("omnisock.server")
+        self.logger = options["logger"] or logging.getLogger("websockets.server")
         self._max_queue = options["max_queue"]
         self._close_timeout = options["close_timeout"]
         self._write_limit = options["write_limit"]
         self._process_request = options["process_request"]
         self._process_response = options["process_response"]
         self._select_subprotocol = options["select_subprotocol"]
+        self._server_header = options.get("server_header")
+        self._ping_interval = options.get("ping_interval")
+        self._factory = options.get("create_connection") or ServerConnection
         self._offered = options["subprotocols"]
         host, port = hub.local_addr
         self._local_address = (host, port)
-        self.sockets: List[_SocketInfo] = [_SocketInfo((host, port))]
+        self._sockets: Tuple[_SocketInfo, ...] = (_SocketInfo((host, port)),)
+        self._serving = options.get("start_serving", True)
+        #: The TLS context (or cert/key pair) this server was started with, ``None`` for plain ws.
+        self._ssl_context = options.get("ssl")
         self._conns: Dict[int, ServerConnection] = {}
         self._pending: Dict[int, ServerConnection] = {}
         self.handlers: Set[asyncio.Task] = set()
@@ -154,11 +167,13 @@ class Server:
                 cid = ev[1]
                 c = self._pending.pop(cid, None)
                 if c is None:
-                    c = ServerConnection(self, cid, ev[2], ev[3], ev[4], ev[5], ev[6])
+                    c = self._factory(self, cid, ev[2], ev[3], ev[4], ev[5], ev[6])
+                    c.response = _upgrade_response(c.request, ev[6], None)
                 else:
                     c.subprotocol = ev[6]
                 c.state = State.OPEN
                 conns[cid] = c
+                c._start_keepalive(self._ping_interval)
                 task = self._loop.create_task(self._run(c))
                 self.handlers.add(task)
                 task.add_done_callback(self.handlers.discard)
@@ -176,7 +191,7 @@ class Server:
                 if c is not None:
                     c._on_pong(ev[2])
             elif kind == EV_HANDSHAKE:
-                c = ServerConnection(self, ev[1], ev[2], ev[3], ev[4], ev[5], ev[6])
+                c = self._factory(self, ev[1], ev[2], ev[3], ev[4], ev[5], ev[6])
                 c.state = State.CONNECTING
                 self._pending[ev[1]] = c
                 task = self._loop.create_task(self._handshake(c, ev[6]))
@@ -184,36 +199,59 @@ class Server:
                 task.add_done_callback(self.handlers.discard)
 
     async def _handshake(self, c: ServerConnection, protocol: Optional[str]) -> None:
-        """``process_request`` / ``select_subprotocol``: the host decides on the handshake."""
+        """``process_request``, ``select_subprotocol``, ``process_response``: the host decides
+        on the handshake (and answers plain HTTP requests, e.g. health checks)."""
         try:
-            response = None
-            if self._process_request is not None:
-                response = self._process_request(c, c.request)
-                if inspect.isawaitable(response):
-                    response = await response
-            if response is not None:
-                status = getattr(response, "status_code", None)
-                if status is None:  # legacy: (status, headers, body)
-                    status, _, body = response
-                    body = body or b""
-                else:
-                    body = response.body or b""
-                self._pending.pop(c._cid, None)
-                self._hub.reject(c._cid, int(status), body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body))
+            response = await self._run_hook("process_request", self._process_request, c, c.request)
+            if response is None and self._closing is not None:
+                response = c.respond(503, "Server is shutting down.\n")
+            if response is None and not _is_upgrade(c.request.headers):
+                self._pending.pop(c._cid, None)  # a plain request: the core answers 426
+                self._hub.accept(c._cid, None)
                 return
-            if self._select_subprotocol is not None:
+            if response is None and self._select_subprotocol is not None:
                 offered = [p.strip() for h in c.request.headers.get_all("Sec-WebSocket-Protocol") for p in h.split(",") if p.strip()]
-                protocol = self._select_subprotocol(c, offered)
-            self._hub.accept(c._cid, protocol)
+                try:
+                    protocol = self._select_subprotocol(c, offered)
+                except InvalidHandshake as exc:
+                    response = c.respond(400, f"Failed to open a WebSocket connection: {exc}.\n")
+            if response is None:
+                upgrade = _upgrade_response(c.request, protocol, self._server_header)
+                response = await self._run_hook("process_response", self._process_response, c, c.request, upgrade)
+                if response is None:
+                    response = upgrade
+            if response.status_code != 101:
+                self._pending.pop(c._cid, None)
+                self._answer(c._cid, response)
+                return
+            c.response = response
+            extra = [(k, v) for k, v in response.headers.raw_items() if k.lower() not in _CORE_HEADERS]
+            self._hub.accept(c._cid, protocol, extra)
         except NotFound:
             self._pending.pop(c._cid, None)  # the core gave up waiting (503)
         except Exception:
             self.logger.error("opening handshake failed", exc_info=True)
             self._pending.pop(c._cid, None)
             try:
-                self._hub.reject(c._cid, 500, "Failed to open a WebSocket connection.\nSee server log for more information.\n")
+                self._answer(c._cid, c.respond(500, "Failed to open a WebSocket connection.\nSee server log for more information.\n"))
             except Exception:
                 pass
+
+    async def _run_hook(self, name: str, hook: Optional[Callable], c: ServerConnection, *args: Any) -> Any:
+        """Runs ``process_request`` / ``process_response``; a failure answers 500 (logged)."""
+        if hook is None:
+            return None
+        try:
+            result = hook(c, *args)
+            if inspect.isawaitable(result):
+                result = await result
+            return result
+        except Exception:
+            self.logger.error("%s failed", name, exc_info=True)
+            return c.respond(500, "Failed to open a WebSocket connection.\nSee server log for more information.\n")
+
+    def _answer(self, cid: int, response: Any) -> None:
+        send_response(self._hub, cid, response)
 
     async def _run(self, c: ServerConnection) -> None:
         try:
@@ -233,9 +271,24 @@ class Server:
     def connections(self) -> Set[ServerConnection]:
         return set(self._conns.values())
 
-    def close(self, close_connections: bool = True) -> None:
-        """Stops accepting and closes every connection with 1001 (the core's graceful shutdown)."""
+    @property
+    def sockets(self) -> Tuple[_SocketInfo, ...]:
+        """The listening socket's address (``getsockname()``, ``family``); ``()`` once closed."""
+        return () if self._closing is not None else self._sockets
+
+    def close(self, close_connections: bool = True, code: int = 1001, reason: str = "") -> None:
+        """Stops accepting (handshakes still in progress get 503) and closes every connection
+        with ``code`` and ``reason`` (1001 by default)."""
         if self._closing is None:
+            self._serving = False
+            # Each connection gets the close code and reason first; the listener stops now,
+            # as in websockets, and the task then waits for the closing handshakes.
+            for cid in list(self._conns):
+                try:
+                    self._hub.close(cid, code, reason)
+                except Exception:
+                    pass
+            self._hub.start_shutdown()
             self._closing = self._loop.create_task(self._close())
 
     async def _close(self) -> None:
@@ -264,13 +317,16 @@ class Server:
         return self._loop
 
     def is_serving(self) -> bool:
-        return self._closing is None
+        return self._serving and self._closing is None
 
     async def start_serving(self) -> None:
-        pass
+        """Marks the server as serving (see ``serve(start_serving=False)``)."""
+        if self._closing is None:
+            self._serving = True
 
     async def serve_forever(self) -> None:
         """Runs until :meth:`close` is called (or the task is cancelled, which closes)."""
+        await self.start_serving()
         try:
             await self.wait_closed()
         except asyncio.CancelledError:
@@ -295,6 +351,52 @@ class Server:
         import json
 
         return json.loads(self._hub.status_json())
+
+
+#: Headers of the 101 response the core writes itself (a host cannot replace them).
+_CORE_HEADERS = {"upgrade", "connection", "sec-websocket-accept", "sec-websocket-protocol"}
+
+#: ``server_header`` not given: no ``Server`` header (see the docs' table).
+_NO_SERVER_HEADER: Any = object()
+
+
+def _upgrade_response(request: Request, protocol: Optional[str], server_header: Optional[str]) -> Response:
+    """The ``101`` response the core sends for this request (for ``process_response`` and
+    ``connection.response``)."""
+    key = request.headers.get("Sec-WebSocket-Key", "").strip()
+    accept = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
+    headers = Headers([("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Accept", accept)])
+    if protocol:
+        headers["Sec-WebSocket-Protocol"] = protocol
+    if server_header is not None:
+        headers["Server"] = server_header
+    return Response(101, "Switching Protocols", headers)
+
+
+def send_response(hub: Any, cid: int, response: Any) -> None:
+    """Answers a handshake or plain request with a ``Response`` (or a legacy ``(status,
+    headers, body)``) instead of upgrading: the status, headers and body go out as given."""
+    status = getattr(response, "status_code", None)
+    if status is None:  # legacy: (status, headers, body)
+        status, headers, body = response
+        reason = ""
+    else:
+        headers, body, reason = response.headers, response.body, response.reason_phrase or ""
+    if isinstance(body, str):
+        body = body.encode()
+    if headers is None:
+        pairs: List[Tuple[str, str]] = []
+    elif hasattr(headers, "raw_items"):
+        pairs = [(str(k), str(v)) for k, v in headers.raw_items()]
+    elif hasattr(headers, "items"):
+        pairs = [(str(k), str(v)) for k, v in headers.items()]
+    else:
+        pairs = [(str(k), str(v)) for k, v in headers]
+    hub.respond(cid, int(status), str(reason), pairs, bytes(body or b""))
+
+
+def _is_upgrade(headers: Headers) -> bool:
+    return any("websocket" in v.lower() for v in headers.get_all("Upgrade"))
 
 
 def _takes_path(handler: Callable) -> bool:
@@ -339,9 +441,13 @@ def _tls_files(ssl: Any) -> Tuple[Optional[str], Optional[str]]:
     key = getattr(ssl, "omnisock_keyfile", None)
     if cert and key:
         return str(cert), str(key)
+    chain = _ssl_files.cert_chain(ssl) if isinstance(ssl, _ssl.SSLContext) else None
+    if chain is not None:
+        return chain
     raise TypeError(
-        "ssl= must be (certfile, keyfile) or a context from omnisock.server_ssl_context(certfile, keyfile): "
-        "the Rust core loads the PEM files itself and cannot read them back out of an ssl.SSLContext"
+        "ssl= must be an ssl.SSLContext whose certificate chain was loaded from files with "
+        "load_cert_chain() (after importing omnisock, without a password), (certfile, keyfile), "
+        "or omnisock.server_ssl_context(certfile, keyfile): the Rust core loads the PEM files itself"
     )
 
 
@@ -375,7 +481,7 @@ class serve:
         compression: Optional[str] = "deflate",
         process_request: Optional[Callable] = None,
         process_response: Optional[Callable] = None,
-        server_header: Optional[str] = None,
+        server_header: Any = _NO_SERVER_HEADER,
         open_timeout: Optional[float] = 10,
         ping_interval: Optional[float] = 20,
         ping_timeout: Optional[float] = 20,
@@ -388,12 +494,19 @@ class serve:
         create_connection: Any = None,
         max_connections: int = 100_000,
         queue_limit: Optional[int] = None,
+        start_serving: bool = True,
         **kwargs: Any,
     ) -> None:
-        if kwargs.get("sock") is not None or kwargs.get("unix") or kwargs.get("path"):
-            raise NotImplementedError("omnisock serve() listens on host:port only (no sock=, no Unix sockets)")
-        if compression not in ("deflate", None):
-            raise ValueError(f"unsupported compression: {compression}")
+        if kwargs.get("sock") is not None:
+            if host is not None or port is not None:
+                raise ValueError("host/port and sock can not be specified at the same time")
+            raise NotImplementedError("omnisock serve() listens on host:port only (no sock=)")
+        self._unix_path: Optional[str] = None
+        if kwargs.get("unix"):
+            if kwargs.get("path") is None:
+                raise ValueError("path was not specified, and no sock specified")
+            self._unix_path = os.fsdecode(os.fspath(kwargs["path"]))
+        _check_common(subprotocols, compression)
         self._compression = compression
         self._handler = handler
         self._host = host
@@ -409,7 +522,12 @@ class serve:
             process_request=process_request,
             process_response=process_response,
             select_subprotocol=select_subprotocol,
+            server_header=None if server_header is _NO_SERVER_HEADER else server_header,
+            create_connection=create_connection,
+            ping_interval=ping_interval,
             subprotocols=list(subprotocols or []),
+            ssl=ssl,
+            start_serving=bool(start_serving),
         )
         self._max_size = max_size
         self._ping_interval = ping_interval
@@ -423,11 +541,36 @@ class serve:
     def _start(self) -> Server:
         loop = asyncio.get_running_loop()
         cert, key = _tls_files(self._ssl)
-        host_accepts = self._options["process_request"] is not None or self._options["select_subprotocol"] is not None
+        o = self._options
+        host_accepts = (
+            o["process_request"] is not None
+            or o["process_response"] is not None
+            or o["select_subprotocol"] is not None
+            or o["server_header"] is not None
+        )
         route = ("*", "host", self._queue_limit, "drop_newest", self._options["subprotocols"], host_accepts)
         ping_timeout = self._ping_timeout if self._ping_timeout else 1e9
-        hub = _native.Hub(
-            _listen_address(self._host, self._port),
+        hub_options: Dict[str, Any] = {}
+        if self._unix_path is not None:
+            # A Unix socket only; the core's hub learns it through its `unix` option.
+            listen = ""
+            hub_options["unix"] = self._unix_path
+        else:
+            listen = _listen_address(self._host, self._port)
+        try:
+            hub = self._native_hub(listen, route, cert, key, ping_timeout, hub_options)
+        except TypeError as exc:
+            if hub_options and "unix" in str(exc):
+                raise NotImplementedError("this build of the omnisock core cannot serve on Unix sockets") from None
+            raise
+        self._server = Server(self._handler, loop=loop, hub=hub, options=self._options)
+        if self._unix_path is not None:
+            self._server._sockets = (_SocketInfo(self._unix_path),)
+        return self._server
+
+    def _native_hub(self, listen: str, route: tuple, cert: Optional[str], key: Optional[str], ping_timeout: float, extra: Dict[str, Any]) -> Any:
+        return _native.Hub(
+            listen,
             [route],
             max_connections=self._max_connections,
             max_size=self._max_size,
@@ -438,9 +581,8 @@ class serve:
             pong_timeout=float(ping_timeout),
             shutdown_timeout=float(self._options["close_timeout"] or 10),
             compression=self._compression,
+            **extra,
         )
-        self._server = Server(self._handler, loop=loop, hub=hub, options=self._options)
-        return self._server
 
     async def _await_impl(self) -> Server:
         return self._start()
@@ -459,8 +601,21 @@ class serve:
             await self._server.wait_closed()
 
 
-def unix_serve(*args: Any, **kwargs: Any) -> serve:
-    raise NotImplementedError("omnisock does not serve on Unix sockets")
+def _check_common(subprotocols: Any, compression: Any) -> None:
+    """The argument checks websockets makes before starting (same errors, same messages)."""
+    if subprotocols is not None and not isinstance(subprotocols, (list, tuple)):
+        raise TypeError(f"subprotocols must be a list, not a {type(subprotocols).__name__}")
+    if compression not in ("deflate", None):
+        raise ValueError(f"unsupported compression: {compression}")
+
+
+def unix_serve(handler: Any = None, path: Optional[str] = None, **kwargs: Any) -> serve:
+    """Serves on the Unix socket at ``path`` (the nginx deployment), same options as :func:`serve`."""
+    if path is None and kwargs.get("sock") is None:
+        raise ValueError("path was not specified, and no sock specified")
+    if path is not None and kwargs.get("sock") is not None:
+        raise ValueError("path and sock can not be specified at the same time")
+    return serve(handler, unix=True, path=path, **kwargs)
 
 
 def basic_auth(realm: str = "", credentials: Any = None, check_credentials: Optional[Callable] = None) -> Callable:
@@ -468,17 +623,19 @@ def basic_auth(realm: str = "", credentials: Any = None, check_credentials: Opti
     import base64
     import hmac
 
+    if (credentials is None) == (check_credentials is None):
+        raise ValueError("provide either credentials or check_credentials")
     if credentials is not None:
-        if isinstance(credentials, tuple):
+        if _is_credentials(credentials):
             credentials = [credentials]
+        elif not (isinstance(credentials, Iterable) and all(_is_credentials(c) for c in credentials)):
+            raise TypeError(f"invalid credentials argument: {credentials}")
         table = dict(credentials)
 
         def check_credentials(username: str, password: str) -> bool:  # noqa: F811
             expected = table.get(username)
             return expected is not None and hmac.compare_digest(expected, password)
 
-    if check_credentials is None:
-        raise TypeError("provide either credentials or check_credentials")
 
     async def process_request(connection: ServerConnection, request: Request) -> Optional[Response]:
         auth = request.headers.get("Authorization")
@@ -499,6 +656,10 @@ def basic_auth(realm: str = "", credentials: Any = None, check_credentials: Opti
         return None
 
     return process_request
+
+
+def _is_credentials(value: Any) -> bool:
+    return isinstance(value, tuple) and len(value) == 2 and all(isinstance(x, str) for x in value)
 
 
 def broadcast(connections: Iterable[Connection], message: Union[str, bytes], raise_exceptions: bool = False) -> None:

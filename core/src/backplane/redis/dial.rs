@@ -53,7 +53,7 @@ impl Dialer {
         let _ = tcp.set_nodelay(true);
         match &self.tls {
             None => Ok(Box::new(tcp)),
-            Some((connector, name)) => Ok(Box::new(connector.connect(name.clone(), tcp).await?)),
+            Some((connector, name)) => Ok(Box::new(connector.connect(name.clone(), crate::io::NetStream::Tcp(tcp)).await?)),
         }
     }
 

@@ -31,6 +31,13 @@ final class Json {
         out.append('"');
     }
 
+    /** {@code s} as a JSON string literal. */
+    static String quoted(String s) {
+        StringBuilder out = new StringBuilder(s.length() + 2);
+        string(out, s);
+        return out.toString();
+    }
+
     /** Appends a JSON array of strings. */
     static void strings(StringBuilder out, List<String> list) {
         out.append('[');

@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
  * A client is immutable and cheap; one per app is typical. {@link #close()} closes the
  * sockets it made that are still open (1001) and refuses new ones.
  */
-public final class OmnisockClient implements AutoCloseable {
+public final class OmnisockClient implements AutoCloseable, WebSocket.Factory {
     /** Options set on the builder: core option name -> JSON value (unset ones keep the core's default). */
     final Map<String, String> options;
     final List<String[]> headers;
@@ -34,6 +34,8 @@ public final class OmnisockClient implements AutoCloseable {
     final byte[] extraCaPem;
     final Executor callbackExecutor;
     final int maxBatch;
+    /** Set by {@link OkHttpClient}: tracks the sockets for its {@code dispatcher()}. */
+    final Dispatcher dispatcher;
     private final Set<RealWebSocket> live = Collections.newSetFromMap(new ConcurrentHashMap<RealWebSocket, Boolean>());
     private volatile boolean closed;
 
@@ -50,8 +52,10 @@ public final class OmnisockClient implements AutoCloseable {
         extraCaPem = b.extraCaPem;
         callbackExecutor = b.callbackExecutor;
         maxBatch = b.maxBatch;
+        dispatcher = b.dispatcher;
     }
 
+    /** A builder holding this client's options. */
     public Builder newBuilder() {
         return new Builder(this);
     }
@@ -72,6 +76,7 @@ public final class OmnisockClient implements AutoCloseable {
      * @throws IllegalArgumentException for a bad URL, header, subprotocol or CA certificate
      * @throws IllegalStateException after {@link #close()}
      */
+    @Override
     public WebSocket newWebSocket(Request request, WebSocketListener listener) {
         if (listener == null) {
             throw new NullPointerException("listener == null");
@@ -79,8 +84,19 @@ public final class OmnisockClient implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("this OmnisockClient is closed");
         }
+        if (dispatcher != null) {
+            dispatcher.checkAccepting();
+        }
         long handle = Native.clientConnect(configJson(request));
         RealWebSocket ws = new RealWebSocket(this, request, listener, handle);
+        if (dispatcher != null) {
+            try {
+                dispatcher.started(ws);
+            } catch (IllegalStateException shutDown) {
+                Native.clientFree(handle);
+                throw shutDown;
+            }
+        }
         live.add(ws);
         ws.start();
         return ws;
@@ -120,6 +136,26 @@ public final class OmnisockClient implements AutoCloseable {
 
     void ended(RealWebSocket ws) {
         live.remove(ws);
+        if (dispatcher != null) {
+            dispatcher.finished(ws);
+        }
+    }
+
+    private static final Map<String, Boolean> CORE_OPTIONS = new ConcurrentHashMap<String, Boolean>();
+
+    /**
+     * Whether the loaded core accepts the client option {@code key} with {@code jsonValue}
+     * (asked once per key). A binding sends a peer library's default for an option only where
+     * the core has it; an option the user sets explicitly is always sent, and one the core lacks
+     * is refused by the core with a clear error.
+     */
+    static boolean coreHasOption(String key, String jsonValue) {
+        Boolean known = CORE_OPTIONS.get(key);
+        if (known == null) {
+            known = Native.clientConfigCheck("{\"url\":\"ws://127.0.0.1/\",\"" + key + "\":" + jsonValue + "}") == null;
+            CORE_OPTIONS.put(key, known);
+        }
+        return known;
     }
 
     /** Sockets made by this client that have not ended yet. */
@@ -149,7 +185,9 @@ public final class OmnisockClient implements AutoCloseable {
         byte[] extraCaPem;
         Executor callbackExecutor;
         int maxBatch = 64;
+        Dispatcher dispatcher;
 
+        /** A builder with the defaults. */
         public Builder() {}
 
         Builder(OmnisockClient c) {
@@ -160,6 +198,7 @@ public final class OmnisockClient implements AutoCloseable {
             extraCaPem = c.extraCaPem;
             callbackExecutor = c.callbackExecutor;
             maxBatch = c.maxBatch;
+            dispatcher = c.dispatcher;
         }
 
         /** A duration as the core reads it ("250ms"); the core checks its range. */
@@ -283,6 +322,77 @@ public final class OmnisockClient implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Connect through an HTTP proxy ({@code CONNECT}): {@code http://[user:password@]host:port}
+         * (credentials go as {@code Proxy-Authorization: Basic}). Null removes it. Core key {@code proxy}.
+         */
+        public Builder proxy(String proxyUrl) {
+            if (proxyUrl == null) {
+                options.remove("proxy");
+            } else {
+                options.put("proxy", Json.quoted(proxyUrl));
+            }
+            return this;
+        }
+
+        /** Whether to take the proxy from {@code http_proxy}/{@code https_proxy}/{@code no_proxy}. Core key {@code proxy_from_env}. */
+        public Builder proxyFromEnv(boolean on) {
+            options.put("proxy_from_env", Boolean.toString(on));
+            return this;
+        }
+
+        /** Redirects (3xx) to follow during the opening handshake; 0 = none. Core key {@code max_redirects}. */
+        public Builder maxRedirects(int redirects) {
+            if (redirects < 0) {
+                throw new IllegalArgumentException("maxRedirects must be >= 0, got " + redirects);
+            }
+            options.put("max_redirects", Integer.toString(redirects));
+            return this;
+        }
+
+        /** Certificate pins (SPKI SHA-256) checked by the core on every TLS handshake; an empty pinner removes them. Core key {@code certificate_pins}. */
+        public Builder certificatePinner(CertificatePinner pinner) {
+            if (pinner == null) {
+                throw new NullPointerException("certificatePinner == null");
+            }
+            if (pinner.isEmpty()) {
+                options.remove("certificate_pins");
+                return this;
+            }
+            StringBuilder j = new StringBuilder("[");
+            List<String[]> pins = pinner.pins();
+            for (int i = 0; i < pins.size(); i++) {
+                j.append(i > 0 ? ",[" : "[");
+                Json.string(j, pins.get(i)[0]);
+                j.append(',');
+                Json.string(j, pins.get(i)[1]);
+                j.append(']');
+            }
+            options.put("certificate_pins", j.append(']').toString());
+            return this;
+        }
+
+        /** Offer permessage-deflate (RFC 7692). Core key {@code compression}. */
+        public Builder compression(boolean on) {
+            options.put("compression", Boolean.toString(on));
+            return this;
+        }
+
+        /** Messages shorter than this are sent uncompressed (default 1024). Core key {@code compression_threshold}. */
+        public Builder compressionThreshold(long bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("compressionThreshold must be >= 0, got " + bytes);
+            }
+            options.put("compression_threshold", Long.toString(bytes));
+            return this;
+        }
+
+        /** Sockets made by the built client are tracked by {@code d} (OkHttpClient's dispatcher). */
+        Builder dispatcher(Dispatcher d) {
+            dispatcher = d;
+            return this;
+        }
+
         /** Most events moved out of the core per native call (default 64). */
         public Builder maxEventBatch(int events) {
             if (events < 1 || events > 4096) {
@@ -292,6 +402,7 @@ public final class OmnisockClient implements AutoCloseable {
             return this;
         }
 
+        /** The client with these options. */
         public OmnisockClient build() {
             return new OmnisockClient(this);
         }

@@ -46,7 +46,9 @@ final class RealWebSocket implements WebSocket, Runnable {
         this.handle = handle;
         this.executor = client.callbackExecutor == null ? null : new SerialExecutor(client.callbackExecutor);
         this.thread = new Thread(this, "omnisock-ws-" + SEQ.incrementAndGet());
-        this.thread.setDaemon(true);
+        // Not a daemon: an open socket keeps the JVM alive, as OkHttp's threads do. The thread
+        // ends with the socket's last event, so a closed socket holds nothing.
+        this.thread.setDaemon(false);
     }
 
     void start() {

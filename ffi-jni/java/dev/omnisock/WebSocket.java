@@ -10,6 +10,12 @@ import java.nio.ByteBuffer;
  * {@code false} and queues nothing, and the app may retry when {@link #queueSize()} drops.
  */
 public interface WebSocket extends AutoCloseable {
+    /** Makes web sockets (OkHttp's {@code WebSocket.Factory}; {@link OkHttpClient} is one). */
+    interface Factory {
+        /** Starts connecting {@code request}; the outcome arrives at {@code listener}. */
+        WebSocket newWebSocket(Request request, WebSocketListener listener);
+    }
+
     /** The request this socket was made from. */
     Request request();
 

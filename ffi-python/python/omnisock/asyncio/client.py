@@ -1,5 +1,5 @@
 """``omnisock.asyncio.client``, as ``websockets.asyncio.client``."""
 
-from ..client import ClientConnection, connect, unix_connect
+from ..client import MAX_REDIRECTS, ClientConnection, connect, unix_connect
 
 __all__ = ["connect", "unix_connect", "ClientConnection"]

@@ -9,14 +9,14 @@ from typing import Any, Optional, Sequence
 
 from .. import _native, _vocab
 from .._config import client_config
-from ..client import USER_AGENT
+from ..client import USER_AGENT, unix_connect
 from ..connection import parse_address
 from ..datastructures import Headers, HeadersLike
 from ..exceptions import ConnectionClosedError, InvalidURI, _from_core
 from ..http11 import Request, Response
 from .connection import Connection
 
-__all__ = ["connect", "ClientConnection"]
+__all__ = ["connect", "unix_connect", "ClientConnection"]
 
 EV_OPEN, EV_TEXT, EV_BINARY, EV_CLOSE, EV_ERROR, EV_PONG = (
     _vocab.EVENT_OPEN, _vocab.EVENT_TEXT, _vocab.EVENT_BINARY, _vocab.EVENT_CLOSE, _vocab.EVENT_ERROR, _vocab.EVENT_PONG,
@@ -27,7 +27,7 @@ class ClientConnection(Connection):
     """A threaded client connection."""
 
     def __init__(self, native: Any, headers: list, close_timeout: Optional[float], logger) -> None:
-        super().__init__(close_timeout=close_timeout, logger=logger or logging.getLogger("omnisock.client"))
+        super().__init__(close_timeout=close_timeout, logger=logger or logging.getLogger("websockets.client"))
         self._native = native
         self._request_headers = headers
         self._opened = threading.Event()
@@ -38,7 +38,9 @@ class ClientConnection(Connection):
     def _dispatch(self) -> None:
         n = self._native
         while True:
-            n.wait(0.5)
+            # Woken by the core for every event (the close included): the timeout only bounds
+            # each call, so an idle connection wakes this thread once per 10 s, not twice a second.
+            n.wait(10.0)
             for ev in n.poll(4096):
                 k = ev[0]
                 if k == EV_TEXT or k == EV_BINARY:

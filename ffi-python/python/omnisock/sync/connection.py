@@ -30,7 +30,7 @@ class Connection:
 
     def __init__(self, *, close_timeout: Optional[float], logger: Optional[logging.Logger]) -> None:
         self.id = uuid.uuid4()
-        self.logger = logger or logging.getLogger("omnisock")
+        self.logger = logger or logging.getLogger("websockets")
         self.state: State = OPEN
         self.close_timeout = close_timeout
         self.latency = 0.0

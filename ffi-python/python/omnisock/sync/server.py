@@ -17,10 +17,10 @@ from ..datastructures import Headers
 from ..exceptions import NotFound
 from ..http11 import Request, Response
 from ..protocol import State
-from ..server import _STATUS_PHRASES, _SocketInfo, _listen_address, _takes_path, _tls_files
+from ..server import _phrase, _SocketInfo, send_response, _listen_address, _takes_path, _tls_files
 from .connection import Connection
 
-__all__ = ["serve", "Server", "ServerConnection"]
+__all__ = ["serve", "unix_serve", "Server", "ServerConnection"]
 
 EV_OPEN, EV_TEXT, EV_BINARY, EV_CLOSE, EV_ERROR, EV_PONG, EV_HANDSHAKE = (
     _vocab.EVENT_OPEN, _vocab.EVENT_TEXT, _vocab.EVENT_BINARY, _vocab.EVENT_CLOSE, _vocab.EVENT_ERROR, _vocab.EVENT_PONG, _vocab.EVENT_HANDSHAKE,
@@ -51,7 +51,7 @@ class ServerConnection(Connection):
 
     def respond(self, status: int, text: str) -> Response:
         body = text.encode()
-        return Response(int(status), _STATUS_PHRASES.get(int(status), ""), Headers([("Content-Type", "text/plain; charset=utf-8")]), body)
+        return Response(int(status), _phrase(int(status)), Headers([("Content-Type", "text/plain; charset=utf-8")]), body)
 
 
 class Server:
@@ -61,7 +61,7 @@ class Server:
         self._hub = hub
         self.handler = handler
         self._legacy = _takes_path(handler)
-        self.logger = options["logger"] or logging.getLogger("omnisock.server")
+        self.logger = options["logger"] or logging.getLogger("websockets.server")
         self._close_timeout = options["close_timeout"]
         self._process_request = options["process_request"]
         self.socket = _SocketInfo(hub.local_addr)
@@ -109,7 +109,7 @@ class Server:
         try:
             r = self._process_request(c, c.request)
             if r is not None:
-                self._hub.reject(c._cid, int(r.status_code), (r.body or b"").decode("utf-8", "replace"))
+                send_response(self._hub, c._cid, r)
             else:
                 self._hub.accept(c._cid, c.subprotocol)
         except NotFound:
@@ -117,7 +117,7 @@ class Server:
         except Exception:
             self.logger.error("opening handshake failed", exc_info=True)
             try:
-                self._hub.reject(c._cid, 500, "Failed to open a WebSocket connection.\n")
+                send_response(self._hub, c._cid, c.respond(500, "Failed to open a WebSocket connection.\n"))
             except Exception:
                 pass
 
@@ -188,3 +188,12 @@ def serve(
         shutdown_timeout=float(close_timeout or 10),
     )
     return Server(hub, handler, dict(logger=logger, close_timeout=close_timeout, process_request=process_request))
+
+
+def unix_serve(handler: Any = None, path: Optional[str] = None, **kwargs: Any) -> Any:
+    """Unix sockets are served by the asyncio API only (``omnisock.asyncio.server.unix_serve``)."""
+    if path is None and kwargs.get("sock") is None:
+        raise ValueError("path was not specified, and no sock specified")
+    if path is not None and kwargs.get("sock") is not None:
+        raise ValueError("path and sock can not be specified at the same time")
+    raise NotImplementedError("the threaded omnisock server listens on host:port only; use omnisock.asyncio.server.unix_serve")
