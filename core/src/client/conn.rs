@@ -47,6 +47,16 @@ enum Ctl {
     Close(u16, String),
 }
 
+/// Hands a control frame to the writer, counted in the direct path's `pending`: a message the
+/// host sends after this point (an echo of a message that arrived after a ping) must not
+/// overtake the pong.
+fn control(shared: &Shared, ctl_tx: &mpsc::UnboundedSender<Ctl>, c: Ctl) {
+    let mut d = shared.direct();
+    if ctl_tx.send(c).is_ok() {
+        d.pending += 1;
+    }
+}
+
 /// Builds masked client frames into a buffer and writes them to the socket.
 struct FrameWriter {
     /// The write half while this writer holds it; over plain TCP it is parked in
@@ -244,7 +254,7 @@ pub(super) async fn run(
                     },
                     Ok(Incoming::Binary(b)) => shared.events.push(Event::Message { conn: 0, data: Payload::Binary(b) }).await,
                     Ok(Incoming::Ping(p)) => {
-                        let _ = ctl_tx.send(Ctl::Pong(p));
+                        control(shared, &ctl_tx, Ctl::Pong(p));
                     }
                     Ok(Incoming::Pong(p)) => {
                         if !p.is_empty() {
@@ -257,7 +267,7 @@ pub(super) async fn run(
                             if !close_sent {
                                 // Echo the server's code and reason (RFC 6455 §5.5.1); the writer
                                 // stops after it.
-                                let _ = ctl_tx.send(Ctl::Close(code, reason.clone()));
+                                control(shared, &ctl_tx, Ctl::Close(code, reason.clone()));
                             }
                             peer_close = Some((code, reason));
                             let d = *close_deadline.get_or_insert(Instant::now() + cfg.close_timeout);
@@ -279,7 +289,7 @@ pub(super) async fn run(
                         if let Some(code) = e.close_code() {
                             shared.events.push_now(Event::Error { conn: 0, code: kind, message: message.clone() });
                             if !writer_done && !close_sent {
-                                let _ = ctl_tx.send(Ctl::Close(code, message.clone()));
+                                control(shared, &ctl_tx, Ctl::Close(code, message.clone()));
                                 // Give the writer a moment to put the close frame on the wire.
                                 let _ = timeout(ERROR_CLOSE_GRACE, &mut writer).await;
                                 writer_done = true;
@@ -330,7 +340,7 @@ pub(super) async fn run(
                         }
                         Some(sent) => next = next.min(sent + cfg.pong_timeout),
                         None if now >= last_rx + interval => {
-                            let _ = ctl_tx.send(Ctl::Ping);
+                            control(shared, &ctl_tx, Ctl::Ping);
                             ping_sent = Some(now);
                             next = next.min(now + cfg.pong_timeout);
                         }
@@ -382,14 +392,14 @@ async fn write_queue(
                     out.acquire(shared).map_err(io_err)?;
                     out.control(frame::OP_PING, &[]);
                     out.flush().await.map_err(io_err)?;
-                    out.release(shared, 0);
+                    out.release(shared, 1);
                     continue;
                 }
                 Some(Ctl::Pong(p)) => {
                     out.acquire(shared).map_err(io_err)?;
                     out.control(frame::OP_PONG, &p);
                     out.flush().await.map_err(io_err)?;
-                    out.release(shared, 0);
+                    out.release(shared, 1);
                     continue;
                 }
                 Some(Ctl::Close(code, reason)) => {

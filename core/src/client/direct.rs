@@ -3,8 +3,10 @@
 //! writer task (one thread hand-off less per message; issue "client round trips").
 //!
 //! Ordering: the socket's write half is *parked* here while the writer task is idle and taken
-//! out while it writes, and every command for the writer is counted in `pending` (under the
-//! same lock) until it is fully written. A send writes directly only with the write half parked
+//! out while it writes, and every command for the writer (queued messages, and the pongs,
+//! pings and close frames of the connection itself) is counted in `pending` (under the same
+//! lock) until it is fully written: an echo of a message that arrived after a ping never
+//! overtakes the pong. A send writes directly only with the write half parked
 //! and `pending == 0`, so it can never overtake a queued message, nor interleave with a frame
 //! the writer is writing. Whatever part of the frame the socket does not take at once goes to
 //! the writer as raw bytes, ahead of anything queued later. The caller never blocks on the
@@ -29,7 +31,7 @@ pub(super) struct Direct {
     /// The connection's TCP write half while the writer task is not writing (None while it
     /// writes, while connecting, over TLS).
     pub(super) io: Option<OwnedWriteHalf>,
-    /// Commands in the writer's queue or being written.
+    /// Commands and control frames in the writer's queues or being written.
     pub(super) pending: usize,
     /// Messages of at least this many bytes are compressed by the writer: not sent directly.
     pub(super) compress_from: usize,
