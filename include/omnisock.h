@@ -206,6 +206,14 @@ typedef uint64_t omnisock_hub_config;
 // A running hub (opaque handle; 0 is never valid).
 typedef uint64_t omnisock_hub;
 
+// One HTTP header: a name and a value, both NUL-terminated UTF-8.
+typedef struct {
+  // The header name (a token, e.g. `Set-Cookie`).
+  const char *name;
+  // The header value (no CR, LF or NUL).
+  const char *value;
+} omnisock_header;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -514,6 +522,17 @@ omnisock_result omnisock_hub_close_connection(omnisock_hub h,
 // Accepts the handshake `conn` reported by a HANDSHAKE event, with a subprotocol the client
 // offered (or NULL for the route's choice).
 omnisock_result omnisock_hub_accept(omnisock_hub h, uint64_t conn, const char *protocol);
+
+// Accepts the handshake `conn` like `omnisock_hub_accept` and adds `count` headers from
+// `headers` (NULL only with `count` 0; at most 256) to the `101` response: a `Server`
+// header, `Set-Cookie`, ... The handshake's own headers (`Upgrade`, `Connection`,
+// `Sec-WebSocket-Accept`, `Sec-WebSocket-Protocol`) cannot be replaced; an invalid name or
+// value fails with OMNISOCK_ERR_INVALID_ARGUMENT and leaves the handshake waiting.
+omnisock_result omnisock_hub_accept_with_headers(omnisock_hub h,
+                                                 uint64_t conn,
+                                                 const char *protocol,
+                                                 const omnisock_header *headers,
+                                                 size_t count);
 
 // Rejects the handshake `conn` with an HTTP status (400-599) and a body (may be NULL).
 omnisock_result omnisock_hub_reject(omnisock_hub h,

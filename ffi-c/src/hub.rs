@@ -411,6 +411,62 @@ pub unsafe extern "C" fn omnisock_hub_accept(h: omnisock_hub, conn: u64, protoco
     })
 }
 
+/// One HTTP header: a name and a value, both NUL-terminated UTF-8.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+#[derive(Debug, Clone, Copy)]
+pub struct omnisock_header {
+    /// The header name (a token, e.g. `Set-Cookie`).
+    pub name: *const c_char,
+    /// The header value (no CR, LF or NUL).
+    pub value: *const c_char,
+}
+
+/// Largest number of headers one call takes (a bound checked before reading the array).
+const MAX_HEADERS: usize = 256;
+
+/// Reads `count` headers from `headers` (NULL only with `count` 0).
+///
+/// # Safety
+/// `headers` must be NULL or point to `count` readable `omnisock_header`s whose strings are
+/// NUL-terminated and valid for the call.
+unsafe fn headers_arg(headers: *const omnisock_header, count: usize) -> Result<Vec<(String, String)>, Error> {
+    if count > MAX_HEADERS {
+        return Err(Error::invalid(format!("headers: {count} headers, at most {MAX_HEADERS}")));
+    }
+    if headers.is_null() {
+        if count == 0 {
+            return Ok(Vec::new());
+        }
+        return Err(Error::invalid(format!("headers is NULL but count is {count}")));
+    }
+    std::slice::from_raw_parts(headers, count)
+        .iter()
+        .enumerate()
+        .map(|(i, h)| Ok((str_arg(h.name, &format!("headers[{i}].name"))?.to_string(), str_arg(h.value, &format!("headers[{i}].value"))?.to_string())))
+        .collect()
+}
+
+/// Accepts the handshake `conn` like `omnisock_hub_accept` and adds `count` headers from
+/// `headers` (NULL only with `count` 0; at most 256) to the `101` response: a `Server`
+/// header, `Set-Cookie`, ... The handshake's own headers (`Upgrade`, `Connection`,
+/// `Sec-WebSocket-Accept`, `Sec-WebSocket-Protocol`) cannot be replaced; an invalid name or
+/// value fails with OMNISOCK_ERR_INVALID_ARGUMENT and leaves the handshake waiting.
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_hub_accept_with_headers(
+    h: omnisock_hub,
+    conn: u64,
+    protocol: *const c_char,
+    headers: *const omnisock_header,
+    count: usize,
+) -> omnisock_result {
+    guard("omnisock_hub_accept_with_headers", || {
+        let protocol = opt_str_arg(protocol, "protocol")?;
+        let headers = headers_arg(headers, count)?;
+        hub(h)?.hub.accept_with_headers(conn, protocol, &headers)
+    })
+}
+
 /// Rejects the handshake `conn` with an HTTP status (400-599) and a body (may be NULL).
 #[no_mangle]
 pub unsafe extern "C" fn omnisock_hub_reject(h: omnisock_hub, conn: u64, status: u16, body: *const c_char) -> omnisock_result {

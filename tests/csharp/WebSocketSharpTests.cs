@@ -327,7 +327,6 @@ namespace OmnisockTests
                 H.Until(() => { lock (ProbeBehavior.Events) return ProbeBehavior.Events.Contains("p:close 1000 done"); }, "client close reaches OnClose", PumpAll);
                 Assert.Throws<InvalidOperationException>(() => pa.Reply("late"), "Send after close");
                 Assert.Equal(0, sessions.Count, "no session left");
-                Assert.Throws<NotSupportedException>(() => pa.UserHeadersResponder = (req, res) => { }, "response headers are refused, not dropped");
             }
             finally
             {
@@ -388,6 +387,68 @@ namespace OmnisockTests
                     Assert.Equal(2, server.WebSocketServices["/guarded"].Sessions.Count, "two sessions");
                 }
                 Assert.Equal(5, Volatile.Read(ref made), "one behaviour (and initializer run) per handshake, and one at Start to learn that it validates");
+            }
+            finally
+            {
+                server.Stop();
+            }
+        }
+
+        [Test]
+        public static void UserHeadersAndCookiesRespondersReachTheClientsHandshakeResponse()
+        {
+            var server = new WebSocketServer(IPAddress.Loopback, 0);
+            server.AddWebSocketService<EchoBehavior>("/chat", b =>
+            {
+                // websocket-sharp's Example2 (Debug): a header named by the request, valued by the service
+                b.UserHeadersResponder = (req, res) =>
+                {
+                    var name = req["RequestForID"];
+                    if (!string.IsNullOrEmpty(name)) res[name] = b.ID;
+                    res["Sec-WebSocket-Accept"] = "forged";
+                };
+                // and its commented-out cookie responder: each request cookie comes back expired, plus a new one
+                b.CookiesResponder = (req, res) =>
+                {
+                    foreach (var c in req)
+                    {
+                        c.Expired = true;
+                        res.Add(c);
+                    }
+                    res.Add(new Cookie("fresh", "yes", "/chat"));
+                };
+            });
+            server.AddWebSocketService<EchoBehavior>("/broken", b => b.UserHeadersResponder = (req, res) => res["Bad Name"] = "x");
+            server.Start();
+            try
+            {
+                using (var ws = new WebSocket("ws://127.0.0.1:" + server.Port + "/chat"))
+                {
+                    ws.SetCookie(new Cookie("old", "1"));
+                    ws.SetUserHeader("RequestForID", "X-Session-Id");
+                    var r = new Recorder(ws);
+                    ws.ConnectAsync(); // the handshake waits for the responders, run by this thread's dispatching
+                    H.Until(() => r.Opens == 1 || r.Closes.Count == 1, "opened", PumpAll);
+                    Assert.Equal(1, r.Opens, "the handshake is accepted: " + r.Summary);
+                    var id = ws.HandshakeResponseHeaders["X-Session-Id"];
+                    Assert.True(!string.IsNullOrEmpty(id), "the header the request asked for carries the session id");
+                    H.Until(() => server.WebSocketServices["/chat"].Sessions.IDs.Contains(id), "the open session has that id", PumpAll);
+                    Assert.True(ws.HandshakeResponseHeaders["Sec-WebSocket-Accept"] != "forged", "the handshake's own header is not replaced");
+                    var cookies = ws.HandshakeResponseCookies;
+                    Assert.Equal("yes", cookies["fresh"] == null ? null : cookies["fresh"].Value, "the new cookie");
+                    Assert.Equal("/chat", cookies["fresh"].Path, "its path");
+                    Assert.True(cookies["old"] != null && cookies["old"].Expired, "the request's cookie comes back expired");
+                    ws.Send("still a websocket");
+                    H.Until(() => r.Messages.Count == 1, "echo", PumpAll);
+                }
+                using (var ws = new WebSocket("ws://127.0.0.1:" + server.Port + "/broken"))
+                {
+                    var r = new Recorder(ws);
+                    ws.ConnectAsync();
+                    H.Until(() => r.Closes.Count == 1, "an invalid responder header refuses the handshake", PumpAll);
+                    Assert.Equal(0, r.Opens, "not opened");
+                    Assert.True(r.Errors.Count > 0 && r.Errors[0].Message.Contains("500"), "HTTP 500: " + (r.Errors.Count > 0 ? r.Errors[0].Message : "-"));
+                }
             }
             finally
             {

@@ -1,5 +1,7 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Threading;
 
@@ -340,6 +342,44 @@ namespace Omnisock
         public unsafe void Accept(ulong conn, string protocol = null)
         {
             fixed (byte* p = Native.Utf8Z(protocol)) Native.Check(Native.omnisock_hub_accept(H, conn, p));
+        }
+
+        /// <summary>
+        /// Accepts the handshake <paramref name="conn"/> like <see cref="Accept(ulong, string)"/> and adds
+        /// <paramref name="headers"/> (name, value pairs; a name may repeat, e.g. Set-Cookie) to the 101
+        /// response. The handshake's own headers (Upgrade, Connection, Sec-WebSocket-Accept,
+        /// Sec-WebSocket-Protocol) are not replaced; a name that is no HTTP token or a value with CR/LF
+        /// throws and leaves the handshake waiting.
+        /// </summary>
+        public unsafe void Accept(ulong conn, string protocol, IEnumerable<KeyValuePair<string, string>> headers)
+        {
+            if (headers == null) throw new ArgumentNullException("headers");
+            var list = headers.ToList();
+            var strings = new List<byte[]>(list.Count * 2);
+            foreach (var h in list)
+            {
+                if (h.Key == null) throw new ArgumentException("a header name is null", "headers");
+                strings.Add(Native.Utf8Z(h.Key));
+                strings.Add(Native.Utf8Z(h.Value ?? string.Empty));
+            }
+            var pins = new GCHandle[strings.Count];
+            try
+            {
+                var arr = new Native.Header[list.Count];
+                for (int i = 0; i < strings.Count; i++) pins[i] = GCHandle.Alloc(strings[i], GCHandleType.Pinned);
+                for (int i = 0; i < list.Count; i++)
+                {
+                    arr[i].Name = (byte*)pins[2 * i].AddrOfPinnedObject();
+                    arr[i].Value = (byte*)pins[2 * i + 1].AddrOfPinnedObject();
+                }
+                fixed (byte* p = Native.Utf8Z(protocol))
+                fixed (Native.Header* hs = arr)
+                    Native.Check(Native.omnisock_hub_accept_with_headers(H, conn, p, hs, (UIntPtr)arr.Length));
+            }
+            finally
+            {
+                foreach (var g in pins) if (g.IsAllocated) g.Free();
+            }
         }
 
         /// <summary>Refuses the handshake <paramref name="conn"/> (from OnHandshake) with an HTTP status (400-599) and a plain-text body.</summary>

@@ -101,6 +101,7 @@ namespace Omnisock
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_connection_count(ulong hub, out UIntPtr count);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_queued_bytes(ulong hub, ulong conn, out UIntPtr bytes);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_accept(ulong hub, ulong conn, byte* protocol);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_accept_with_headers(ulong hub, ulong conn, byte* protocol, Header* headers, UIntPtr count);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_reject(ulong hub, ulong conn, ushort status, byte* body);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_ping(ulong hub, ulong conn, byte* data, UIntPtr len);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_status_json(ulong hub, byte* buf, UIntPtr bufLen, out UIntPtr outLen);
@@ -114,6 +115,14 @@ namespace Omnisock
         // ---- helpers
 
         /// <summary>NUL-terminated UTF-8 copy of <paramref name="s"/> (null stays null).</summary>
+        /// <summary>omnisock_header: one HTTP header, two NUL-terminated UTF-8 strings.</summary>
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct Header
+        {
+            internal byte* Name;
+            internal byte* Value;
+        }
+
         internal static byte[] Utf8Z(string s)
         {
             if (s == null) return null;

@@ -86,6 +86,19 @@ namespace Omnisock.Net
             return name + "=" + value;
         }
 
+        /// <summary>This cookie as a Set-Cookie header value, with its attributes.</summary>
+        internal string ToSetCookieHeader()
+        {
+            var sb = new System.Text.StringBuilder(ToString());
+            if (Path.Length > 0) sb.Append("; Path=").Append(Path);
+            if (Domain.Length > 0) sb.Append("; Domain=").Append(Domain);
+            if (Expires != DateTime.MinValue)
+                sb.Append("; Expires=").Append(Expires.ToUniversalTime().ToString("r", CultureInfo.InvariantCulture));
+            if (Secure) sb.Append("; Secure");
+            if (HttpOnly) sb.Append("; HttpOnly");
+            return sb.ToString();
+        }
+
         /// <summary>Reads one Set-Cookie header value; null if it has no name=value pair.</summary>
         internal static Cookie ParseSetCookie(string header)
         {

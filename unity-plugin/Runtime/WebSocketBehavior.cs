@@ -40,7 +40,7 @@ namespace Omnisock.Server
             StartTime = DateTime.MaxValue;
         }
 
-        /// <summary>The session id (null before the connection opens).</summary>
+        /// <summary>The session id (null before the handshake; set when the responders run, as in websocket-sharp).</summary>
         public string ID { get; private set; }
         /// <summary>When the connection opened (DateTime.MaxValue before).</summary>
         public DateTime StartTime { get; private set; }
@@ -83,25 +83,18 @@ namespace Omnisock.Server
         public bool NoDelay { get; set; }
 
         /// <summary>
-        /// websocket-sharp adds response headers to the handshake through this. The hub writes the
-        /// handshake response in the core, which takes no headers from the host: setting it throws
-        /// <see cref="NotSupportedException"/> rather than silently sending nothing.
+        /// websocket-sharp's hook for extra handshake response headers: called with the request's
+        /// headers and an empty collection to fill; what it adds is sent in the 101 response (the
+        /// handshake's own headers cannot be replaced). Null = none.
         /// </summary>
-        public Action<NameValueCollection, NameValueCollection> UserHeadersResponder
-        {
-            get { return null; }
-            set { throw new NotSupportedException("UserHeadersResponder: the hub's handshake response takes no headers from the host"); }
-        }
+        public Action<NameValueCollection, NameValueCollection> UserHeadersResponder { get; set; }
 
         /// <summary>
-        /// websocket-sharp sets response cookies through this; like <see cref="UserHeadersResponder"/>
-        /// it is not supported (setting it throws). Request cookies are in <see cref="Context"/>.
+        /// websocket-sharp's hook for response cookies: called with the request's cookies and an empty
+        /// collection to fill; each cookie added is sent as a Set-Cookie header in the 101 response.
+        /// Null = none.
         /// </summary>
-        public Action<CookieCollection, CookieCollection> CookiesResponder
-        {
-            get { return null; }
-            set { throw new NotSupportedException("CookiesResponder: the hub's handshake response takes no headers from the host"); }
-        }
+        public Action<CookieCollection, CookieCollection> CookiesResponder { get; set; }
 
         /// <summary>The handshake request headers (empty before the connection opens).</summary>
         protected NameValueCollection Headers { get { return context == null ? Empty : context.Headers; } }
@@ -224,6 +217,37 @@ namespace Omnisock.Server
             var origin = OriginValidator;
             if (origin != null && !origin(ctx.Origin)) return "The Origin header is non-existent or invalid.";
             return null;
+        }
+
+        /// <summary>
+        /// The extra 101 response headers from <see cref="UserHeadersResponder"/> and
+        /// <see cref="CookiesResponder"/> (empty when neither is set).
+        /// </summary>
+        internal List<KeyValuePair<string, string>> ResponseHeaders(WebSocketContext ctx, ulong conn)
+        {
+            ID = WebSocketSessionManager.IdOf(conn);
+            var list = new List<KeyValuePair<string, string>>();
+            var cookies = CookiesResponder;
+            if (cookies != null)
+            {
+                var res = new CookieCollection();
+                cookies(ctx.CookieCollection, res);
+                foreach (var c in res) list.Add(new KeyValuePair<string, string>("Set-Cookie", c.ToSetCookieHeader()));
+            }
+            var user = UserHeadersResponder;
+            if (user != null)
+            {
+                var res = new NameValueCollection();
+                user(ctx.Headers, res);
+                foreach (string name in res.AllKeys)
+                {
+                    if (name == null) continue;
+                    var values = res.GetValues(name);
+                    if (values == null) list.Add(new KeyValuePair<string, string>(name, string.Empty));
+                    else foreach (var v in values) list.Add(new KeyValuePair<string, string>(name, v ?? string.Empty));
+                }
+            }
+            return list;
         }
 
         /// <summary>The subprotocol to accept: <see cref="Protocol"/> when the client offered it, else none.</summary>

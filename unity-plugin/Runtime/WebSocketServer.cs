@@ -299,18 +299,19 @@ namespace Omnisock.Server
         /// <summary>The open sessions.</summary>
         public WebSocketSessionManager Sessions { get; private set; }
 
-        /// <summary>Whether handshakes wait for the behaviour's validators and subprotocol (learned at Start).</summary>
+        /// <summary>Whether handshakes wait for the behaviour's validators, subprotocol and responders (learned at Start).</summary>
         internal bool DecidesHandshakes { get; private set; }
 
         /// <summary>
         /// Makes one behaviour (constructor and initializer, never opened) to see whether it sets
-        /// HostValidator, OriginValidator or Protocol. Only such services make each handshake wait
+        /// HostValidator, OriginValidator, Protocol, UserHeadersResponder or CookiesResponder. Only such services make each handshake wait
         /// for the dispatching thread; the others open without it.
         /// </summary>
         internal bool LearnWhetherItDecidesHandshakes()
         {
             var probe = factory();
-            DecidesHandshakes = probe.HostValidator != null || probe.OriginValidator != null || probe.Protocol.Length > 0;
+            DecidesHandshakes = probe.HostValidator != null || probe.OriginValidator != null || probe.Protocol.Length > 0
+                || probe.UserHeadersResponder != null || probe.CookiesResponder != null;
             return DecidesHandshakes;
         }
 

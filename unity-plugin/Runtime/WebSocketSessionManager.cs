@@ -213,6 +213,17 @@ namespace Omnisock.Server
                     hub.Reject(e.ConnectionId, 400, refusal);
                     return;
                 }
+                List<KeyValuePair<string, string>> extra;
+                try
+                {
+                    extra = b.ResponseHeaders(ctx, e.ConnectionId);
+                }
+                catch (Exception ex)
+                {
+                    server.Log.Error("a response header or cookie responder of " + host.Path + " failed: " + ex.Message);
+                    hub.Reject(e.ConnectionId, 500, "the service could not answer the handshake");
+                    return;
+                }
                 var now = DateTime.UtcNow;
                 lock (open)
                 {
@@ -220,7 +231,22 @@ namespace Omnisock.Server
                     foreach (var k in stale) accepted.Remove(k);
                     accepted[e.ConnectionId] = new KeyValuePair<WebSocketBehavior, DateTime>(b, now);
                 }
-                hub.Accept(e.ConnectionId, b.Choose(ctx));
+                if (extra.Count == 0)
+                {
+                    hub.Accept(e.ConnectionId, b.Choose(ctx));
+                    return;
+                }
+                try
+                {
+                    hub.Accept(e.ConnectionId, b.Choose(ctx), extra);
+                }
+                catch (ArgumentException ex)
+                {
+                    // A responder's header name or value the core refuses: the handshake still waits.
+                    lock (open) accepted.Remove(e.ConnectionId);
+                    server.Log.Error("a response header of " + host.Path + " is invalid: " + ex.Message);
+                    hub.Reject(e.ConnectionId, 500, "the service could not answer the handshake");
+                }
             }
             catch (OmnisockException ex)
             {
