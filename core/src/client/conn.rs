@@ -241,6 +241,9 @@ pub(super) async fn run(
         tokio::select! {
             msg = reader.next() => {
                 last_rx = Instant::now();
+                if matches!(msg, Ok(Incoming::Text(_) | Incoming::Binary(_))) {
+                    shared.answered.set();
+                }
                 match msg {
                     // After the server's close frame nothing more is delivered (RFC 6455 §5.5.1).
                     Ok(Incoming::Text(_) | Incoming::Binary(_) | Incoming::Ping(_) | Incoming::Pong(_)) if peer_close.is_some() => {}

@@ -12,18 +12,53 @@
 //! the writer as raw bytes, ahead of anything queued later. The caller never blocks on the
 //! network: the lock is only held for a `try_write` or a queue push.
 //!
+//! Only for a request/response pattern: a send goes direct when the peer has sent a message
+//! since the last direct send (or none was sent yet on this connection), and only for
+//! messages up to [`DIRECT_MAX`] bytes. A burst of sends (pipelining) and large messages go
+//! through the writer task, which coalesces a burst into one write and masks large payloads in
+//! cache-sized chunks: writing each of 64 pipelined messages with its own syscall cost 4× in
+//! pipelined throughput, and a 1 MiB direct frame 0.6× in echo throughput, for 1.1× in
+//! sequential round trips (bench/c, same run).
+//!
 //! Plain TCP only: a TLS stream cannot be written without blocking from outside its task, so
 //! over `wss://` every message goes through the writer task as before. Messages the writer
 //! would compress (permessage-deflate, from the threshold) also go through it: it owns the
 //! compressor's context.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::net::tcp::OwnedWriteHalf;
 use tungstenite::Message;
 
 use super::{Command, Shared};
 use crate::frame;
+
+/// Largest payload sent directly (larger ones go through the writer task).
+pub(super) const DIRECT_MAX: usize = 16 << 10;
+
+/// Set by the reader when a data message arrives, taken by a direct send: "the last send was
+/// answered", the request/response pattern the direct path is for.
+#[derive(Debug)]
+pub(super) struct Answered(AtomicBool);
+
+impl Default for Answered {
+    fn default() -> Self {
+        Answered(AtomicBool::new(true))
+    }
+}
+
+impl Answered {
+    /// The reader got a data message.
+    pub(super) fn set(&self) {
+        if !self.0.load(Ordering::Relaxed) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+    /// Takes the flag: true if a message arrived since the last take.
+    fn take(&self) -> bool {
+        self.0.swap(false, Ordering::Relaxed)
+    }
+}
 
 /// What the direct path shares with the writer task, behind `Shared::direct`.
 #[derive(Debug, Default)]
@@ -64,10 +99,13 @@ pub(super) fn try_send(shared: &Shared, d: &mut Direct, msg: Message) -> Result<
         Message::Binary(b) => (frame::OP_BINARY, b),
         _ => return Err(msg),
     };
-    if d.pending != 0 || payload.len() >= d.compress_from {
+    if d.pending != 0 || payload.len() >= d.compress_from || payload.len() > DIRECT_MAX {
         return Err(msg);
     }
     let Some(io) = d.io.as_ref() else { return Err(msg) };
+    if !shared.answered.take() {
+        return Err(msg);
+    }
     let mut buf = Vec::with_capacity(payload.len() + frame::MAX_HEADER);
     encode_frame(&mut buf, 0, opcode, payload);
     let n = match io.try_write(&buf) {

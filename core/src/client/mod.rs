@@ -87,6 +87,8 @@ struct Shared {
     tx: mpsc::UnboundedSender<Command>,
     /// The direct send path's share of the connection (see [`direct`]).
     direct: std::sync::Mutex<direct::Direct>,
+    /// A data message arrived since the last direct send (see [`direct`]).
+    answered: direct::Answered,
     /// Cookies the server set and other state kept between attempts (see `dial`).
     dial: std::sync::Mutex<dial::State>,
 }
@@ -137,6 +139,7 @@ impl Client {
             closing: Notify::new(),
             tx,
             direct: Default::default(),
+            answered: Default::default(),
             dial: Default::default(),
         });
         let task = handle.spawn(session::run(shared.clone(), targets, rx)).abort_handle();
