@@ -17,8 +17,8 @@ import subprocess
 import pytest
 
 import omnisock
-from omnisock.asyncio.client import connect
-from omnisock.asyncio.server import basic_auth, serve
+from omnisock.asyncio.client import connect, unix_connect
+from omnisock.asyncio.server import basic_auth, serve, unix_serve
 from omnisock.exceptions import InvalidHandshake, InvalidProxy, InvalidStatus, NegotiationError
 
 from conftest import run
@@ -449,5 +449,66 @@ def test_native_hub_answers_plain_requests_and_adds_handshake_headers():
             await ws.close()
         finally:
             await hub.aclose()
+
+    run(go())
+
+
+def test_close_without_closing_connections_waits_for_them():
+    async def go():
+        server = await serve(echo, "localhost", 0)
+        port = port_of(server)
+        async with connect(f"ws://localhost:{port}/") as ws:
+            server.close(close_connections=False)
+            closed = asyncio.ensure_future(server.wait_closed())
+            assert not server.is_serving()
+            # The open connection keeps working; the listening socket is closed.
+            await ws.send("still here")
+            assert await ws.recv() == "still here"
+            with pytest.raises(OSError):
+                async with connect(f"ws://localhost:{port}/", open_timeout=5):
+                    pass
+            await ws.send("and here")
+            assert await ws.recv() == "and here"
+            assert not closed.done()
+        # The client closed: the server finishes its shutdown.
+        await asyncio.wait_for(closed, 10)
+        assert server.sockets == ()
+
+    run(go())
+
+
+def redirecting(connection, request):
+    """``/hop`` → ``/landed`` (same origin); ``/away`` → another host."""
+    targets = {"/hop": "/landed", "/away": "ws://elsewhere.invalid/"}
+    if request.path in targets:
+        response = connection.respond(http.HTTPStatus.FOUND, "")
+        response.headers["Location"] = targets[request.path]
+        return response
+    return None
+
+
+def test_redirects_over_an_explicit_host_port_or_unix_socket(tmp_path):
+    async def go():
+        async with serve(echo, "localhost", 0, process_request=redirecting) as server:
+            route = dict(host="127.0.0.1", port=port_of(server))
+            async with connect("ws://named.invalid/hop", **route) as ws:
+                await ws.send("followed")
+                assert await ws.recv() == "followed"
+                assert [c.request.path for c in server.connections] == ["/landed"]
+            with pytest.raises(ValueError) as refused:
+                async with connect("ws://named.invalid/away", **route):
+                    pass
+            assert str(refused.value) == (
+                "cannot follow cross-origin redirect to ws://elsewhere.invalid/ with an explicit host or port"
+            )
+        path = str(tmp_path / "ws.sock")
+        async with unix_serve(echo, path, process_request=redirecting):
+            with pytest.raises(ValueError) as refused:
+                async with unix_connect(path, uri="ws://localhost/away"):
+                    pass
+            assert str(refused.value) == "cannot follow cross-origin redirect to ws://elsewhere.invalid/ with a Unix socket"
+            async with unix_connect(path, uri="ws://localhost/hop") as ws:
+                await ws.send("over the socket")
+                assert await ws.recv() == "over the socket"
 
     run(go())
