@@ -512,3 +512,28 @@ def test_redirects_over_an_explicit_host_port_or_unix_socket(tmp_path):
                 assert await ws.recv() == "over the socket"
 
     run(go())
+
+
+def test_server_hostname_is_the_name_checked_and_sent(tmp_path):
+    pem = self_signed(tmp_path)
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(pem)
+    client_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    client_ctx.load_verify_locations(pem)
+
+    async def go():
+        async with serve(echo, "localhost", 0, ssl=server_ctx) as server:
+            port = port_of(server)
+            async with connect(f"wss://127.0.0.1:{port}/", ssl=client_ctx, server_hostname="localhost") as ws:
+                await ws.send("named")
+                assert await ws.recv() == "named"
+            # The certificate names localhost, not the name given: refused although the
+            # URL's host would match.
+            with pytest.raises(ssl.SSLCertVerificationError) as refused:
+                async with connect(f"wss://localhost:{port}/", ssl=client_ctx, server_hostname="elsewhere.test"):
+                    pass
+            assert "Hostname mismatch" in str(refused.value)
+        with pytest.raises(ValueError, match="server_hostname is only meaningful with ssl"):
+            connect("ws://localhost:1/", server_hostname="localhost")
+
+    run(go())

@@ -374,6 +374,7 @@ class connect:
             max_redirects=_max_redirects(),
             unix_socket=kwargs.get("unix_socket"),
             compression=compression,
+            server_hostname=server_hostname,
         )
         client_config(self._connect_uri, **self._config)  # bad arguments fail here, at the call
         self._options: Dict[str, Any] = dict(
