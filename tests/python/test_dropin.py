@@ -537,3 +537,38 @@ def test_server_hostname_is_the_name_checked_and_sent(tmp_path):
             connect("ws://localhost:1/", server_hostname="localhost")
 
     run(go())
+
+
+def test_cross_origin_redirect_drops_credentials_on_the_wire_and_in_the_record():
+    async def go():
+        seen = []
+
+        def record(connection, request):
+            seen.append(request.headers)
+
+        async with serve(echo, "127.0.0.1", 0, process_request=record) as other:
+            other_uri = f"ws://127.0.0.1:{port_of(other)}/landed"
+
+            def bounce(connection, request):
+                target = {"/away": other_uri, "/near": "/here"}.get(request.path)
+                if target is None:
+                    return None
+                response = connection.respond(http.HTTPStatus.FOUND, "")
+                response.headers["Location"] = target
+                return response
+
+            secrets = {"Authorization": "Bearer t0ken", "Cookie": "id=1", "X-Keep": "yes"}
+            async with serve(echo, "127.0.0.1", 0, process_request=bounce) as first:
+                async with connect(f"ws://127.0.0.1:{port_of(first)}/away", additional_headers=secrets) as ws:
+                    await ws.send("moved")
+                    assert await ws.recv() == "moved"
+                    for headers in (seen[-1], ws.request.headers):
+                        assert "Authorization" not in headers and "Cookie" not in headers
+                        assert headers["X-Keep"] == "yes"
+                    assert ws.request.headers["Host"] == f"127.0.0.1:{port_of(other)}"
+                    assert ws.request.path == "/landed"
+                async with connect(f"ws://127.0.0.1:{port_of(first)}/near", additional_headers=secrets) as ws:
+                    assert ws.request.headers["Authorization"] == "Bearer t0ken"
+                    assert [c.request.path for c in first.connections] == ["/here"]
+
+    run(go())

@@ -396,17 +396,19 @@ class connect:
         self.connection: Optional[ClientConnection] = None
 
     async def _await_impl(self) -> ClientConnection:
-        if self._pinned is None:
+        if self._core_reconnect:
             session = _Session(self._connect_uri, self._options, self._config, reconnect=False)
             self.connection = await session.wait_open(self.open_timeout)
-            return self.connection
-        self.connection = await self._open_pinned()
+        else:
+            self.connection = await self._open_following_redirects()
         return self.connection
 
-    async def _open_pinned(self) -> ClientConnection:
-        """Opens with an explicit host / port or a Unix socket: redirects are decided here, as
-        in websockets — same-origin ones are followed over the same route, cross-origin ones
-        raise ``ValueError`` (the route cannot lead to another origin)."""
+    async def _open_following_redirects(self) -> ClientConnection:
+        """Opens the connection, following redirects as websockets does: up to
+        ``MAX_REDIRECTS``; never from wss:// to ws://; a cross-origin one drops the
+        credentials (``Authorization``, ``Cookie``, ``Proxy-Authorization``) and, with an
+        explicit host / port or a Unix socket, raises ``ValueError`` (that route cannot lead
+        to another origin)."""
         config = dict(self._config, max_redirects=0)
         limit = _max_redirects()
         logical = _strip_credentials(self.uri)
@@ -419,12 +421,18 @@ class connect:
                 location = exc.response.headers.get("Location")
                 if exc.response.status_code not in _REDIRECTS or location is None:
                     raise
-            target = urllib.parse.urljoin(logical, location)
-            target = _ws_scheme(target)
-            if _origin(target) != _origin(logical):
+            target = _ws_scheme(urllib.parse.urljoin(logical, location))
+            if _origin(logical)[0] == "wss" and _origin(target)[0] == "ws":
+                raise SecurityError(f"cannot follow redirect to non-secure URI {target}")
+            if _origin(target) == _origin(logical):
+                netloc = urllib.parse.urlsplit(route).netloc
+                route = urllib.parse.urlunsplit(urllib.parse.urlsplit(target)._replace(netloc=netloc))
+            elif self._pinned is not None:
                 raise ValueError(f"cannot follow cross-origin redirect to {target} with {self._pinned}")
+            else:
+                config["headers"] = [(k, v) for k, v in config["headers"] if k.lower() not in _CREDENTIALS]
+                route = target
             logical = target
-            route = urllib.parse.urlunsplit(urllib.parse.urlsplit(target)._replace(netloc=urllib.parse.urlsplit(route).netloc))
         raise SecurityError(f"more than {limit} redirects")
 
     def __await__(self):
@@ -509,6 +517,9 @@ def unix_connect(path: Optional[str] = None, uri: Optional[str] = None, **kwargs
 
 
 _REDIRECTS = (301, 302, 303, 307, 308)
+
+#: Request headers a cross-origin redirect does not carry on.
+_CREDENTIALS = ("authorization", "cookie", "proxy-authorization")
 
 
 def _strip_credentials(uri: str) -> str:
