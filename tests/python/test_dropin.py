@@ -572,3 +572,19 @@ def test_cross_origin_redirect_drops_credentials_on_the_wire_and_in_the_record()
                     assert [c.request.path for c in first.connections] == ["/here"]
 
     run(go())
+
+
+def test_a_request_edited_by_process_request_is_checked_as_a_handshake():
+    def drop_key(connection, request):
+        del request.headers["Sec-WebSocket-Key"]
+
+    async def go():
+        async with serve(echo, "localhost", 0, process_request=drop_key) as server:
+            with pytest.raises(InvalidStatus) as refused:
+                async with connect(f"ws://localhost:{port_of(server)}/"):
+                    pass
+            assert refused.value.response.status_code == 400
+            assert b"missing Sec-WebSocket-Key header" in refused.value.response.body
+            assert not server.connections
+
+    run(go())

@@ -216,6 +216,11 @@ class Server:
                 self._pending.pop(c._cid, None)  # a plain request: the core answers 426
                 self._hub.accept(c._cid, None)
                 return
+            if response is None:
+                missing = _missing_handshake_header(c.request.headers)
+                if missing is not None:
+                    # The hook may have edited the request: it is checked as websockets does.
+                    response = c.respond(400, f"Failed to open a WebSocket connection: missing {missing} header.\n")
             if response is None and self._select_subprotocol is not None:
                 offered = [p.strip() for h in c.request.headers.get_all("Sec-WebSocket-Protocol") for p in h.split(",") if p.strip()]
                 try:
@@ -419,6 +424,17 @@ def send_response(hub: Any, cid: int, response: Any) -> None:
 
 def _is_upgrade(headers: Headers) -> bool:
     return any("websocket" in v.lower() for v in headers.get_all("Upgrade"))
+
+
+def _missing_handshake_header(headers: Headers) -> Optional[str]:
+    """The first opening-handshake header the request lacks (``Connection``, ``Sec-WebSocket-Key``,
+    ``Sec-WebSocket-Version``), or ``None``."""
+    if not any("upgrade" in v.lower() for v in headers.get_all("Connection")):
+        return "Connection"
+    for name in ("Sec-WebSocket-Key", "Sec-WebSocket-Version"):
+        if not headers.get_all(name):
+            return name
+    return None
 
 
 def _takes_path(handler: Callable) -> bool:
