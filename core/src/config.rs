@@ -77,6 +77,9 @@ pub struct ClientTls {
     pub extra_ca_pem: Vec<u8>,
     /// Accept any server certificate. DANGEROUS: disables all authentication of the server.
     pub danger_accept_invalid_certs: bool,
+    /// The name sent in SNI and checked against the certificate, instead of the URL's host
+    /// (Python `websockets`' `server_hostname=`). `None`: the URL's host.
+    pub server_name: Option<String>,
 }
 
 /// Everything a client needs to connect. Serialized (JSON, TOML) with sizes and durations in

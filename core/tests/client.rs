@@ -256,7 +256,25 @@ async fn wss_with_a_test_ca_and_refusal_of_an_unknown_certificate() {
 
     // Same URL by IP address (the certificate names 127.0.0.1 too).
     let mut cfg = ClientConfig::new(format!("wss://127.0.0.1:{}/echo", hub.local_addr().port()));
-    cfg.tls.extra_ca_pem = ca_pem;
+    cfg.tls.extra_ca_pem = ca_pem.clone();
+    let c = Client::connect(cfg).unwrap();
+    open(&c).await;
+    c.abort();
+
+    // An explicit server name is the one checked: a name the certificate lacks is refused
+    // although the URL's host matches.
+    let mut cfg = ClientConfig::new(&wss);
+    cfg.tls.extra_ca_pem = ca_pem.clone();
+    cfg.tls.server_name = Some("elsewhere.test".into());
+    let c = Client::connect(cfg).unwrap();
+    match &next_event(c.events()).await {
+        Event::Error { code: ErrorCode::Tls, message, .. } => assert!(message.contains("elsewhere.test"), "{message}"),
+        other => panic!("expected a TLS error, got {other:?}"),
+    }
+    c.abort();
+    let mut cfg = ClientConfig::new(format!("wss://127.0.0.1:{}/echo", hub.local_addr().port()));
+    cfg.tls.extra_ca_pem = ca_pem.clone();
+    cfg.tls.server_name = Some("localhost".into());
     let c = Client::connect(cfg).unwrap();
     open(&c).await;
     c.abort();

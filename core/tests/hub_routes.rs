@@ -371,3 +371,16 @@ async fn start_shutdown_stops_accepting_without_waiting() {
     hub.shutdown_async().await;
     eventually("no connection left", || hub.connection_count() == 0).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_accepting_closes_the_listener_and_keeps_open_connections() {
+    let hub = hub_with(&[("/echo", RouteKind::Echo)], |_| {});
+    let addr = hub.local_addr();
+    let mut a = peer(&url(&hub, "/echo")).await;
+    hub.stop_accepting();
+    eventually("listener closed", || std::net::TcpStream::connect(addr).is_err()).await;
+    send_text(&mut a, "still open").await;
+    assert_eq!(recv_text(&mut a).await, "still open");
+    assert_eq!(hub.connection_count(), 1);
+    hub.shutdown_async().await;
+}

@@ -455,6 +455,11 @@ impl PyHub {
         self.inner.start_shutdown();
     }
 
+    /// Closes the listening socket; open connections keep running until a shutdown.
+    fn stop_accepting(&self) {
+        self.inner.stop_accepting();
+    }
+
     /// Graceful shutdown: close 1001 to everyone, wait up to the shutdown timeout (GIL
     /// released), then drop the rest. Idempotent.
     fn shutdown(&self, py: Python<'_>) {

@@ -17,8 +17,8 @@ import subprocess
 import pytest
 
 import omnisock
-from omnisock.asyncio.client import connect
-from omnisock.asyncio.server import basic_auth, serve
+from omnisock.asyncio.client import connect, unix_connect
+from omnisock.asyncio.server import basic_auth, serve, unix_serve
 from omnisock.exceptions import InvalidHandshake, InvalidProxy, InvalidStatus, NegotiationError
 
 from conftest import run
@@ -449,5 +449,142 @@ def test_native_hub_answers_plain_requests_and_adds_handshake_headers():
             await ws.close()
         finally:
             await hub.aclose()
+
+    run(go())
+
+
+def test_close_without_closing_connections_waits_for_them():
+    async def go():
+        server = await serve(echo, "localhost", 0)
+        port = port_of(server)
+        async with connect(f"ws://localhost:{port}/") as ws:
+            server.close(close_connections=False)
+            closed = asyncio.ensure_future(server.wait_closed())
+            assert not server.is_serving()
+            # The open connection keeps working; the listening socket is closed.
+            await ws.send("still here")
+            assert await ws.recv() == "still here"
+            with pytest.raises(OSError):
+                async with connect(f"ws://localhost:{port}/", open_timeout=5):
+                    pass
+            await ws.send("and here")
+            assert await ws.recv() == "and here"
+            assert not closed.done()
+        # The client closed: the server finishes its shutdown.
+        await asyncio.wait_for(closed, 10)
+        assert server.sockets == ()
+
+    run(go())
+
+
+def redirecting(connection, request):
+    """``/hop`` → ``/landed`` (same origin); ``/away`` → another host."""
+    targets = {"/hop": "/landed", "/away": "ws://elsewhere.invalid/"}
+    if request.path in targets:
+        response = connection.respond(http.HTTPStatus.FOUND, "")
+        response.headers["Location"] = targets[request.path]
+        return response
+    return None
+
+
+def test_redirects_over_an_explicit_host_port_or_unix_socket(tmp_path):
+    async def go():
+        async with serve(echo, "localhost", 0, process_request=redirecting) as server:
+            route = dict(host="127.0.0.1", port=port_of(server))
+            async with connect("ws://named.invalid/hop", **route) as ws:
+                await ws.send("followed")
+                assert await ws.recv() == "followed"
+                assert [c.request.path for c in server.connections] == ["/landed"]
+            with pytest.raises(ValueError) as refused:
+                async with connect("ws://named.invalid/away", **route):
+                    pass
+            assert str(refused.value) == (
+                "cannot follow cross-origin redirect to ws://elsewhere.invalid/ with an explicit host or port"
+            )
+        path = str(tmp_path / "ws.sock")
+        async with unix_serve(echo, path, process_request=redirecting):
+            with pytest.raises(ValueError) as refused:
+                async with unix_connect(path, uri="ws://localhost/away"):
+                    pass
+            assert str(refused.value) == "cannot follow cross-origin redirect to ws://elsewhere.invalid/ with a Unix socket"
+            async with unix_connect(path, uri="ws://localhost/hop") as ws:
+                await ws.send("over the socket")
+                assert await ws.recv() == "over the socket"
+
+    run(go())
+
+
+def test_server_hostname_is_the_name_checked_and_sent(tmp_path):
+    pem = self_signed(tmp_path)
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(pem)
+    client_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    client_ctx.load_verify_locations(pem)
+
+    async def go():
+        async with serve(echo, "localhost", 0, ssl=server_ctx) as server:
+            port = port_of(server)
+            async with connect(f"wss://127.0.0.1:{port}/", ssl=client_ctx, server_hostname="localhost") as ws:
+                await ws.send("named")
+                assert await ws.recv() == "named"
+            # The certificate names localhost, not the name given: refused although the
+            # URL's host would match.
+            with pytest.raises(ssl.SSLCertVerificationError) as refused:
+                async with connect(f"wss://localhost:{port}/", ssl=client_ctx, server_hostname="elsewhere.test"):
+                    pass
+            assert "Hostname mismatch" in str(refused.value)
+        with pytest.raises(ValueError, match="server_hostname is only meaningful with ssl"):
+            connect("ws://localhost:1/", server_hostname="localhost")
+
+    run(go())
+
+
+def test_cross_origin_redirect_drops_credentials_on_the_wire_and_in_the_record():
+    async def go():
+        seen = []
+
+        def record(connection, request):
+            seen.append(request.headers)
+
+        async with serve(echo, "127.0.0.1", 0, process_request=record) as other:
+            other_uri = f"ws://127.0.0.1:{port_of(other)}/landed"
+
+            def bounce(connection, request):
+                target = {"/away": other_uri, "/near": "/here"}.get(request.path)
+                if target is None:
+                    return None
+                response = connection.respond(http.HTTPStatus.FOUND, "")
+                response.headers["Location"] = target
+                return response
+
+            secrets = {"Authorization": "Bearer t0ken", "Cookie": "id=1", "X-Keep": "yes"}
+            async with serve(echo, "127.0.0.1", 0, process_request=bounce) as first:
+                async with connect(f"ws://127.0.0.1:{port_of(first)}/away", additional_headers=secrets) as ws:
+                    await ws.send("moved")
+                    assert await ws.recv() == "moved"
+                    for headers in (seen[-1], ws.request.headers):
+                        assert "Authorization" not in headers and "Cookie" not in headers
+                        assert headers["X-Keep"] == "yes"
+                    assert ws.request.headers["Host"] == f"127.0.0.1:{port_of(other)}"
+                    assert ws.request.path == "/landed"
+                async with connect(f"ws://127.0.0.1:{port_of(first)}/near", additional_headers=secrets) as ws:
+                    assert ws.request.headers["Authorization"] == "Bearer t0ken"
+                    assert [c.request.path for c in first.connections] == ["/here"]
+
+    run(go())
+
+
+def test_a_request_edited_by_process_request_is_checked_as_a_handshake():
+    def drop_key(connection, request):
+        del request.headers["Sec-WebSocket-Key"]
+
+    async def go():
+        async with serve(echo, "localhost", 0, process_request=drop_key) as server:
+            with pytest.raises(InvalidStatus) as refused:
+                async with connect(f"ws://localhost:{port_of(server)}/"):
+                    pass
+            assert refused.value.response.status_code == 400
+            assert b"missing Sec-WebSocket-Key header" in refused.value.response.body
+            assert not server.connections
 
     run(go())

@@ -72,7 +72,7 @@ impl Target {
         super::credentials::authorize(&mut request, url)?;
         let tls = if secure {
             let pins = crate::tls::pins::Pins::parse(&config.certificate_pins)?;
-            Some((crate::tls::client_config_pinned(&config.tls, false, &pins)?, crate::tls::server_name(&host)?))
+            Some((crate::tls::client_config_pinned(&config.tls, false, &pins)?, crate::tls::server_name(config.tls.server_name.as_deref().unwrap_or(&host))?))
         } else {
             None
         };

@@ -641,6 +641,12 @@ impl Hub {
         self.begin_shutdown();
     }
 
+    /// Closes the listening socket and leaves the open connections running (Python
+    /// `websockets`' `Server.close(close_connections=False)`); a later shutdown ends them.
+    pub fn stop_accepting(&self) {
+        self.inner.stop_accepting.notify_one();
+    }
+
     /// Returns true if shutdown had already begun.
     fn begin_shutdown(&self) -> bool {
         if self.inner.stopping.swap(true, Ordering::AcqRel) {

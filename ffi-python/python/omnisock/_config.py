@@ -59,6 +59,7 @@ def client_config(
     max_redirects: Optional[int] = None,
     unix_socket: Optional[str] = None,
     compression: Optional[str] = None,
+    server_hostname: Optional[str] = None,
 ) -> str:
     """The JSON configuration for ``_native.Client`` from ``websockets``-style arguments."""
     cfg: Dict[str, Any] = {
@@ -81,6 +82,10 @@ def client_config(
         if reconnect_delay is not None:
             cfg["reconnect"]["initial_delay"] = float(reconnect_delay)
     tls = _tls(ssl)
+    if server_hostname is not None:
+        if not uri.lower().startswith("wss:"):
+            raise ValueError("server_hostname is only meaningful with ssl")
+        tls["server_name"] = str(server_hostname)
     if tls:
         cfg["tls"] = tls
     cfg.update(_transport(proxy, max_redirects, unix_socket, compression))

@@ -22,7 +22,7 @@ from ._pump import Pump
 from ._config import FOREVER, client_config
 from .connection import Connection, ProtocolView, parse_address
 from .datastructures import Headers, HeadersLike
-from .exceptions import ConnectionClosedError, InvalidMessage, InvalidProxy, InvalidStatus, InvalidURI, _from_core
+from .exceptions import ConnectionClosedError, InvalidMessage, InvalidProxy, InvalidStatus, InvalidURI, SecurityError, _from_core
 from .http11 import Request, Response
 from .protocol import State
 
@@ -335,6 +335,12 @@ class connect:
             hp = f"{h}:{port}" if port is not None else (f"{h}:{p.port}" if p.port else h)
             uri = urllib.parse.urlunsplit(p._replace(netloc=hp))
         self._connect_uri = uri
+        # A route the URI does not name (websockets follows only same-origin redirects then).
+        self._pinned: Optional[str] = None
+        if kwargs.get("unix_socket") is not None:
+            self._pinned = "a Unix socket"
+        elif host is not None or port is not None:
+            self._pinned = "an explicit host or port"
         for h in (extra_headers, additional_headers):
             if h is None:
                 continue
@@ -368,6 +374,7 @@ class connect:
             max_redirects=_max_redirects(),
             unix_socket=kwargs.get("unix_socket"),
             compression=compression,
+            server_hostname=server_hostname,
         )
         client_config(self._connect_uri, **self._config)  # bad arguments fail here, at the call
         self._options: Dict[str, Any] = dict(
@@ -389,9 +396,44 @@ class connect:
         self.connection: Optional[ClientConnection] = None
 
     async def _await_impl(self) -> ClientConnection:
-        session = _Session(self._connect_uri, self._options, self._config, reconnect=False)
-        self.connection = await session.wait_open(self.open_timeout)
+        if self._core_reconnect:
+            session = _Session(self._connect_uri, self._options, self._config, reconnect=False)
+            self.connection = await session.wait_open(self.open_timeout)
+        else:
+            self.connection = await self._open_following_redirects()
         return self.connection
+
+    async def _open_following_redirects(self) -> ClientConnection:
+        """Opens the connection, following redirects as websockets does: up to
+        ``MAX_REDIRECTS``; never from wss:// to ws://; a cross-origin one drops the
+        credentials (``Authorization``, ``Cookie``, ``Proxy-Authorization``) and, with an
+        explicit host / port or a Unix socket, raises ``ValueError`` (that route cannot lead
+        to another origin)."""
+        config = dict(self._config, max_redirects=0)
+        limit = _max_redirects()
+        logical = _strip_credentials(self.uri)
+        route = self._connect_uri
+        for _ in range(limit + 1):
+            session = _Session(route, self._options, config, reconnect=False)
+            try:
+                return await session.wait_open(self.open_timeout)
+            except InvalidStatus as exc:
+                location = exc.response.headers.get("Location")
+                if exc.response.status_code not in _REDIRECTS or location is None:
+                    raise
+            target = _ws_scheme(urllib.parse.urljoin(logical, location))
+            if _origin(logical)[0] == "wss" and _origin(target)[0] == "ws":
+                raise SecurityError(f"cannot follow redirect to non-secure URI {target}")
+            if _origin(target) == _origin(logical):
+                netloc = urllib.parse.urlsplit(route).netloc
+                route = urllib.parse.urlunsplit(urllib.parse.urlsplit(target)._replace(netloc=netloc))
+            elif self._pinned is not None:
+                raise ValueError(f"cannot follow cross-origin redirect to {target} with {self._pinned}")
+            else:
+                config["headers"] = [(k, v) for k, v in config["headers"] if k.lower() not in _CREDENTIALS]
+                route = target
+            logical = target
+        raise SecurityError(f"more than {limit} redirects")
 
     def __await__(self):
         return self._await_impl().__await__()
@@ -472,6 +514,32 @@ def unix_connect(path: Optional[str] = None, uri: Optional[str] = None, **kwargs
     if uri is None:
         uri = "ws://localhost/" if kwargs.get("ssl") is None else "wss://localhost/"
     return connect(uri, unix_socket=path, **kwargs)
+
+
+_REDIRECTS = (301, 302, 303, 307, 308)
+
+#: Request headers a cross-origin redirect does not carry on.
+_CREDENTIALS = ("authorization", "cookie", "proxy-authorization")
+
+
+def _strip_credentials(uri: str) -> str:
+    """``uri`` without ``user:password@``."""
+    p = urllib.parse.urlsplit(uri)
+    return urllib.parse.urlunsplit(p._replace(netloc=p.netloc.rpartition("@")[2]))
+
+
+def _ws_scheme(uri: str) -> str:
+    """``http``/``https`` redirect targets as ``ws``/``wss``."""
+    p = urllib.parse.urlsplit(uri)
+    scheme = {"http": "ws", "https": "wss"}.get(p.scheme.lower(), p.scheme.lower())
+    return urllib.parse.urlunsplit(p._replace(scheme=scheme))
+
+
+def _origin(uri: str) -> Tuple[str, str, int]:
+    """Scheme, host and port (the scheme's default when absent) of a ws/wss URI."""
+    p = urllib.parse.urlsplit(uri)
+    scheme = p.scheme.lower()
+    return scheme, (p.hostname or "").lower(), p.port or (443 if scheme == "wss" else 80)
 
 
 def _max_redirects() -> int:

@@ -346,14 +346,23 @@ _CERT_ERRORS = {
     "Revoked": "certificate revoked",
 }
 
+#: The same, for the reasons rustls spells out in words (with their context) rather than by name.
+_CERT_ERROR_TEXTS = (
+    ("certificate not valid for name", "Hostname mismatch"),
+    ("certificate expired", "certificate has expired"),
+    ("certificate not valid yet", "certificate is not yet valid"),
+)
+
 
 def _tls_error(message: str) -> _ssl.SSLError:
     """A certificate the core refused becomes ``ssl.SSLCertVerificationError`` (as in
     websockets, with OpenSSL's wording first); other TLS failures ``ssl.SSLError``."""
-    m = re.search(r"invalid peer certificate: (\w+)", message)
+    m = re.search(r"invalid peer certificate: ((\w+).*)", message)
     if m is None:
         return _ssl.SSLError(message)
-    why = _CERT_ERRORS.get(m.group(1), m.group(1))
+    why = _CERT_ERRORS.get(m.group(2))
+    if why is None:
+        why = next((said for text, said in _CERT_ERROR_TEXTS if m.group(1).startswith(text)), m.group(2))
     return _ssl.SSLCertVerificationError(1, f"[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: {why} ({message})")
 
 

@@ -166,6 +166,13 @@ class Server:
             elif kind == EV_OPEN:
                 cid = ev[1]
                 c = self._pending.pop(cid, None)
+                if self._closing is not None:
+                    # Accepted by the core just before the server closed: not served.
+                    try:
+                        self._hub.close(cid, 1001, "server is shutting down")
+                    except Exception:
+                        pass
+                    continue
                 if c is None:
                     c = self._factory(self, cid, ev[2], ev[3], ev[4], ev[5], ev[6])
                     c.response = _upgrade_response(c.request, ev[6], None)
@@ -209,6 +216,11 @@ class Server:
                 self._pending.pop(c._cid, None)  # a plain request: the core answers 426
                 self._hub.accept(c._cid, None)
                 return
+            if response is None:
+                missing = _missing_handshake_header(c.request.headers)
+                if missing is not None:
+                    # The hook may have edited the request: it is checked as websockets does.
+                    response = c.respond(400, f"Failed to open a WebSocket connection: missing {missing} header.\n")
             if response is None and self._select_subprotocol is not None:
                 offered = [p.strip() for h in c.request.headers.get_all("Sec-WebSocket-Protocol") for p in h.split(",") if p.strip()]
                 try:
@@ -278,9 +290,17 @@ class Server:
 
     def close(self, close_connections: bool = True, code: int = 1001, reason: str = "") -> None:
         """Stops accepting (handshakes still in progress get 503) and closes every connection
-        with ``code`` and ``reason`` (1001 by default)."""
+        with ``code`` and ``reason`` (1001 by default); with ``close_connections=False`` the
+        open connections are left to end on their own first."""
         if self._closing is None:
             self._serving = False
+            if not close_connections:
+                # websockets' close(close_connections=False): new handshakes get 503, open
+                # connections run until their peers or handlers close them, then the server
+                # shuts down.
+                self._hub.stop_accepting()
+                self._closing = self._loop.create_task(self._close_when_idle())
+                return
             # Each connection gets the close code and reason first; the listener stops now,
             # as in websockets, and the task then waits for the closing handshakes.
             for cid in list(self._conns):
@@ -290,6 +310,13 @@ class Server:
                     pass
             self._hub.start_shutdown()
             self._closing = self._loop.create_task(self._close())
+
+    async def _close_when_idle(self) -> None:
+        """Waits until every connection and handler has ended, then shuts the hub down."""
+        while self._conns or self.handlers:
+            await asyncio.sleep(0.01)
+        self._hub.start_shutdown()
+        await self._close()
 
     async def _close(self) -> None:
         try:
@@ -397,6 +424,17 @@ def send_response(hub: Any, cid: int, response: Any) -> None:
 
 def _is_upgrade(headers: Headers) -> bool:
     return any("websocket" in v.lower() for v in headers.get_all("Upgrade"))
+
+
+def _missing_handshake_header(headers: Headers) -> Optional[str]:
+    """The first opening-handshake header the request lacks (``Connection``, ``Sec-WebSocket-Key``,
+    ``Sec-WebSocket-Version``), or ``None``."""
+    if not any("upgrade" in v.lower() for v in headers.get_all("Connection")):
+        return "Connection"
+    for name in ("Sec-WebSocket-Key", "Sec-WebSocket-Version"):
+        if not headers.get_all(name):
+            return name
+    return None
 
 
 def _takes_path(handler: Callable) -> bool:

@@ -32,7 +32,7 @@ impl Dialer {
     pub(super) fn new(url: &str, shown: &str, extra_ca_pem: &[u8]) -> Result<Dialer> {
         let super::url::RedisUrl { host, port, tls, info } = super::url::parse(url).map_err(|e| Error::config(format!("backplane URL {shown:?}: {e}")))?;
         let tls = if tls {
-            let config = crate::tls::client_config(&ClientTls { extra_ca_pem: extra_ca_pem.to_vec(), danger_accept_invalid_certs: false }, false)?;
+            let config = crate::tls::client_config(&ClientTls { extra_ca_pem: extra_ca_pem.to_vec(), danger_accept_invalid_certs: false, server_name: None }, false)?;
             Some((tokio_rustls::TlsConnector::from(config), crate::tls::server_name(&host)?))
         } else {
             None
