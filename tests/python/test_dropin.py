@@ -569,6 +569,10 @@ def test_cross_origin_redirect_drops_credentials_on_the_wire_and_in_the_record()
                     assert ws.request.path == "/landed"
                 async with connect(f"ws://127.0.0.1:{port_of(first)}/near", additional_headers=secrets) as ws:
                     assert ws.request.headers["Authorization"] == "Bearer t0ken"
+                    # The server side registers its connection when its open event is dispatched,
+                    # which may come after the client's open: a round trip orders them.
+                    await ws.send("sync")
+                    assert await ws.recv() == "sync"
                     assert [c.request.path for c in first.connections] == ["/here"]
 
     run(go())
