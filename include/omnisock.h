@@ -534,6 +534,20 @@ omnisock_result omnisock_hub_accept_with_headers(omnisock_hub h,
                                                  const omnisock_header *headers,
                                                  size_t count);
 
+// Answers the request `conn` reported by a HANDSHAKE event with any HTTP response instead
+// of upgrading: `status` 200-599, `count` extra headers (`headers` NULL only with `count` 0,
+// at most 256) and a body of `len` bytes (`body` NULL only with `len` 0, at most 16 MiB).
+// On a route with host_accepts, plain GET/HEAD requests (no `Upgrade` header) arrive as
+// HANDSHAKE events too, so a host can serve pages this way. `Content-Length` is always the
+// body's length; a HEAD request gets the headers only.
+omnisock_result omnisock_hub_respond(omnisock_hub h,
+                                     uint64_t conn,
+                                     uint16_t status,
+                                     const omnisock_header *headers,
+                                     size_t count,
+                                     const uint8_t *body,
+                                     size_t len);
+
 // Rejects the handshake `conn` with an HTTP status (400-599) and a body (may be NULL).
 omnisock_result omnisock_hub_reject(omnisock_hub h,
                                     uint64_t conn,

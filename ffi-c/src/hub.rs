@@ -467,6 +467,29 @@ pub unsafe extern "C" fn omnisock_hub_accept_with_headers(
     })
 }
 
+/// Answers the request `conn` reported by a HANDSHAKE event with any HTTP response instead
+/// of upgrading: `status` 200-599, `count` extra headers (`headers` NULL only with `count` 0,
+/// at most 256) and a body of `len` bytes (`body` NULL only with `len` 0, at most 16 MiB).
+/// On a route with host_accepts, plain GET/HEAD requests (no `Upgrade` header) arrive as
+/// HANDSHAKE events too, so a host can serve pages this way. `Content-Length` is always the
+/// body's length; a HEAD request gets the headers only.
+#[no_mangle]
+pub unsafe extern "C" fn omnisock_hub_respond(
+    h: omnisock_hub,
+    conn: u64,
+    status: u16,
+    headers: *const omnisock_header,
+    count: usize,
+    body: *const u8,
+    len: usize,
+) -> omnisock_result {
+    guard("omnisock_hub_respond", || {
+        let headers = headers_arg(headers, count)?;
+        let body = bytes_arg(body, len, "body")?;
+        hub(h)?.hub.respond(conn, status, "", &headers, body)
+    })
+}
+
 /// Rejects the handshake `conn` with an HTTP status (400-599) and a body (may be NULL).
 #[no_mangle]
 pub unsafe extern "C" fn omnisock_hub_reject(h: omnisock_hub, conn: u64, status: u16, body: *const c_char) -> omnisock_result {

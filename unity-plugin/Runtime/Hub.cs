@@ -353,6 +353,36 @@ namespace Omnisock
         /// </summary>
         public unsafe void Accept(ulong conn, string protocol, IEnumerable<KeyValuePair<string, string>> headers)
         {
+            WithHeaders(headers, (hs, count) =>
+            {
+                fixed (byte* p = Native.Utf8Z(protocol))
+                    Native.Check(Native.omnisock_hub_accept_with_headers(H, conn, p, hs, count));
+            });
+        }
+
+        /// <summary>
+        /// Answers the request <paramref name="conn"/> (from OnHandshake) with any HTTP response
+        /// instead of upgrading: <paramref name="status"/> 200-599, <paramref name="headers"/> (may be
+        /// null) and <paramref name="body"/> (may be null; at most 16 MiB). On a route set with
+        /// <see cref="HubOptions.SetHostAccepts"/>, plain GET/HEAD requests (no Upgrade header) arrive
+        /// as handshakes too, so a host serves pages this way. Content-Length is always the body's
+        /// length; a HEAD request gets the headers only. Bad input throws and leaves the request waiting.
+        /// </summary>
+        public unsafe void Respond(ulong conn, int status, IEnumerable<KeyValuePair<string, string>> headers, byte[] body)
+        {
+            if (status < 200 || status > 599) throw new ArgumentOutOfRangeException("status", status, "a response has an HTTP status 200-599");
+            WithHeaders(headers ?? Enumerable.Empty<KeyValuePair<string, string>>(), (hs, count) =>
+            {
+                fixed (byte* b = body)
+                    Native.Check(Native.omnisock_hub_respond(H, conn, (ushort)status, hs, count, b, (UIntPtr)(body == null ? 0 : body.Length)));
+            });
+        }
+
+        private unsafe delegate void HeaderCall(Native.Header* headers, UIntPtr count);
+
+        /// <summary>Pins <paramref name="headers"/> as an omnisock_header array for the length of <paramref name="call"/>.</summary>
+        private static unsafe void WithHeaders(IEnumerable<KeyValuePair<string, string>> headers, HeaderCall call)
+        {
             if (headers == null) throw new ArgumentNullException("headers");
             var list = headers.ToList();
             var strings = new List<byte[]>(list.Count * 2);
@@ -372,9 +402,7 @@ namespace Omnisock
                     arr[i].Name = (byte*)pins[2 * i].AddrOfPinnedObject();
                     arr[i].Value = (byte*)pins[2 * i + 1].AddrOfPinnedObject();
                 }
-                fixed (byte* p = Native.Utf8Z(protocol))
-                fixed (Native.Header* hs = arr)
-                    Native.Check(Native.omnisock_hub_accept_with_headers(H, conn, p, hs, (UIntPtr)arr.Length));
+                fixed (Native.Header* hs = arr) call(hs, (UIntPtr)arr.Length);
             }
             finally
             {

@@ -102,6 +102,7 @@ namespace Omnisock
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_queued_bytes(ulong hub, ulong conn, out UIntPtr bytes);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_accept(ulong hub, ulong conn, byte* protocol);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_accept_with_headers(ulong hub, ulong conn, byte* protocol, Header* headers, UIntPtr count);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_respond(ulong hub, ulong conn, ushort status, Header* headers, UIntPtr count, byte* body, UIntPtr len);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_reject(ulong hub, ulong conn, ushort status, byte* body);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_ping(ulong hub, ulong conn, byte* data, UIntPtr len);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int omnisock_hub_status_json(ulong hub, byte* buf, UIntPtr bufLen, out UIntPtr outLen);

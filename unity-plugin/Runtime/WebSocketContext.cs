@@ -110,7 +110,7 @@ namespace Omnisock.Net.WebSockets
             }
         }
 
-        private static NameValueCollection ParseQuery(string q)
+        internal static NameValueCollection ParseQuery(string q)
         {
             var c = new NameValueCollection(StringComparer.OrdinalIgnoreCase);
             if (string.IsNullOrEmpty(q)) return c;

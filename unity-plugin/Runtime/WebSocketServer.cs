@@ -22,6 +22,12 @@ namespace Omnisock.Server
         private Hub hub;
         private int port;
 
+        /// <summary>
+        /// Set by <see cref="HttpServer"/>: the hub then also takes plain (non-upgrade) GET/HEAD
+        /// requests on every path (a <c>"*"</c> fallback route with host_accepts) and hands them here.
+        /// </summary>
+        internal Action<Hub, HubHandshakeEventArgs> PlainRequestHandler;
+
         /// <summary>A server on every IPv4 address at <paramref name="port"/> (0 picks a free port, see <see cref="Port"/> after Start).</summary>
         public WebSocketServer(int port) : this(IPAddress.Any, port) { }
 
@@ -116,7 +122,7 @@ namespace Omnisock.Server
             {
                 if (hub != null) return;
                 var hosts = services.HostList;
-                if (hosts.Count == 0) throw new InvalidOperationException("add a service (AddWebSocketService) before Start");
+                if (hosts.Count == 0 && PlainRequestHandler == null) throw new InvalidOperationException("add a service (AddWebSocketService) before Start");
                 var listen = (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "[" + address + "]" : address.ToString())
                     + ":" + requestedPort.ToString(CultureInfo.InvariantCulture);
                 var options = new HubOptions(listen);
@@ -125,8 +131,13 @@ namespace Omnisock.Server
                     options.AddRoute(h.Path, RouteKind.Host);
                     if (h.LearnWhetherItDecidesHandshakes()) options.SetHostAccepts(h.Path);
                 }
+                if (PlainRequestHandler != null)
+                {
+                    options.AddRoute("*", RouteKind.Host);
+                    options.SetHostAccepts("*");
+                }
                 var started = new Hub(options);
-                started.OnHandshake += (s, e) => services.Handshake(e);
+                started.OnHandshake += (s, e) => Handshake((Hub)s, e);
                 started.OnOpen += (s, e) => services.Opened(e);
                 started.OnMessage += (s, e) => services.Message(e);
                 started.OnClose += (s, e) => services.Closed(e);
@@ -150,6 +161,37 @@ namespace Omnisock.Server
             h.Dispose();
             services.Clear();
             log.Info("stopped");
+        }
+
+        /// <summary>
+        /// A request waiting for the host: a plain request goes to <see cref="PlainRequestHandler"/>
+        /// (when set), an upgrade to its service; an upgrade for a path without a service (only
+        /// possible through the fallback route) is refused with 404.
+        /// </summary>
+        private void Handshake(Hub h, HubHandshakeEventArgs e)
+        {
+            var plain = PlainRequestHandler;
+            if (plain != null && !IsUpgrade(e.Headers))
+            {
+                plain(h, e);
+                return;
+            }
+            if (services.Handshake(e)) return;
+            try
+            {
+                h.Reject(e.ConnectionId, 404, "no WebSocket service at " + e.Path);
+            }
+            catch (OmnisockException ex)
+            {
+                log.Debug("handshake " + e.ConnectionId + " at " + e.Path + " went away: " + ex.Message);
+            }
+        }
+
+        /// <summary>Whether the request headers ("Name: value" lines) ask for a WebSocket upgrade.</summary>
+        private static bool IsUpgrade(string headerLines)
+        {
+            var upgrade = WebSocket.ParseHeaders(headerLines)["Upgrade"];
+            return upgrade != null && upgrade.IndexOf("websocket", StringComparison.OrdinalIgnoreCase) >= 0;
         }
 
         /// <summary>The running hub (null when stopped).</summary>
@@ -235,10 +277,13 @@ namespace Omnisock.Server
             lock (hosts) return hosts.RemoveAll(h => h.Path == p) > 0;
         }
 
-        internal void Handshake(HubHandshakeEventArgs e)
+        /// <summary>Hands a handshake to the service at its path; false when there is none.</summary>
+        internal bool Handshake(HubHandshakeEventArgs e)
         {
             WebSocketServiceHost h;
-            if (TryGetServiceHost(e.Path, out h)) h.Sessions.Handshake(e);
+            if (!TryGetServiceHost(e.Path, out h)) return false;
+            h.Sessions.Handshake(e);
+            return true;
         }
 
         internal void Opened(HubOpenEventArgs e)
