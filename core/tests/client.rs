@@ -55,6 +55,28 @@ async fn echo_round_trip_and_clean_close() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_close_the_hub_starts_is_answered_by_the_client() {
+    // With compression negotiated the hub half-closes right after its close frame; the client's
+    // answer must still reach it (the hub then reports a clean close).
+    for compression in [false, true] {
+        let hub = hub_with(&[("/h", RouteKind::Host)], |_| {});
+        let mut cfg = ClientConfig::new(url(&hub, "/h"));
+        cfg.compression = compression;
+        let c = Client::connect(cfg).unwrap();
+        open(&c).await;
+        let Event::Open(info) = next_event(hub.events()).await else { panic!() };
+        hub.close(info.conn, 4005, "kicked").unwrap();
+        assert_eq!(closed(&c).await, (4005, "kicked".to_string(), true));
+        let e = event_where(hub.events(), |e| matches!(e, Event::Close { .. })).await;
+        assert!(
+            matches!(e, Event::Close { conn, code: 4005, ref reason, clean: true } if conn == info.conn && reason == "kicked"),
+            "compression {compression}: {e:?}"
+        );
+        hub.shutdown_async().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn close_code_and_reason_reach_the_host() {
     let hub = hub_with(&[("/h", RouteKind::Host)], |_| {});
     let c = Client::connect(ClientConfig::new(url(&hub, "/h"))).unwrap();

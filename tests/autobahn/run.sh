@@ -157,7 +157,7 @@ case "$MODE" in
         # cases (12.*, 13.*) make each run several minutes long.
         (
             PIDS=()
-            trap 'for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done' EXIT
+            trap 'for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done' EXIT
             run_client_suite
         ) >"$WORK/client-suite.log" 2>&1 &
         client_pid=$!

@@ -278,6 +278,12 @@ pub(super) async fn run(
                         }
                     }
                     Err(ReadError::Eof) | Err(ReadError::Io(_)) if peer_close.is_some() => {
+                        if !writer_done {
+                            // The server half-closed right after its close frame: the answer
+                            // (queued for the writer) still goes out before the connection ends.
+                            let _ = timeout(ERROR_CLOSE_GRACE, &mut writer).await;
+                            writer_done = true;
+                        }
                         let (c, r) = peer_close.take().expect("checked");
                         break End { code: c, reason: r, clean: true };
                     }
