@@ -2,7 +2,7 @@
 
 
 use jni::objects::{JByteArray, JByteBuffer, JLongArray, JObject, JObjectArray, JString};
-use jni::sys::{jint, jlong, jstring};
+use jni::sys::{jint, jlong};
 use jni::{Env, EnvUnowned};
 use omnisock_core::{Client, ClientConfig, Error, ErrorCode};
 
@@ -49,21 +49,6 @@ fn soft(result: Result<(), Error>) -> JResult<jint> {
         Err(e) if matches!(e.code(), ErrorCode::Closed | ErrorCode::QueueFull | ErrorCode::InvalidHandle) => Ok(e.code() as jint),
         Err(e) => Err(e.into()),
     }
-}
-
-/// `String clientConfigCheck(String configJson)`: null if the core accepts this client
-/// configuration (parsed and validated, nothing connects), else the core's message. The Java
-/// layer asks it whether this build of the core has an option before sending a peer library's
-/// default for it (e.g. OkHttp's redirects and compression).
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_dev_omnisock_Native_clientConfigCheck<'l>(mut env: EnvUnowned<'l>, _class: JObject<'l>, config: JString<'l>) -> jstring {
-    guard(&mut env, |env| {
-        let json = string_arg(env, &config, "config")?;
-        match ClientConfig::from_json(&json) {
-            Ok(_) => Ok(std::ptr::null_mut()),
-            Err(e) => Ok(JString::from_str(env, e.message())?.into_raw()),
-        }
-    })
 }
 
 /// `long clientConnect(String configJson)`: the core's `ClientConfig` in its JSON form, built by

@@ -495,20 +495,12 @@ fn runtime_shutdown(py: Python<'_>, timeout: f64) -> PyResult<()> {
     Ok(())
 }
 
-/// The core's default client configuration as JSON: its keys are the options this build of
-/// the core understands (the Python layer maps `websockets` arguments onto those it finds).
-#[pyfunction]
-fn client_config_defaults() -> String {
-    ClientConfig::new("ws://localhost/").to_json()
-}
-
 #[pymodule]
 #[pyo3(name = "_native")]
 fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyClient>()?;
     m.add_class::<PyHub>()?;
     m.add_function(wrap_pyfunction!(runtime_shutdown, m)?)?;
-    m.add_function(wrap_pyfunction!(client_config_defaults, m)?)?;
     m.add("VERSION", omnisock_core::VERSION)?;
     Ok(())
 }

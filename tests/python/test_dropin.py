@@ -379,25 +379,18 @@ def test_handshake_errors_are_invalid_handshake_subclasses():
 
 def test_websockets_transport_arguments_map_onto_the_core_options():
     """proxy=True, the redirect limit and compression="deflate" (websockets' defaults) reach
-    the core as its options where this build has them; an explicit proxy URL or Unix socket
-    path it cannot honour is an error, never dropped."""
+    the core as its options; an explicit proxy URL or Unix socket path is passed on as given."""
     import json
 
-    from omnisock._config import client_config, core_keys
+    from omnisock._config import client_config
 
-    keys = core_keys()
-    assert {"url", "headers", "tls"} <= keys
     cfg = json.loads(client_config("ws://localhost/", headers=[], proxy=True, max_redirects=10, compression="deflate"))
     for key, value in [("proxy_from_env", True), ("max_redirects", 10), ("compression", True)]:
-        assert cfg.get(key) == (value if key in keys else None), key
+        assert cfg.get(key) == value, key
     none = json.loads(client_config("ws://localhost/", headers=[], proxy=None, compression=None))
     assert "proxy_from_env" not in none and "proxy" not in none and not none.get("compression")
     for key, value in [("proxy", "http://127.0.0.1:3128"), ("unix_socket", "/tmp/omnisock-test.sock")]:
-        if key in keys:
-            assert json.loads(client_config("ws://localhost/", headers=[], **{key: value}))[key] == value
-        else:
-            with pytest.raises(NotImplementedError, match=key):
-                client_config("ws://localhost/", headers=[], **{key: value})
+        assert json.loads(client_config("ws://localhost/", headers=[], **{key: value}))[key] == value
     with pytest.raises(TypeError, match="proxy must be"):
         client_config("ws://localhost/", headers=[], proxy=42)
 

@@ -37,26 +37,7 @@ namespace Omnisock.Server
         }
 
         /// <summary>A server at "http://host:port" (host: an IP address or localhost); https:// is not supported.</summary>
-        public HttpServer(string url) : this(UrlAddress(url), ParseUrl(url).Port) { }
-
-        private static Uri ParseUrl(string url)
-        {
-            if (url == null) throw new ArgumentNullException("url");
-            Uri uri;
-            if (!Uri.TryCreate(url, UriKind.Absolute, out uri) || (uri.Scheme != "http" && uri.Scheme != "https") || uri.AbsolutePath != "/" || uri.Query.Length > 0)
-                throw new ArgumentException("not an http://host:port URL: " + url, "url");
-            if (uri.Scheme == "https") throw new NotSupportedException("https needs a certificate: use Hub with HubOptions.TlsCertificateFile");
-            return uri;
-        }
-
-        private static IPAddress UrlAddress(string url)
-        {
-            var uri = ParseUrl(url);
-            if (uri.Host == "localhost") return IPAddress.Loopback;
-            IPAddress ip;
-            if (!IPAddress.TryParse(uri.Host.Trim('[', ']'), out ip)) throw new ArgumentException("the host must be an IP address or localhost: " + url, "url");
-            return ip;
-        }
+        public HttpServer(string url) : this(UrlAddress(url, "http"), ParseUrl(url, "http").Port) { }
 
         /// <summary>
         /// The folder <see cref="HttpRequestEventArgs.TryReadFile"/> reads from ("./Public" by default,

@@ -44,21 +44,25 @@ namespace Omnisock.Server
         }
 
         /// <summary>A server at "ws://host:port" (host: an IP address or localhost). wss:// is refused: see <see cref="IsSecure"/>.</summary>
-        public WebSocketServer(string url) : this(UrlAddress(url), ParseUrl(url).Port) { }
+        public WebSocketServer(string url) : this(UrlAddress(url, "ws"), ParseUrl(url, "ws").Port) { }
 
-        private static Uri ParseUrl(string url)
+        /// <summary>Parses a server's "scheme://host:port" URL (`scheme` plain, `scheme`+"s" refused: no certificate).</summary>
+        internal static Uri ParseUrl(string url, string scheme)
         {
             if (url == null) throw new ArgumentNullException("url");
+            string secure = scheme + "s";
             Uri uri;
-            if (!Uri.TryCreate(url, UriKind.Absolute, out uri) || (uri.Scheme != "ws" && uri.Scheme != "wss") || uri.AbsolutePath != "/" || uri.Query.Length > 0)
-                throw new ArgumentException("not a ws://host:port URL: " + url, "url");
-            if (uri.Scheme == "wss") throw new NotSupportedException("wss:// needs a certificate: use Hub with HubOptions.TlsCertificateFile");
+            if (!Uri.TryCreate(url, UriKind.Absolute, out uri) || (uri.Scheme != scheme && uri.Scheme != secure) || uri.AbsolutePath != "/" || uri.Query.Length > 0)
+                throw new ArgumentException((scheme == "http" ? "not an " : "not a ") + scheme + "://host:port URL: " + url, "url");
+            if (uri.Scheme == secure)
+                throw new NotSupportedException((scheme == "http" ? "https" : "wss://") + " needs a certificate: use Hub with HubOptions.TlsCertificateFile");
             return uri;
         }
 
-        private static IPAddress UrlAddress(string url)
+        /// <summary>The address of a server URL's host (an IP address or localhost).</summary>
+        internal static IPAddress UrlAddress(string url, string scheme)
         {
-            var uri = ParseUrl(url);
+            var uri = ParseUrl(url, scheme);
             if (uri.Host == "localhost") return IPAddress.Loopback;
             IPAddress ip;
             if (!IPAddress.TryParse(uri.Host.Trim('[', ']'), out ip)) throw new ArgumentException("the host must be an IP address or localhost: " + url, "url");

@@ -92,40 +92,20 @@ def client_config(
     return json.dumps(cfg)
 
 
-_core_keys: Optional[frozenset] = None
-
-
-def core_keys() -> frozenset:
-    """The client options this build of the core understands (its default configuration's keys)."""
-    global _core_keys
-    if _core_keys is None:
-        _core_keys = frozenset(json.loads(_native.client_config_defaults()))
-    return _core_keys
-
-
 def _transport(proxy: Any, max_redirects: Optional[int], unix_socket: Optional[str], compression: Optional[str]) -> Dict[str, Any]:
-    """websockets' proxy, redirect, Unix socket and compression arguments as core options.
-
-    websockets' defaults (``proxy=True``: from the environment; redirects followed; deflate
-    offered) are passed only to a core that has the option; an explicit proxy URL or a Unix
-    socket path that the core cannot honour is an error, never silently dropped."""
+    """websockets' proxy, redirect, Unix socket and compression arguments as core options
+    (``proxy=True``: from the environment, websockets' default)."""
     wanted: Dict[str, Any] = {}
-    required = set()
     if proxy is True:
         wanted["proxy_from_env"] = True
     elif isinstance(proxy, str):
         wanted["proxy"] = proxy
-        required.add("proxy")
     elif proxy not in (None, False):
         raise TypeError(f"proxy must be True, None or a proxy URL, not {type(proxy).__name__}")
     if max_redirects is not None:
         wanted["max_redirects"] = int(max_redirects)
     if unix_socket is not None:
         wanted["unix_socket"] = os.fsdecode(os.fspath(unix_socket))
-        required.add("unix_socket")
     if compression == "deflate":
         wanted["compression"] = True
-    known = core_keys()
-    for key in required - known:
-        raise NotImplementedError(f"this build of the omnisock core has no {key!r} client option")
-    return {k: v for k, v in wanted.items() if k in known}
+    return wanted

@@ -595,12 +595,7 @@ class serve:
             hub_options["unix"] = self._unix_path
         else:
             listen = _listen_address(self._host, self._port)
-        try:
-            hub = self._native_hub(listen, route, cert, key, ping_timeout, hub_options)
-        except TypeError as exc:
-            if hub_options and "unix" in str(exc):
-                raise NotImplementedError("this build of the omnisock core cannot serve on Unix sockets") from None
-            raise
+        hub = self._native_hub(listen, route, cert, key, ping_timeout, hub_options)
         self._server = Server(self._handler, loop=loop, hub=hub, options=self._options)
         if self._unix_path is not None:
             self._server._sockets = (_SocketInfo(self._unix_path),)

@@ -94,7 +94,6 @@ final class Native {
     static native void panicForTest();
 
     // Client: see ffi-jni/src/client.rs. Methods returning int answer 0 or an error code.
-    static native String clientConfigCheck(String configJson);
     static native long clientConnect(String configJson);
     static native int clientSendText(long h, byte[] utf8, int off, int len);
     static native int clientSendBinary(long h, byte[] data, int off, int len);

@@ -197,12 +197,10 @@ public class OkHttpClient implements WebSocket.Factory {
         long closeTimeoutMs = 60_000;
         boolean retryOnConnectionFailure = true;
         boolean followRedirects = true;
-        boolean followRedirectsSet;
         Proxy proxy;
         ProxySelector proxySelector;
         CertificatePinner certificatePinner = CertificatePinner.DEFAULT;
         long minCompress = 1024;
-        boolean minCompressSet;
         SSLSocketFactory sslSocketFactory;
         X509TrustManager trustManager;
         String trustPem;
@@ -221,12 +219,10 @@ public class OkHttpClient implements WebSocket.Factory {
             b.closeTimeoutMs = closeTimeoutMs;
             b.retryOnConnectionFailure = retryOnConnectionFailure;
             b.followRedirects = followRedirects;
-            b.followRedirectsSet = followRedirectsSet;
             b.proxy = proxy;
             b.proxySelector = proxySelector;
             b.certificatePinner = certificatePinner;
             b.minCompress = minCompress;
-            b.minCompressSet = minCompressSet;
             b.sslSocketFactory = sslSocketFactory;
             b.trustManager = trustManager;
             b.trustPem = trustPem;
@@ -311,7 +307,6 @@ public class OkHttpClient implements WebSocket.Factory {
         /** Follow redirects (3xx) of the opening handshake, up to 20 as OkHttp (default true). Core key {@code max_redirects}. */
         public Builder followRedirects(boolean follow) {
             followRedirects = follow;
-            followRedirectsSet = true;
             return this;
         }
 
@@ -392,7 +387,6 @@ public class OkHttpClient implements WebSocket.Factory {
                 throw new IllegalArgumentException("minWebSocketMessageToCompress must be positive: " + bytes);
             }
             minCompress = bytes;
-            minCompressSet = true;
             return this;
         }
 
@@ -436,20 +430,14 @@ public class OkHttpClient implements WebSocket.Factory {
             if (pingIntervalMs > 0) {
                 b.pongTimeout(pingIntervalMs, TimeUnit.MILLISECONDS);
             }
-            if (followRedirectsSet || OmnisockClient.coreHasOption("max_redirects", "20")) {
-                b.maxRedirects(followRedirects ? MAX_REDIRECTS : 0);
-            }
-            if (minCompressSet || OmnisockClient.coreHasOption("compression", "true")) {
-                b.compression(true).compressionThreshold(minCompress);
-            }
+            b.maxRedirects(followRedirects ? MAX_REDIRECTS : 0);
+            b.compression(true).compressionThreshold(minCompress);
             String proxyUrl = proxy != null && proxy.type() == Proxy.Type.HTTP ? proxyUrl(proxy) : selectedProxy;
             if (proxyUrl != null) {
                 b.proxy(proxyUrl);
             }
             // OkHttp never reads http_proxy & co. from the environment.
-            if (OmnisockClient.coreHasOption("proxy_from_env", "false")) {
-                b.proxyFromEnv(false);
-            }
+            b.proxyFromEnv(false);
             b.certificatePinner(certificatePinner);
             if (trustPem != null) {
                 b.extraCaPem(trustPem.getBytes(StandardCharsets.UTF_8));

@@ -141,23 +141,6 @@ public final class OmnisockClient implements AutoCloseable, WebSocket.Factory {
         }
     }
 
-    private static final Map<String, Boolean> CORE_OPTIONS = new ConcurrentHashMap<String, Boolean>();
-
-    /**
-     * Whether the loaded core accepts the client option {@code key} with {@code jsonValue}
-     * (asked once per key). A binding sends a peer library's default for an option only where
-     * the core has it; an option the user sets explicitly is always sent, and one the core lacks
-     * is refused by the core with a clear error.
-     */
-    static boolean coreHasOption(String key, String jsonValue) {
-        Boolean known = CORE_OPTIONS.get(key);
-        if (known == null) {
-            known = Native.clientConfigCheck("{\"url\":\"ws://127.0.0.1/\",\"" + key + "\":" + jsonValue + "}") == null;
-            CORE_OPTIONS.put(key, known);
-        }
-        return known;
-    }
-
     /** Sockets made by this client that have not ended yet. */
     public int openSockets() {
         return live.size();
