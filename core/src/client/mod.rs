@@ -227,6 +227,7 @@ impl Client {
         self.check_send_len(len)?;
         let mut d = self.shared.direct();
         // Nothing queued or being written: the frame goes to the socket from this thread.
+        self.shared.events.expect_reply();
         let msg = match direct::try_send(&self.shared, &mut d, msg) {
             Ok(()) => return Ok(()),
             Err(msg) => msg,
@@ -256,6 +257,7 @@ impl Client {
         if matches!(self.state(), ClientState::Closing | ClientState::Closed) {
             return Err(Error::new(ErrorCode::Closed, "cannot ping: the connection is closed or closing"));
         }
+        self.shared.events.expect_reply();
         direct::queue(&self.shared, &mut self.shared.direct(), Command::Ping(Bytes::copy_from_slice(payload)))
             .map_err(|_| Error::new(ErrorCode::Closed, "cannot ping: the connection is closed"))
     }
