@@ -530,6 +530,21 @@ impl EventQueue {
         }
     }
 
+    /// For hosts that wait in an event loop instead of [`wait`](Self::wait) (Python's asyncio):
+    /// `Some(true)` when an event is queued, at once or after spinning up to 50 µs because the
+    /// owner sent something since the last wait; `Some(false)` when it spun and nothing came;
+    /// `None` (at once) when nothing is queued and nothing was sent. The caller then polls
+    /// without an event-loop iteration in between.
+    pub fn spin_for_reply(&self) -> Option<bool> {
+        if self.ready_hint.load(Ordering::Acquire) {
+            return Some(true);
+        }
+        if !self.take_reply_expected() {
+            return None;
+        }
+        Some(spin_until(Instant::now() + SPIN, || self.ready_hint.load(Ordering::Acquire)))
+    }
+
     fn take_reply_expected(&self) -> bool {
         self.reply_expected.load(Ordering::Relaxed) && self.reply_expected.swap(false, Ordering::Relaxed)
     }

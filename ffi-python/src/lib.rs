@@ -215,6 +215,15 @@ impl PyClient {
     fn wake_fd(&self) -> i32 {
         self.inner.events().wake_fd()
     }
+
+    /// True when an event is queued, at once or after spinning (without the GIL) up to 50 µs
+    /// because a message or ping was sent since the last wait; False when it spun and nothing
+    /// came; None (at once) when nothing is queued and nothing was sent. `recv` then takes the
+    /// answer without an event-loop iteration.
+    fn spin_for_reply(&self, py: Python<'_>) -> Option<bool> {
+        let q = self.inner.clone();
+        py.detach(move || q.events().spin_for_reply())
+    }
 }
 
 fn route_kind(s: &str) -> PyResult<RouteKind> {

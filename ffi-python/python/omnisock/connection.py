@@ -120,6 +120,11 @@ class Connection:
     def _native_queued(self) -> int:  # pragma: no cover
         raise NotImplementedError
 
+    def _spin_reply(self) -> bool:
+        """Takes an answer that arrives within a few microseconds of a send without an
+        event-loop iteration (client connections); True when events were dispatched."""
+        return False
+
     def _pause_reading(self) -> None:
         pass
 
@@ -254,6 +259,8 @@ class Connection:
                 while not msgs:
                     if self.state is CLOSED:
                         raise self._close_exc()
+                    if self._spin_reply():
+                        continue
                     self._waiter = self.loop.create_future()
                     try:
                         await self._waiter
