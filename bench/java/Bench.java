@@ -26,7 +26,7 @@ import okio.ByteString;
  *   java -cp ... Bench memory omnisock|okhttp URL N   (internal: one fresh JVM per memory sample)
  */
 public final class Bench {
-    static final int RT_COUNT = 5_000;
+    static final int RT_COUNT = 20_000;
     static final int PIPELINED = 100_000;
     static final int BIG = 1 << 20;
     static final int BIG_COUNT = 40;

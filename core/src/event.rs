@@ -22,6 +22,7 @@ use tokio::sync::Notify;
 pub use tungstenite::Utf8Bytes;
 
 use crate::error::ErrorCode;
+use crate::reply_spin::{spin_until, ReplySpin, SPIN};
 
 /// A connection id in a hub (unique per hub, never reused). Client events use 0.
 pub type ConnId = u64;
@@ -320,10 +321,14 @@ pub fn wake_any() {
 pub fn wait_any(queues: &[&EventQueue], timeout: Duration) -> Option<usize> {
     let deadline = Instant::now() + timeout;
     let any = &ANY_EVENT;
-    let expected = queues.iter().fold(false, |any, q| q.take_reply_expected() | any);
-    if expected && spin_until(deadline, || queues.iter().any(|q| q.ready_hint.load(Ordering::Acquire))) {
-        if let Some(i) = queues.iter().position(|q| !q.is_empty() || q.is_closed()) {
-            return Some(i);
+    let spinning: Vec<&&EventQueue> = queues.iter().filter(|q| q.spin.take()).collect();
+    if !spinning.is_empty() {
+        if spin_until(deadline, || queues.iter().any(|q| q.ready_hint.load(Ordering::Acquire))) {
+            if let Some(i) = queues.iter().position(|q| !q.is_empty() || q.is_closed()) {
+                return Some(i);
+            }
+        } else {
+            spinning.iter().for_each(|q| q.spin.missed());
         }
     }
     any.waiters.fetch_add(1, Ordering::SeqCst);
@@ -349,37 +354,13 @@ pub fn wait_any(queues: &[&EventQueue], timeout: Duration) -> Option<usize> {
     found
 }
 
-/// How long a waiter spins on an empty queue before it parks, after its owner sent something
-/// ([`EventQueue::expect_reply`]): an answer that arrives within it reaches the host without a
-/// futex wake (~10-20 µs here). A wait with no send before it parks at once.
-const SPIN: Duration = Duration::from_micros(SPIN_US);
-const SPIN_US: u64 = 50;
-
-/// Spins until `ready()` or SPIN has passed (or the deadline); returns whether it became ready.
-fn spin_until(deadline: Instant, ready: impl Fn() -> bool) -> bool {
-    let start = Instant::now();
-    let end = (start + SPIN).min(deadline);
-    loop {
-        for _ in 0..32 {
-            if ready() {
-                return true;
-            }
-            std::hint::spin_loop();
-        }
-        if Instant::now() >= end {
-            return ready();
-        }
-    }
-}
-
 /// Bounded multi-producer queue of [`Event`]s with batch poll, blocking wait and a wake fd.
 pub struct EventQueue {
     inner: Mutex<Inner>,
     /// Mirrors `!events.is_empty() || closed` for waiters that spin before they park.
     ready_hint: AtomicBool,
-    /// The owner sent something that expects an answer since the last wait: the next wait
-    /// spins briefly before it parks ([`expect_reply`](Self::expect_reply)).
-    reply_expected: AtomicBool,
+    /// Whether the next wait spins for an answer before it parks ([`expect_reply`](Self::expect_reply)).
+    spin: ReplySpin,
     ready: Condvar,
     space: Notify,
     limits: QueueLimits,
@@ -393,7 +374,7 @@ impl EventQueue {
         let wake = WakeFd::new()?;
         Ok(EventQueue {
             ready_hint: AtomicBool::new(false),
-            reply_expected: AtomicBool::new(false),
+            spin: ReplySpin::default(),
             inner: Mutex::new(Inner { events: VecDeque::new(), bytes: 0, armed: false, signaled: false, waiters: 0, closed: false }),
             ready: Condvar::new(),
             space: Notify::new(),
@@ -503,8 +484,11 @@ impl EventQueue {
     /// [closed](Self::close); returns whether an event is queued.
     pub fn wait(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
-        if self.take_reply_expected() && spin_until(deadline, || self.ready_hint.load(Ordering::Acquire)) {
-            return true;
+        if self.spin.take() {
+            if spin_until(deadline, || self.ready_hint.load(Ordering::Acquire)) {
+                return true;
+            }
+            self.spin.missed();
         }
         let mut inner = self.lock();
         while inner.events.is_empty() && !inner.closed {
@@ -520,33 +504,31 @@ impl EventQueue {
     }
 
     /// The owner just sent something the peer answers (a message, a ping): the next
-    /// [`wait`](Self::wait) or [`wait_any`] spins up to 50 µs for the answer before it parks, so
-    /// a request/response round trip does not pay a thread wake-up (~10-20 µs here, more under
-    /// load). Waits without a send before them never spin: an idle or receive-only host costs
-    /// no CPU.
+    /// [`wait`](Self::wait), [`wait_any`] or [`spin_for_reply`](Self::spin_for_reply) spins up to
+    /// 50 µs for the answer before it parks, so a request/response round trip pays no thread
+    /// wake-up (see [`crate::reply_spin`]). Waits without a send before them never spin: an idle
+    /// or receive-only host costs no CPU.
     pub fn expect_reply(&self) {
-        if !self.reply_expected.load(Ordering::Relaxed) {
-            self.reply_expected.store(true, Ordering::Relaxed);
-        }
+        self.spin.expect();
     }
 
     /// For hosts that wait in an event loop instead of [`wait`](Self::wait) (Python's asyncio):
     /// `Some(true)` when an event is queued, at once or after spinning up to 50 µs because the
     /// owner sent something since the last wait; `Some(false)` when it spun and nothing came;
-    /// `None` (at once) when nothing is queued and nothing was sent. The caller then polls
+    /// `None` (at once) when nothing is queued and no spin is due. The caller then polls
     /// without an event-loop iteration in between.
     pub fn spin_for_reply(&self) -> Option<bool> {
         if self.ready_hint.load(Ordering::Acquire) {
             return Some(true);
         }
-        if !self.take_reply_expected() {
+        if !self.spin.take() {
             return None;
         }
-        Some(spin_until(Instant::now() + SPIN, || self.ready_hint.load(Ordering::Acquire)))
-    }
-
-    fn take_reply_expected(&self) -> bool {
-        self.reply_expected.load(Ordering::Relaxed) && self.reply_expected.swap(false, Ordering::Relaxed)
+        let got = spin_until(Instant::now() + SPIN, || self.ready_hint.load(Ordering::Acquire));
+        if !got {
+            self.spin.missed();
+        }
+        Some(got)
     }
 
     /// Marks the queue's owner as gone (its handle was freed) and wakes every thread blocked
@@ -694,7 +676,7 @@ mod wake_tests {
         // The flag is taken by one wait: an empty queue then times out, spun or not.
         q.expect_reply();
         assert!(!q.wait(Duration::from_millis(1)));
-        assert!(!q.reply_expected.load(Ordering::Relaxed), "the wait took the flag");
+        assert!(!q.spin.is_expected(), "the wait took the flag");
         assert!(!q.wait(Duration::from_millis(1)));
         q.expect_reply();
         let w = Arc::clone(&q);

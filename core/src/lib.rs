@@ -29,6 +29,7 @@ pub mod io;
 mod base64;
 mod json;
 pub mod mdf;
+pub mod reply_spin;
 pub mod runtime;
 pub mod tls;
 pub mod vocab;

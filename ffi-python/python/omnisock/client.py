@@ -93,7 +93,6 @@ class ClientConnection(Connection):
         )
         self._session = session
         self._native = session.native
-        self._spin_skip = 0
         full = path + ("?" + query if query else "")
         self.request = Request(full, Headers([("Host", session.host_header)] + session.request_headers))
         self._uri = _RequestURI(session.uri.lower().startswith("wss:"), path, query)
@@ -118,19 +117,9 @@ class ClientConnection(Connection):
 
     def _spin_reply(self):
         # After a send the answer often comes within microseconds: the core spins for it (GIL
-        # released, at most 50 µs) and it is dispatched here, without an event-loop iteration.
-        # After a miss (a slow peer) the next 15 receives wait in the loop at once, so a slow
-        # peer costs the loop no spinning.
-        if self._spin_skip:
-            self._spin_skip -= 1
-            return False
-        got = self._native.spin_for_reply()
-        if got is None:
-            return False
-        if not got:
-            self._spin_skip = 15
-            return False
-        return self._session.pump.drain_now() > 0
+        # released, at most 50 µs; not again soon after a miss) and it is dispatched here,
+        # without an event-loop iteration.
+        return bool(self._native.spin_for_reply()) and self._session.pump.drain_now() > 0
 
     def _native_ping(self, data):
         self._native.ping(data)
