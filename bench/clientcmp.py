@@ -19,6 +19,7 @@ FIELDS = [
     ("rtt_per_s", "sequential 64 B round trips/s", 0, True),
     ("rtt_p50_us", "round trip p50 µs", 1, False),
     ("rtt_p99_us", "round trip p99 µs", 1, False),
+    ("paced_cpu_us", "CPU µs per round trip, paced (one every 5 ms)", 1, False),
     ("pipelined_per_s", "pipelined 64 B msgs/s", 0, True),
     ("large_mb_per_s", "1 MiB echo MB/s", 1, True),
     ("idle_cpu_ms", "idle client CPU ms (whole idle window)", 0, False),

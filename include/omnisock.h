@@ -233,7 +233,8 @@ size_t omnisock_last_error(char *buf, size_t len);
 // the index of the first such handle to `out_index`; fails with OMNISOCK_ERR_TIMEOUT when none
 // did (or `omnisock_wake_any` was called). Lets one host thread serve many handles on every platform (the wake fd is unix-only).
 // A handle freed by another thread during the wait counts as ready (its next call then
-// fails with OMNISOCK_ERR_INVALID_HANDLE).
+// fails with OMNISOCK_ERR_INVALID_HANDLE). Like `omnisock_client_wait`, it first spins up to
+// 50 µs when one of the clients sent something since its last wait.
 omnisock_result omnisock_wait_any(const uint64_t *handles,
                                   size_t n,
                                   uint32_t timeout_ms,
@@ -393,7 +394,10 @@ omnisock_result omnisock_client_poll(omnisock_client client,
                                      size_t capacity,
                                      size_t *out_count);
 
-// Blocks up to `timeout_ms` until an event is queued; writes whether one is.
+// Blocks up to `timeout_ms` until an event is queued; writes whether one is. A wait that
+// follows a send or ping on this client first spins up to 50 µs for the answer before it
+// sleeps (a request/response round trip then pays no thread wake-up); a wait with no send
+// before it sleeps at once, and after a spin that saw nothing the next 15 waits sleep at once.
 omnisock_result omnisock_client_wait(omnisock_client client, uint32_t timeout_ms, bool *out_ready);
 
 // Writes a file descriptor that is readable while events are queued (for epoll/select/

@@ -5,7 +5,7 @@ client library talks to the same fast server).
 Usage: client_bench.py LIB URL [--rtt SECONDS] [--large SECONDS] [--idle SECONDS] [--idle-clients N]
   LIB: omnisock | websockets | picows
 Prints one JSON line: {"lib", "rtt_per_s", "rtt_p50_us", "rtt_p99_us", "pipelined_per_s",
-"large_mb_per_s", "idle_cpu_ms", "idle_kib_per_client"}.
+"large_mb_per_s", "paced_cpu_us", "idle_cpu_ms", "idle_kib_per_client"}.
 
 Pipelined: windows of 64 messages (64 sent, then their 64 echoes). Idle CPU: the process's CPU
 time (every thread) over --idle seconds with one open client and nothing sent (default
@@ -21,6 +21,8 @@ import time
 MSG = b"x" * 64
 WINDOW = 64
 PIPELINED = 100_000
+PACED = 200  # round trips, one every PACED_GAP seconds: CPU per round trip of a mostly idle client
+PACED_GAP = 0.005
 LARGE = bytes(range(256)) * 4096  # 1 MiB
 
 
@@ -84,6 +86,12 @@ async def bench_ws_api(mod, url, rtt_s, large_s):
             lat.append(time.perf_counter() - t)
             n += 1
         rtt_elapsed = rtt_s
+        c0 = time.process_time()
+        for _ in range(PACED):
+            await asyncio.sleep(PACED_GAP)
+            await ws.send(MSG)
+            await ws.recv()
+        paced = (time.process_time() - c0) * 1e6 / PACED
         got = 0
         t0 = time.perf_counter()
         end = t0 + rtt_s
@@ -104,7 +112,7 @@ async def bench_ws_api(mod, url, rtt_s, large_s):
             total += len(r)
             k += 1
         large_elapsed = time.perf_counter() - t0
-    return n / rtt_elapsed, lat, pipelined, total / large_elapsed / 1e6
+    return n / rtt_elapsed, lat, paced, pipelined, total / large_elapsed / 1e6
 
 
 async def bench_picows(url, rtt_s, large_s):
@@ -147,6 +155,11 @@ async def bench_picows(url, rtt_s, large_s):
         await roundtrip(MSG)
         lat.append(time.perf_counter() - t)
         n += 1
+    c0 = time.process_time()
+    for _ in range(PACED):
+        await asyncio.sleep(PACED_GAP)
+        await roundtrip(MSG)
+    paced = (time.process_time() - c0) * 1e6 / PACED
     got = 0
     t0 = time.perf_counter()
     end = t0 + rtt_s
@@ -164,7 +177,7 @@ async def bench_picows(url, rtt_s, large_s):
     large_elapsed = time.perf_counter() - t0
     transport.send_close()
     transport.disconnect()
-    return n / rtt_s, lat, pipelined, total / large_elapsed / 1e6
+    return n / rtt_s, lat, paced, pipelined, total / large_elapsed / 1e6
 
 
 def idle_ws_api(mod, url):
@@ -212,13 +225,14 @@ async def main():
         idle = idle_picows(url)
     else:
         raise SystemExit(f"unknown lib {lib}")
-    rate, lat, pipelined, mbps = res
+    rate, lat, paced, pipelined, mbps = res
     lat.sort()
     out = {
         "lib": lib,
         "rtt_per_s": round(rate),
         "rtt_p50_us": round(pct(lat, 0.5) * 1e6, 1),
         "rtt_p99_us": round(pct(lat, 0.99) * 1e6, 1),
+        "paced_cpu_us": round(paced, 1),
         "pipelined_per_s": round(pipelined),
         "large_mb_per_s": round(mbps, 1),
     }

@@ -59,7 +59,8 @@ pub unsafe extern "C" fn omnisock_last_error(buf: *mut c_char, len: usize) -> us
 /// the index of the first such handle to `out_index`; fails with OMNISOCK_ERR_TIMEOUT when none
 /// did (or `omnisock_wake_any` was called). Lets one host thread serve many handles on every platform (the wake fd is unix-only).
 /// A handle freed by another thread during the wait counts as ready (its next call then
-/// fails with OMNISOCK_ERR_INVALID_HANDLE).
+/// fails with OMNISOCK_ERR_INVALID_HANDLE). Like `omnisock_client_wait`, it first spins up to
+/// 50 µs when one of the clients sent something since its last wait.
 #[no_mangle]
 pub unsafe extern "C" fn omnisock_wait_any(handles: *const u64, n: usize, timeout_ms: u32, out_index: *mut usize) -> omnisock_result {
     result::guard("omnisock_wait_any", || {

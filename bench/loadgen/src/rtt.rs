@@ -92,6 +92,16 @@ pub fn run(p: RttParams) -> Result<Map<String, Value>, String> {
     out.insert("rtt_p99_us".into(), pct(&lat, 0.99).into());
     out.insert("rtt_count".into(), lat.len().into());
 
+    // Paced: 200 round trips, one every 5 ms (a mostly idle request/response client): CPU of
+    // the whole process per round trip.
+    let cpu0 = sys::own_cpu_seconds_precise();
+    for _ in 0..200 {
+        std::thread::sleep(Duration::from_millis(5));
+        ws.send(Message::text(msg.clone())).map_err(|e| format!("send: {e}"))?;
+        read_data(&mut ws)?;
+    }
+    out.insert("paced_cpu_us".into(), round1((sys::own_cpu_seconds_precise() - cpu0) * 1e6 / 200.0).into());
+
     // Pipelined: up to 64 messages in flight.
     let t0 = Instant::now();
     let (mut sent, mut got) = (0usize, 0usize);
