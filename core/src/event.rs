@@ -225,6 +225,14 @@ impl Default for QueueLimits {
     }
 }
 
+/// Lets a host's spinning wait read its connection's socket itself (a client's, see
+/// `client::host_read`): `try_read` reads without blocking and queues a message it completed;
+/// true when it queued one.
+pub trait HostDrive: Send + Sync {
+    /// One non-blocking attempt; true when an event was queued.
+    fn try_read(&self) -> bool;
+}
+
 /// A callback run (on a core thread) when the queue goes from empty to non-empty.
 pub type WakeCallback = Arc<dyn Fn() + Send + Sync>;
 
@@ -323,7 +331,9 @@ pub fn wait_any(queues: &[&EventQueue], timeout: Duration) -> Option<usize> {
     let any = &ANY_EVENT;
     let spinning: Vec<&&EventQueue> = queues.iter().filter(|q| q.spin.take()).collect();
     if !spinning.is_empty() {
-        if spin_until(deadline, || queues.iter().any(|q| q.ready_hint.load(Ordering::Acquire))) {
+        let drives: Vec<Arc<dyn HostDrive>> = spinning.iter().filter_map(|q| q.host_drive()).collect();
+        let ready = || queues.iter().any(|q| q.ready_hint.load(Ordering::Acquire)) || drives.iter().any(|d| d.try_read());
+        if spin_until(deadline, ready) {
             if let Some(i) = queues.iter().position(|q| !q.is_empty() || q.is_closed()) {
                 return Some(i);
             }
@@ -361,6 +371,8 @@ pub struct EventQueue {
     ready_hint: AtomicBool,
     /// Whether the next wait spins for an answer before it parks ([`expect_reply`](Self::expect_reply)).
     spin: ReplySpin,
+    /// What a spinning wait may read itself ([`set_host_drive`](Self::set_host_drive)).
+    drive: Mutex<Option<Arc<dyn HostDrive>>>,
     ready: Condvar,
     space: Notify,
     limits: QueueLimits,
@@ -375,6 +387,7 @@ impl EventQueue {
         Ok(EventQueue {
             ready_hint: AtomicBool::new(false),
             spin: ReplySpin::default(),
+            drive: Mutex::new(None),
             inner: Mutex::new(Inner { events: VecDeque::new(), bytes: 0, armed: false, signaled: false, waiters: 0, closed: false }),
             ready: Condvar::new(),
             space: Notify::new(),
@@ -485,7 +498,7 @@ impl EventQueue {
     pub fn wait(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         if self.spin.take() {
-            if spin_until(deadline, || self.ready_hint.load(Ordering::Acquire)) {
+            if self.spin_ready(deadline) {
                 return true;
             }
             self.spin.missed();
@@ -501,6 +514,25 @@ impl EventQueue {
             inner.waiters -= 1;
         }
         true
+    }
+
+    /// Lets spinning waits read the owner's socket themselves (`None`: they only watch the
+    /// queue). A client sets it while a plain TCP connection is open.
+    pub fn set_host_drive(&self, drive: Option<Arc<dyn HostDrive>>) {
+        *self.drive.lock().unwrap_or_else(|e| e.into_inner()) = drive;
+    }
+
+    fn host_drive(&self) -> Option<Arc<dyn HostDrive>> {
+        self.drive.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Spins until an event is queued (reading the socket too, with a host drive) or the spin
+    /// or the deadline ends.
+    fn spin_ready(&self, deadline: Instant) -> bool {
+        match self.host_drive() {
+            Some(d) => spin_until(deadline, || self.ready_hint.load(Ordering::Acquire) || d.try_read()),
+            None => spin_until(deadline, || self.ready_hint.load(Ordering::Acquire)),
+        }
     }
 
     /// The owner just sent something the peer answers (a message, a ping): the next
@@ -524,7 +556,7 @@ impl EventQueue {
         if !self.spin.take() {
             return None;
         }
-        let got = spin_until(Instant::now() + SPIN, || self.ready_hint.load(Ordering::Acquire));
+        let got = self.spin_ready(Instant::now() + SPIN);
         if !got {
             self.spin.missed();
         }

@@ -158,6 +158,16 @@ impl<R: AsyncRead + Unpin> MessageReader<R> {
         self
     }
 
+    /// The byte stream read from.
+    pub fn io(&self) -> &R {
+        &self.io
+    }
+
+    /// The byte stream read from, mutably (its state between reads is the caller's).
+    pub fn io_mut(&mut self) -> &mut R {
+        &mut self.io
+    }
+
     /// Whether the reader holds zlib state now (permessage-deflate with context takeover
     /// keeps it between messages).
     pub fn inflater_allocated(&self) -> bool {

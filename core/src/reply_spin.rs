@@ -5,7 +5,9 @@
 //! or a wake fd: ~10-20 µs here, more under load or when the CPU had gone idle). In a
 //! request/response exchange the answer usually arrives within a few tens of microseconds of
 //! the send, so a wait that follows a send first spins up to [`SPIN`] for it and only then
-//! parks: the round trip pays no wake-up.
+//! parks: the round trip pays no wake-up. A client's spinning wait also reads the socket itself
+//! (`client::host_read`, plain TCP): the answer is taken as soon as its bytes arrive, without
+//! waiting for a tokio worker to wake either.
 //!
 //! Spinning is bounded and earned: a wait spins only when its owner sent a message or a ping
 //! since the last wait ([`ReplySpin::expect`]), so an idle or receive-only host never spins
@@ -77,6 +79,7 @@ pub(crate) fn spin_until(deadline: Instant, ready: impl Fn() -> bool) -> bool {
         if Instant::now() >= end {
             return ready();
         }
+
     }
 }
 

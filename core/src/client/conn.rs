@@ -24,7 +24,8 @@ use crate::event::{Event, Payload};
 use crate::frame;
 use crate::deflate::{Deflater, Params, Role};
 use crate::frame_io::{Incoming, MessageReader, ReadError, RSV1};
-use crate::io::{ReadHalf, Stream, WriteHalf};
+use crate::io::{Stream, WriteHalf};
+use super::host_read::{ReadIo, SharedReader};
 use crate::ws;
 
 /// Most bytes written between two flushes when coalescing queued messages.
@@ -197,11 +198,13 @@ pub(super) async fn run(
     let mut leftover = rest;
     leftover.extend_from_slice(&ahead);
     let cfg = &shared.config;
-    let mut reader = MessageReader::new(read_half, leftover, false, cfg.max_message_size);
+    let mut reader = MessageReader::new(ReadIo::new(read_half), leftover, false, cfg.max_message_size);
     if let Some(p) = &deflate {
         reader = reader.with_inflater(p.inflater(Role::Client));
     }
-    let mut reader: Box<MessageReader<ReadHalf>> = Box::new(reader);
+    // Shared with the host's spinning wait, which reads data messages itself (host_read).
+    let reader = SharedReader::new(shared, reader, !cfg.line_framing);
+    shared.events.set_host_drive(Some(reader.clone()));
     let (ctl_tx, ctl_rx) = mpsc::unbounded_channel();
     let deflater = deflate.map(|p| p.deflater(Role::Client, &cfg.compression_options.settings()));
     let queue = rx.clone().lock_owned().await;
@@ -265,6 +268,7 @@ pub(super) async fn run(
                         }
                     }
                     Ok(Incoming::Close(c)) => {
+                        reader.stop_host_reads();
                         if peer_close.is_none() {
                             let (code, reason) = c.unwrap_or((ws::CLOSE_NO_STATUS, String::new()));
                             if !close_sent {
@@ -329,6 +333,9 @@ pub(super) async fn run(
             }
             _ = &mut timer => {
                 let now = Instant::now();
+                if let Some(at) = reader.host_rx_at() {
+                    last_rx = last_rx.max(at);
+                }
                 if close_deadline.is_some_and(|d| now >= d) {
                     // Both close frames went out: the handshake is complete even if the server
                     // keeps the TCP connection open.
@@ -368,6 +375,8 @@ pub(super) async fn run(
     if !writer_done {
         writer.abort();
     }
+    reader.stop_host_reads();
+    shared.events.set_host_drive(None);
     // Close the direct send path: sends queue up for the next connection, if any.
     shared.direct().io = None;
     end

@@ -17,6 +17,7 @@ mod credentials;
 mod dial;
 mod direct;
 mod handshake;
+mod host_read;
 mod lines;
 pub mod proxy;
 pub mod redirect;
@@ -89,6 +90,8 @@ struct Shared {
     direct: std::sync::Mutex<direct::Direct>,
     /// A data message arrived since the last direct send (see [`direct`]).
     answered: direct::Answered,
+    /// Data messages the host's waiting thread read itself (see `host_read`).
+    host_reads: std::sync::atomic::AtomicU64,
     /// Cookies the server set and other state kept between attempts (see `dial`).
     dial: std::sync::Mutex<dial::State>,
 }
@@ -140,6 +143,7 @@ impl Client {
             tx,
             direct: Default::default(),
             answered: Default::default(),
+            host_reads: Default::default(),
             dial: Default::default(),
         });
         let task = handle.spawn(session::run(shared.clone(), targets, rx)).abort_handle();
@@ -159,6 +163,13 @@ impl Client {
     /// Current state.
     pub fn state(&self) -> ClientState {
         self.shared.state()
+    }
+
+    /// Data messages the host's own waiting thread read from the socket (a wait that spins
+    /// for the answer to a send reads it itself, plain TCP); the others were read by the
+    /// runtime. For diagnostics and tests.
+    pub fn messages_read_by_host(&self) -> u64 {
+        self.shared.host_reads.load(Ordering::Relaxed)
     }
 
     /// Bytes waiting in the send queue.
