@@ -396,8 +396,9 @@ omnisock_result omnisock_client_poll(omnisock_client client,
 
 // Blocks up to `timeout_ms` until an event is queued; writes whether one is. A wait that
 // follows a send or ping on this client first spins up to 50 µs for the answer before it
-// sleeps (a request/response round trip then pays no thread wake-up); a wait with no send
-// before it sleeps at once, and after a spin that saw nothing the next 15 waits sleep at once.
+// sleeps, reading the socket itself meanwhile (plain TCP): a request/response round trip then
+// pays no thread wake-up. A wait with no send before it sleeps at once, and after a spin that
+// saw nothing the next 15 waits sleep at once.
 omnisock_result omnisock_client_wait(omnisock_client client, uint32_t timeout_ms, bool *out_ready);
 
 // Writes a file descriptor that is readable while events are queued (for epoll/select/

@@ -186,3 +186,37 @@ async fn a_host_waiting_for_answers_reads_them_itself() {
     let rounds = host.await.unwrap();
     eprintln!("50 answers read by the host within {rounds} round trips");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_aborted_client_lets_go_of_its_socket_while_its_handle_lives() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let mut ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
+        // Echo until the connection goes away.
+        while let Some(Ok(m)) = ws.next().await {
+            if m.is_text() {
+                ws.send(m).await.unwrap();
+            }
+        }
+    });
+    let c = Client::connect(ClientConfig::new(format!("ws://{addr}/"))).unwrap();
+    let c2 = c.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut buf = Default::default();
+        assert!(matches!(wait_event(&c2, &mut buf), Event::Open(_)));
+        for k in 0..20 {
+            // Sent directly and awaited by a spinning wait: both host paths hold the socket.
+            c2.send_text(&k.to_string()).unwrap();
+            assert_eq!(text_of(&wait_event(&c2, &mut buf)), k.to_string());
+        }
+    })
+    .await
+    .unwrap();
+    c.abort();
+    // The server sees the connection end while `c` is still alive.
+    tokio::time::timeout(Duration::from_secs(10), server).await.expect("the socket was closed after abort").unwrap();
+    assert!(matches!(event_where(c.events(), |e| matches!(e, Event::Close { .. })).await, Event::Close { code: 1006, .. }));
+    drop(c);
+}

@@ -374,8 +374,9 @@ pub unsafe extern "C" fn omnisock_client_poll(client: omnisock_client, events: *
 
 /// Blocks up to `timeout_ms` until an event is queued; writes whether one is. A wait that
 /// follows a send or ping on this client first spins up to 50 µs for the answer before it
-/// sleeps (a request/response round trip then pays no thread wake-up); a wait with no send
-/// before it sleeps at once, and after a spin that saw nothing the next 15 waits sleep at once.
+/// sleeps, reading the socket itself meanwhile (plain TCP): a request/response round trip then
+/// pays no thread wake-up. A wait with no send before it sleeps at once, and after a spin that
+/// saw nothing the next 15 waits sleep at once.
 #[no_mangle]
 pub unsafe extern "C" fn omnisock_client_wait(client: omnisock_client, timeout_ms: u32, out_ready: *mut bool) -> omnisock_result {
     guard("omnisock_client_wait", || event::wait_c(|| Ok(CLIENTS.get(client)? as Arc<dyn EventSource>), timeout_ms, out_ready))

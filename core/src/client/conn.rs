@@ -205,6 +205,7 @@ pub(super) async fn run(
     // Shared with the host's spinning wait, which reads data messages itself (host_read).
     let reader = SharedReader::new(shared, reader, !cfg.line_framing);
     shared.events.set_host_drive(Some(reader.clone()));
+    let _host_access = HostAccess { shared, reader: reader.clone() };
     let (ctl_tx, ctl_rx) = mpsc::unbounded_channel();
     let deflater = deflate.map(|p| p.deflater(Role::Client, &cfg.compression_options.settings()));
     let queue = rx.clone().lock_owned().await;
@@ -375,11 +376,24 @@ pub(super) async fn run(
     if !writer_done {
         writer.abort();
     }
-    reader.stop_host_reads();
-    shared.events.set_host_drive(None);
-    // Close the direct send path: sends queue up for the next connection, if any.
-    shared.direct().io = None;
     end
+}
+
+/// The host's ways into the socket (the direct send path's write half, the host read), taken
+/// away when the connection ends however it ends: also when the task is aborted or the runtime
+/// stops, so the socket is closed then and not kept until the client handle is freed. Sends
+/// then queue up for the next connection, if any.
+struct HostAccess<'a> {
+    shared: &'a Shared,
+    reader: Arc<SharedReader>,
+}
+
+impl Drop for HostAccess<'_> {
+    fn drop(&mut self) {
+        self.reader.stop_host_reads();
+        self.shared.events.set_host_drive(None);
+        self.shared.direct().io = None;
+    }
 }
 
 /// Runs [`write_queue`] and hands the socket's write half back with its result.
