@@ -6,7 +6,7 @@
 //! filled the caller's buffer), serves small reads from memory, and frees the buffer as soon as the socket runs dry: idle connections hold
 //! no read-ahead memory at all.
 
-use std::io;
+use std::io::{self, Read};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
@@ -85,6 +85,53 @@ pub enum ReadHalf {
     Tcp(tokio::net::tcp::OwnedReadHalf),
     /// TLS or another boxed stream.
     Boxed(tokio::io::ReadHalf<Box<dyn Io>>),
+}
+
+/// A read half for [`crate::frame_io::MessageReader`]: read through tokio (readiness, wakers)
+/// or, in raw mode, with a plain non-blocking `recv` that touches neither (a client's waiting
+/// host thread reads that way, `client::host_read`; plain TCP only, a raw read of anything
+/// else is `Pending`). The hub and the client share the type, so the reader's code exists once.
+pub struct ReadIo {
+    half: ReadHalf,
+    raw: bool,
+}
+
+impl ReadIo {
+    /// Wraps a read half (tokio mode).
+    pub fn new(half: ReadHalf) -> Self {
+        ReadIo { half, raw: false }
+    }
+
+    /// Plain TCP: raw reads are possible.
+    pub(crate) fn raw_readable(&self) -> bool {
+        matches!(self.half, ReadHalf::Tcp(_))
+    }
+
+    /// Raw mode on or off (the reading thread's choice for its own reads).
+    pub(crate) fn set_raw(&mut self, raw: bool) {
+        self.raw = raw;
+    }
+}
+
+impl AsyncRead for ReadIo {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let me = self.get_mut();
+        if !me.raw {
+            return Pin::new(&mut me.half).poll_read(cx, buf);
+        }
+        let ReadHalf::Tcp(tcp) = &me.half else {
+            return Poll::Pending;
+        };
+        let sock = socket2::SockRef::from(tcp.as_ref());
+        match (&*sock).read(buf.initialize_unfilled()) {
+            Ok(n) => {
+                buf.advance(n);
+                Poll::Ready(Ok(()))
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::Interrupted => Poll::Pending,
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
 }
 
 /// The write half of a split [`Stream`].

@@ -16,7 +16,12 @@ dist_build() {
     [ $# -gt 0 ] && cargo=("$@")
     local args=(--locked --profile "$DIST_PROFILE" "${DIST_CRATES[@]}")
     [ "$t" = host ] || args+=(--target "$t")
-    (cd "${ROOT:-$root}" && timeout 3600 "${cargo[@]}" "${args[@]}")
+    # Source paths in the shipped binaries (panic locations) name the crate, not the machine
+    # that built it: the checkout becomes "omnisock", the crate registry "crates".
+    local top="${ROOT:-$root}"
+    local registry="${CARGO_HOME:-$HOME/.cargo}/registry/src"
+    local remap="--remap-path-prefix=$top=omnisock --remap-path-prefix=$registry=crates"
+    (cd "$top" && RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }$remap" timeout 3600 "${cargo[@]}" "${args[@]}")
 }
 
 dist_dir() {

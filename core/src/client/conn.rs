@@ -24,8 +24,8 @@ use crate::event::{Event, Payload};
 use crate::frame;
 use crate::deflate::{Deflater, Params, Role};
 use crate::frame_io::{Incoming, MessageReader, ReadError, RSV1};
-use crate::io::{Stream, WriteHalf};
-use super::host_read::{ReadIo, SharedReader};
+use crate::io::{ReadIo, Stream, WriteHalf};
+use super::host_read::SharedReader;
 use crate::ws;
 
 /// Most bytes written between two flushes when coalescing queued messages.

@@ -25,58 +25,15 @@
 //! - **Plain TCP only**, without line framing; after the server's close frame or an error the
 //!   task turns host reads off for the rest of the connection.
 
-use std::io::{self, Read};
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
-use tokio::io::{AsyncRead, ReadBuf};
-
 use super::Shared;
 use crate::event::{Event, HostDrive, Payload};
 use crate::frame_io::{Incoming, MessageReader, ReadError};
-use crate::io::ReadHalf;
-
-/// The connection's read half, readable by the task (through tokio) or, in raw mode, by the
-/// host (a plain non-blocking `recv`, no readiness or waker touched).
-pub(super) struct ReadIo {
-    half: ReadHalf,
-    raw: bool,
-}
-
-impl ReadIo {
-    pub(super) fn new(half: ReadHalf) -> Self {
-        ReadIo { half, raw: false }
-    }
-
-    /// Plain TCP: the host may read it.
-    fn host_readable(&self) -> bool {
-        matches!(self.half, ReadHalf::Tcp(_))
-    }
-}
-
-impl AsyncRead for ReadIo {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        let me = self.get_mut();
-        if !me.raw {
-            return Pin::new(&mut me.half).poll_read(cx, buf);
-        }
-        let ReadHalf::Tcp(tcp) = &me.half else {
-            return Poll::Pending;
-        };
-        let sock = socket2::SockRef::from(tcp.as_ref());
-        match (&*sock).read(buf.initialize_unfilled()) {
-            Ok(n) => {
-                buf.advance(n);
-                Poll::Ready(Ok(()))
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::Interrupted => Poll::Pending,
-            Err(e) => Poll::Ready(Err(e)),
-        }
-    }
-}
+use crate::io::ReadIo;
 
 /// What the task and the host share behind one lock.
 struct Slot {
@@ -105,7 +62,7 @@ impl SharedReader {
     /// Wraps the connection's reader; host reads are allowed when `host_ok` and the socket is
     /// plain TCP.
     pub(super) fn new(shared: &Arc<Shared>, reader: MessageReader<ReadIo>, host_ok: bool) -> Arc<Self> {
-        let host_ok = host_ok && reader.io().host_readable();
+        let host_ok = host_ok && reader.io().raw_readable();
         Arc::new(SharedReader {
             slot: Mutex::new(Slot { reader: Box::new(reader), handoff: None, task_holds: false, host_ok, waker: None }),
             shared: Arc::downgrade(shared),
@@ -171,9 +128,9 @@ impl HostDrive for SharedReader {
             if !s.host_ok || s.task_holds || s.handoff.is_some() {
                 break;
             }
-            s.reader.io_mut().raw = true;
+            s.reader.io_mut().set_raw(true);
             let r = s.reader.poll_next(&mut Context::from_waker(Waker::noop()));
-            s.reader.io_mut().raw = false;
+            s.reader.io_mut().set_raw(false);
             let r = match r {
                 Poll::Pending => break,
                 Poll::Ready(r) => r,

@@ -21,7 +21,7 @@ use crate::config::RouteKind;
 use crate::error::ErrorCode;
 use crate::event::{Event, OpenInfo, Payload};
 use crate::frame_io::{self, Incoming, MessageReader, ReadError, Written};
-use crate::io::{BoxedIo, NetStream, ReadHalf, Stream, WriteHalf};
+use crate::io::{BoxedIo, NetStream, ReadIo, Stream, WriteHalf};
 use crate::ws;
 
 /// Time allowed for the peer's close frame after the hub sent one.
@@ -29,7 +29,7 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The hub's message reader over a connection's read half (boxed: it is most of a
 /// connection's memory and would otherwise size the task future).
-type Reader = Box<MessageReader<ReadHalf>>;
+type Reader = Box<MessageReader<ReadIo>>;
 
 /// Accepts sockets until shutdown.
 pub(super) async fn accept_loop(inner: Arc<HubInner>, listener: Listeners) {
@@ -338,7 +338,7 @@ async fn upgrade(inner: &Arc<HubInner>, mut io: BoxedIo, req: Request, remote: S
     let (read_half, writer, ahead) = io.into_split();
     let mut leftover = req.rest;
     leftover.extend_from_slice(&ahead);
-    let mut reader = MessageReader::new(read_half, leftover, true, inner.config.max_message_size);
+    let mut reader = MessageReader::new(ReadIo::new(read_half), leftover, true, inner.config.max_message_size);
     if let Some((p, _)) = &deflate {
         reader = reader.with_inflater(p.inflater(crate::deflate::Role::Server));
     }
