@@ -58,6 +58,15 @@ if [ -n "${x64:-}" ]; then
         [ -f "$x64/$f" ] || fail "linux-x86_64 archive lacks $f"
     done
     cmp -s "$x64/include/omnisock.h" "$root/include/omnisock.h" || fail "archive header differs from include/omnisock.h"
+    # Shipped binaries name no path of the machine that built them (dist builds remap the
+    # checkout and the crate registry, scripts/lib/dist-build.sh).
+    for f in lib/libomnisock.so lib/libomnisock.a bin/omnisock; do
+        if grep -a -q -F -e "$root/" -e "${CARGO_HOME:-$HOME/.cargo}/registry" "$x64/$f"; then
+            fail "linux-x86_64 $f contains a build-machine path"
+        else
+            ok "linux-x86_64 $f names no build-machine path"
+        fi
+    done
     echo "== Linux x86_64 archive: pkg-config"
     export PKG_CONFIG_PATH="$x64/lib/pkgconfig"
     if gcc -Wall -Wextra -Werror -std=c11 -O1 -pthread -I "$root/tests/c" "$root/tests/c/roundtrip.c" -o "$out/roundtrip-pc" \
