@@ -124,6 +124,10 @@ impl HostDrive for SharedReader {
         let Ok(mut s) = self.slot.try_lock() else { return false };
         let Some(shared) = self.shared.upgrade() else { return false };
         let mut queued = false;
+        // The socket had nothing more (the rest is at most a partial frame, whose bytes wake
+        // the task when they arrive); otherwise complete messages may wait in the reader's
+        // buffer with no socket event to come, and the task must be woken to take them.
+        let mut drained = false;
         for _ in 0..HOST_BATCH {
             if !s.host_ok || s.task_holds || s.handoff.is_some() {
                 break;
@@ -132,7 +136,10 @@ impl HostDrive for SharedReader {
             let r = s.reader.poll_next(&mut Context::from_waker(Waker::noop()));
             s.reader.io_mut().set_raw(false);
             let r = match r {
-                Poll::Pending => break,
+                Poll::Pending => {
+                    drained = true;
+                    break;
+                }
                 Poll::Ready(r) => r,
             };
             let data = match r {
@@ -163,7 +170,7 @@ impl HostDrive for SharedReader {
                 Err(_) => break,
             }
         }
-        if s.handoff.is_some() {
+        if s.handoff.is_some() || (queued && !drained) {
             let w = s.waker.clone();
             drop(s);
             if let Some(w) = w {
