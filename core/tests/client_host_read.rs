@@ -233,3 +233,26 @@ async fn an_aborted_client_lets_go_of_its_socket_while_its_handle_lives() {
     assert!(matches!(event_where(c.events(), |e| matches!(e, Event::Close { .. })).await, Event::Close { code: 1006, .. }));
     drop(c);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipelined_sends_get_every_echo_through_a_waiting_host() {
+    let hub = hub_with(&[("/echo", RouteKind::Echo)], |_| {});
+    let c = Client::connect(ClientConfig::new(url(&hub, "/echo"))).unwrap();
+    tokio::task::spawn_blocking(move || {
+        let mut buf = Default::default();
+        assert!(matches!(wait_event(&c, &mut buf), Event::Open(_)));
+        // Bursts of sends, then every echo: a host read may stop with messages left in the
+        // reader's buffer and nothing more on the socket; the task must take them.
+        for round in 0..20 {
+            for i in 0..300 {
+                c.send_text(&format!("{round}-{i}")).unwrap();
+            }
+            for i in 0..300 {
+                assert_eq!(text_of(&wait_event(&c, &mut buf)), format!("{round}-{i}"));
+            }
+        }
+        c.close(1000, "").unwrap();
+    })
+    .await
+    .unwrap();
+}
