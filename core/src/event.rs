@@ -497,11 +497,8 @@ impl EventQueue {
     /// [closed](Self::close); returns whether an event is queued.
     pub fn wait(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
-        if self.spin.take() {
-            if self.spin_ready(deadline) {
-                return true;
-            }
-            self.spin.missed();
+        if self.spin_if_due(deadline) == Some(true) {
+            return true;
         }
         let mut inner = self.lock();
         while inner.events.is_empty() && !inner.closed {
@@ -553,10 +550,16 @@ impl EventQueue {
         if self.ready_hint.load(Ordering::Acquire) {
             return Some(true);
         }
+        self.spin_if_due(Instant::now() + SPIN)
+    }
+
+    /// Spins when a spin is due (a send since the last wait, no recent miss): `None` when none
+    /// is, else whether an event came (a spin that saw nothing is recorded as a miss).
+    fn spin_if_due(&self, deadline: Instant) -> Option<bool> {
         if !self.spin.take() {
             return None;
         }
-        let got = self.spin_ready(Instant::now() + SPIN);
+        let got = self.spin_ready(deadline);
         if !got {
             self.spin.missed();
         }
